@@ -1,0 +1,2 @@
+// Cross-package integration tests under tests/.
+module.exports = { ...require('./.mocharc.base.cjs'), timeout: 120000 };

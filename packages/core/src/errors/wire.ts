@@ -1,0 +1,99 @@
+import { ErrorCode } from './codes.js';
+import {
+  ActorDiedError,
+  AuthenticationError,
+  De2Error,
+  GetTimeoutError,
+  NodeDiedError,
+  ObjectLostError,
+  ObjectStoreFullError,
+  OutOfMemoryError,
+  ProtocolMismatchError,
+  SerializationError,
+  TaskCancelledError,
+  TaskError,
+  WorkerCrashedError,
+  type ErrorContext,
+} from './errors.js';
+
+/** The plain-object form of an error, safe to send between threads and nodes. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  name: string;
+  stack?: string;
+  functionName?: string;
+  taskId?: string;
+  nodeId?: string;
+  actorId?: string;
+  objectId?: string;
+}
+
+/** Converts any thrown value into its wire form; a non-de2 error becomes a TASK_ERROR. */
+export function toWire(error: unknown, functionName = '<unknown>'): WireError {
+  if (error instanceof TaskError) {
+    return {
+      code: error.code,
+      name: error.remoteName,
+      message: error.remoteMessage,
+      ...(error.remoteStack === undefined ? {} : { stack: error.remoteStack }),
+      functionName: error.functionName,
+      ...contextOf(error),
+    };
+  }
+  if (error instanceof De2Error) {
+    return { code: error.code, name: error.name, message: error.message, ...contextOf(error) };
+  }
+  if (error instanceof Error) {
+    return {
+      code: ErrorCode.TASK_ERROR,
+      name: error.name,
+      message: error.message,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      functionName,
+    };
+  }
+  return { code: ErrorCode.TASK_ERROR, name: 'Error', message: String(error), functionName };
+}
+
+function contextOf(e: De2Error): ErrorContext {
+  const out: { taskId?: string; nodeId?: string; actorId?: string; objectId?: string } = {};
+  if (e.taskId !== undefined) out.taskId = e.taskId;
+  if (e.nodeId !== undefined) out.nodeId = e.nodeId;
+  if (e.actorId !== undefined) out.actorId = e.actorId;
+  if (e.objectId !== undefined) out.objectId = e.objectId;
+  return out;
+}
+
+const classes = {
+  [ErrorCode.WORKER_CRASHED]: WorkerCrashedError,
+  [ErrorCode.NODE_DIED]: NodeDiedError,
+  [ErrorCode.ACTOR_DIED]: ActorDiedError,
+  [ErrorCode.OBJECT_LOST]: ObjectLostError,
+  [ErrorCode.GET_TIMEOUT]: GetTimeoutError,
+  [ErrorCode.TASK_CANCELLED]: TaskCancelledError,
+  [ErrorCode.OUT_OF_MEMORY]: OutOfMemoryError,
+  [ErrorCode.SERIALIZATION]: SerializationError,
+  [ErrorCode.AUTHENTICATION]: AuthenticationError,
+  [ErrorCode.OBJECT_STORE_FULL]: ObjectStoreFullError,
+  [ErrorCode.PROTOCOL_MISMATCH]: ProtocolMismatchError,
+} as const;
+
+/**
+ * Rebuilds the error class from its wire form. `callerStack`, when given, is appended so
+ * that the error shows where the caller asked for the value as well as where it failed.
+ */
+export function fromWire(wire: WireError, callerStack?: string): De2Error {
+  const context: ErrorContext = {
+    ...(wire.taskId === undefined ? {} : { taskId: wire.taskId }),
+    ...(wire.nodeId === undefined ? {} : { nodeId: wire.nodeId }),
+    ...(wire.actorId === undefined ? {} : { actorId: wire.actorId }),
+    ...(wire.objectId === undefined ? {} : { objectId: wire.objectId }),
+  };
+  const error =
+    wire.code === ErrorCode.TASK_ERROR
+      ? new TaskError(wire.functionName ?? '<unknown>', wire, context)
+      : new classes[wire.code](wire.message, context);
+  if (callerStack) error.stack = `${error.stack ?? ''}\n--- caller ---\n${callerStack}`;
+  return error;
+}

@@ -1,0 +1,31 @@
+/**
+ * @de2/core: Ray's programming model for Node.js.
+ *
+ * @example
+ * ```ts
+ * import { init, remote, get } from '@de2/core';
+ * await init();
+ * const square = remote((x: number) => x * x);
+ * console.log(await get(square.remote(4))); // 16
+ * ```
+ * @packageDocumentation
+ */
+export { ErrorCode } from './errors/codes.js';
+export {
+  De2Error,
+  TaskError,
+  WorkerCrashedError,
+  NodeDiedError,
+  ActorDiedError,
+  ObjectLostError,
+  GetTimeoutError,
+  TaskCancelledError,
+  OutOfMemoryError,
+  SerializationError,
+  AuthenticationError,
+  ObjectStoreFullError,
+  ProtocolMismatchError,
+  type ErrorContext,
+} from './errors/errors.js';
+export { toWire, fromWire, type WireError } from './errors/wire.js';
+export { PROTOCOL_VERSION } from './serialization/protocol.js';
