@@ -1,0 +1,132 @@
+import { parseArgs } from 'node:util';
+
+/** A parsed `de2-node` command line. */
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'start'; options: StartOptions }
+  | { kind: 'status'; address: string | undefined; token: string | undefined; json: boolean }
+  | { kind: 'stop'; force: boolean };
+
+export interface StartOptions {
+  head: boolean;
+  /** HOST:PORT of the head, for a worker node. */
+  address: string | undefined;
+  port: number;
+  host: string;
+  numCpus: number | undefined;
+  objectStoreMemory: number | undefined;
+  resources: Record<string, number>;
+  token: string | undefined;
+  block: boolean;
+}
+
+/** A command line that cannot be run; the message says what to change. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function positiveInt(name: string, raw: string | undefined, min = 1): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number >= ${min}, got '${raw}'`);
+  return n;
+}
+
+function parseResources(raw: string | undefined): Record<string, number> {
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--resources must be a JSON object such as '{"gpu":1}', got '${raw}'`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`--resources must be a JSON object such as '{"gpu":1}', got '${raw}'`);
+  }
+  for (const [key, amount] of Object.entries(value)) {
+    if (typeof amount !== 'number' || !(amount >= 0)) {
+      throw new UsageError(`--resources: '${key}' must be a number >= 0, got ${JSON.stringify(amount)}`);
+    }
+  }
+  return value as Record<string, number>;
+}
+
+/** Checks HOST:PORT; returns it unchanged. */
+export function checkAddress(address: string, flag = '--address'): string {
+  const match = /^(.+):(\d+)$/.exec(address);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    throw new UsageError(`${flag} must be HOST:PORT, such as 10.0.0.5:6379, got '${address}'`);
+  }
+  return address;
+}
+
+/** Parses argv (without `node` and the script); throws UsageError on a bad line. */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        head: { type: 'boolean' },
+        address: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'num-cpus': { type: 'string' },
+        'object-store-memory': { type: 'string' },
+        resources: { type: 'string' },
+        token: { type: 'string' },
+        block: { type: 'boolean' },
+        json: { type: 'boolean' },
+        force: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) return { kind: 'version' };
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') return { kind: 'help' };
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  switch (command) {
+    case 'start': {
+      if (values.head === (values.address !== undefined)) {
+        throw new UsageError(
+          'start needs exactly one of --head (a new cluster) or --address HOST:PORT (join one)',
+        );
+      }
+      return {
+        kind: 'start',
+        options: {
+          head: values.head === true,
+          address: values.address === undefined ? undefined : checkAddress(values.address),
+          port: positiveInt('port', values.port, 0) ?? 6379,
+          host: values.host ?? '0.0.0.0',
+          numCpus: positiveInt('num-cpus', values['num-cpus']),
+          objectStoreMemory: positiveInt('object-store-memory', values['object-store-memory']),
+          resources: parseResources(values.resources),
+          token: values.token,
+          block: values.block === true,
+        },
+      };
+    }
+    case 'status':
+      return {
+        kind: 'status',
+        address: values.address === undefined ? undefined : checkAddress(values.address),
+        token: values.token,
+        json: values.json === true,
+      };
+    case 'stop':
+      return { kind: 'stop', force: values.force === true };
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}

@@ -1,0 +1,36 @@
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { tokenPath } from '../cli/paths.js';
+
+/** A fresh cluster token: 32 random bytes, URL-safe base64. */
+export function createToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Writes the token to ~/.de2/token with mode 0600 (only this user can read it). */
+export function saveToken(token: string, path = tokenPath()): string {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600); // writeFileSync keeps the mode of an existing file
+  return path;
+}
+
+/**
+ * The token to present: an explicit one, else DE2_TOKEN, else ~/.de2/token; undefined
+ * when there is none.
+ */
+export function findToken(explicit?: string, path = tokenPath()): string | undefined {
+  if (explicit) return explicit;
+  if (process.env.DE2_TOKEN) return process.env.DE2_TOKEN;
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim() || undefined;
+  return undefined;
+}
+
+/** Constant-time comparison, so the time taken does not leak how much of a guess matched. */
+export function tokensEqual(expected: string, presented: unknown): boolean {
+  if (typeof presented !== 'string') return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(presented).digest();
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,76 @@
+import { EventEmitter } from 'node:events';
+import { io, type Socket } from 'socket.io-client';
+import { encodeHello, PROTOCOL_VERSION, type Role } from '../serialization/protocol.js';
+import { AuthenticationError, ProtocolMismatchError, De2Error, NodeDiedError } from '../errors/errors.js';
+import { ErrorCode } from '../errors/codes.js';
+import type { RefusalData, WireEvents } from './wire-server.js';
+
+export interface WireClientOptions {
+  /** HOST:PORT of the head. */
+  address: string;
+  token: string;
+  role: Role;
+  nodeId: string;
+  de2Version: string;
+  /** Give up connecting after this long. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+/** A node's or driver's connection to the head. */
+export class WireClient extends EventEmitter<{
+  frame: [frame: Uint8Array, payloads: Uint8Array[]];
+  close: [reason: string];
+}> {
+  private readonly socket: Socket<WireEvents, WireEvents>;
+
+  private constructor(socket: Socket<WireEvents, WireEvents>) {
+    super();
+    this.socket = socket;
+    socket.on('m', (frame, ...payloads) => this.emit('frame', frame, payloads));
+    socket.on('disconnect', (reason) => this.emit('close', reason));
+  }
+
+  /** Connects and completes the handshake; rejects with AuthenticationError or ProtocolMismatchError. */
+  static connect(options: WireClientOptions): Promise<WireClient> {
+    const hello = encodeHello({
+      protocolVersion: PROTOCOL_VERSION,
+      de2Version: options.de2Version,
+      role: options.role,
+      nodeId: options.nodeId,
+    });
+    const socket: Socket<WireEvents, WireEvents> = io(`ws://${options.address}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      timeout: options.connectTimeoutMs ?? 10_000,
+      auth: { token: options.token, hello: Buffer.from(hello).toString('base64') },
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(new WireClient(socket)));
+      socket.once('connect_error', (error: Error & { data?: RefusalData }) => {
+        socket.close();
+        reject(connectError(options.address, error));
+      });
+    });
+  }
+
+  send(frame: Uint8Array, payloads: Uint8Array[] = []): void {
+    this.socket.emit('m', frame, ...payloads);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function connectError(address: string, error: Error & { data?: RefusalData }): De2Error {
+  if (error.data?.code === ErrorCode.AUTHENTICATION) {
+    return new AuthenticationError(
+      `the head at ${address} refused the cluster token: pass the token printed by ` +
+        '`de2-node start --head` with --token, DE2_TOKEN or ~/.de2/token',
+    );
+  }
+  if (error.data?.code === ErrorCode.PROTOCOL_MISMATCH) {
+    return new ProtocolMismatchError(error.message);
+  }
+  return new NodeDiedError(`cannot reach a de2 head at ${address}: ${error.message}`, { cause: error });
+}

@@ -1,0 +1,140 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { decodeHello, PROTOCOL_VERSION, type HelloMessage } from '../serialization/protocol.js';
+import { tokensEqual } from './token.js';
+import { ErrorCode } from '../errors/codes.js';
+
+/** socket.io events: one binary event carries a FlatBuffers frame and its payload bytes. */
+export interface WireEvents {
+  m: (frame: Uint8Array, ...payloads: Uint8Array[]) => void;
+}
+
+export interface WireServerOptions {
+  token: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Largest message accepted (frame + payloads); bigger ones close the connection. @default 64 MiB */
+  maxMessageBytes?: number;
+  log: (line: string) => void;
+  onPeer: (peer: WirePeer) => void;
+}
+
+/** Why a connection was refused; sent to the peer in socket.io's connect_error `data`. */
+export interface RefusalData {
+  code: typeof ErrorCode.AUTHENTICATION | typeof ErrorCode.PROTOCOL_MISMATCH;
+  serverProtocolVersion: number;
+}
+
+function refusal(message: string, code: RefusalData['code']): Error & { data: RefusalData } {
+  return Object.assign(new Error(message), { data: { code, serverProtocolVersion: PROTOCOL_VERSION } });
+}
+
+/** One authenticated connection (a node or a driver) as the server sees it. */
+export class WirePeer extends EventEmitter<{
+  frame: [frame: Uint8Array, payloads: Uint8Array[]];
+  close: [reason: string];
+}> {
+  constructor(
+    private readonly socket: Socket<WireEvents, WireEvents>,
+    readonly hello: HelloMessage,
+    readonly address: string,
+  ) {
+    super();
+  }
+
+  send(frame: Uint8Array, payloads: Uint8Array[] = []): void {
+    this.socket.emit('m', frame, ...payloads);
+  }
+
+  /** Closes the connection; `reason` is logged by the caller. */
+  close(): void {
+    this.socket.disconnect(true);
+  }
+}
+
+/** The head's socket.io server: admits token holders of our protocol version, nobody else. */
+export class WireServer {
+  private readonly http: HttpServer;
+  private readonly io: Server<WireEvents, WireEvents>;
+
+  constructor(private readonly options: WireServerOptions) {
+    const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+    this.http = createServer();
+    this.io = new Server<WireEvents, WireEvents>(this.http, {
+      maxHttpBufferSize: maxMessageBytes,
+      transports: ['websocket'],
+      serveClient: false,
+    });
+    // Runs on the handshake, before the connection exists and before any message is read.
+    this.io.use((socket, next) => {
+      const peer = socket.handshake.address;
+      const auth = socket.handshake.auth as { token?: unknown; hello?: unknown };
+      if (!tokensEqual(options.token, auth.token)) {
+        options.log(
+          `refused connection from ${peer}: ${auth.token === undefined ? 'no token' : 'wrong token'}`,
+        );
+        next(refusal('the cluster token is missing or wrong', ErrorCode.AUTHENTICATION));
+        return;
+      }
+      let hello: HelloMessage;
+      try {
+        if (typeof auth.hello !== 'string') throw new Error('no hello');
+        hello = decodeHello(Buffer.from(auth.hello, 'base64'));
+      } catch {
+        options.log(`refused connection from ${peer}: unreadable hello`);
+        next(
+          refusal(
+            'the handshake is unreadable: is the peer a de2 node or driver?',
+            ErrorCode.PROTOCOL_MISMATCH,
+          ),
+        );
+        return;
+      }
+      if (hello.protocolVersion !== PROTOCOL_VERSION) {
+        const message =
+          `protocol version mismatch: this head speaks de2 protocol ${PROTOCOL_VERSION}, ` +
+          `the peer (de2 ${hello.de2Version}) speaks protocol ${hello.protocolVersion}; install the same de2 version on every machine`;
+        options.log(`refused connection from ${peer}: ${message}`);
+        next(refusal(message, ErrorCode.PROTOCOL_MISMATCH));
+        return;
+      }
+      socket.data = { hello };
+      next();
+    });
+    this.io.on('connection', (socket) => {
+      const hello = (socket.data as { hello: HelloMessage }).hello;
+      const peer = new WirePeer(socket, hello, socket.handshake.address);
+      socket.onAny((event: string, ...args: unknown[]) => {
+        const payloads = args.slice(1);
+        if (event !== 'm' || !isBytes(args[0]) || !payloads.every(isBytes)) {
+          options.log(`closing connection from ${peer.address}: unexpected event '${event}'`);
+          socket.disconnect(true);
+          return;
+        }
+        peer.emit('frame', args[0], payloads);
+      });
+      socket.on('disconnect', (reason) => peer.emit('close', reason));
+      options.onPeer(peer);
+    });
+  }
+
+  /** Starts listening; resolves with the port (useful with port 0). */
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host ?? '0.0.0.0', () => resolve());
+    });
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await this.io.close();
+  }
+}
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
