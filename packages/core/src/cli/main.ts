@@ -1,10 +1,13 @@
-import { parseArgs } from 'node:util';
 import { PROTOCOL_VERSION } from '../serialization/protocol.js';
+import { parseCommand, UsageError } from './args.js';
+import { headStartedText, startInBackground, workerStartedText } from './start.js';
+import { DE2_VERSION, runNodeProcess } from './node-process.js';
+import { stopNodes } from './stop.js';
 
 export const USAGE = `Usage: de2-node <command> [options]
 
 Commands:
-  start --head [--port 6379]       start the head node of a new cluster
+  start --head [--port 6379]       start the head node of a new cluster (port 0: any free port)
   start --address HOST:PORT        start a worker node that joins a cluster
   status [--json]                  show the cluster's nodes, resources and demands
   stop [--force]                   stop the nodes this machine started
@@ -13,8 +16,14 @@ Options for start:
   --num-cpus N                     CPUs this node offers (default: all)
   --object-store-memory BYTES      object store capacity (default: 30% of RAM)
   --resources JSON                 custom resources, e.g. '{"gpu":1}'
-  --token TOKEN                    cluster token (default: DE2_TOKEN or ~/.de2/token)
-  --block                          run in the foreground
+  --token TOKEN                    cluster token (default: DE2_TOKEN or ~/.de2/token;
+                                   a head without one creates a new token)
+  --host HOST                      address to listen on (default 0.0.0.0)
+  --block                          run in the foreground instead of in the background
+
+Options for status:
+  --address HOST:PORT              the cluster to ask (default: DE2_ADDRESS, else this machine's)
+  --json                           machine-readable output
 
   -h, --help                       show this help
   -v, --version                    show the de2 and protocol versions
@@ -22,21 +31,39 @@ Options for start:
 
 /** Runs the CLI with the given arguments; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-  });
-  if (values.version) {
-    console.log(`de2-node 0.1.0 (protocol ${PROTOCOL_VERSION})`);
-    return 0;
+  let command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`de2-node: ${error.message}\n\n${USAGE}`);
+    return 2;
   }
-  const command = positionals[0];
-  if (values.help || command === undefined || command === 'help') {
-    console.log(USAGE);
-    return 0;
+  switch (command.kind) {
+    case 'help':
+      console.log(USAGE);
+      return 0;
+    case 'version':
+      console.log(`de2-node ${DE2_VERSION} (protocol ${PROTOCOL_VERSION})`);
+      return 0;
+    case 'start': {
+      if (command.options.block) return runNodeProcess(command.options);
+      try {
+        const ready = await startInBackground(argv, command.options);
+        console.log(command.options.head ? headStartedText(ready) : workerStartedText(ready));
+        return 0;
+      } catch (error) {
+        console.error(`de2-node: the node did not start: ${(error as Error).message}`);
+        return 1;
+      }
+    }
+    case 'stop': {
+      const lines = await stopNodes(command.force);
+      console.log(lines.length > 0 ? lines.join('\n') : 'no de2 nodes are running on this machine');
+      return 0;
+    }
+    case 'status':
+      console.error('de2-node status: not available yet');
+      return 1;
   }
-  console.error(`de2-node: unknown command '${command}'.\n\n${USAGE}`);
-  return 2;
 }

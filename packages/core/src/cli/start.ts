@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { networkInterfaces } from 'node:os';
+import type { StartOptions } from './args.js';
+import { createSessionDir } from './session.js';
+
+/** What a node process tells its launcher once it is serving (over the IPC channel). */
+export interface ReadyMessage {
+  type: 'ready';
+  nodeId: string;
+  /** HOST:PORT of the cluster's head as other machines should use it. */
+  clusterAddress: string;
+  port: number;
+  sessionDir: string;
+  logFile: string;
+  numCpus: number;
+  objectStoreMemory: number;
+  token: string;
+  tokenFile: string | undefined;
+}
+
+export interface FailedMessage {
+  type: 'failed';
+  message: string;
+}
+
+/** The first non-internal IPv4 address of this machine, for the "join with" line. */
+export function advertisedHost(bindHost: string): string {
+  if (bindHost !== '0.0.0.0' && bindHost !== '::') return bindHost;
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+const binPath = fileURLToPath(new URL('../../bin/de2-node.js', import.meta.url));
+
+/**
+ * `start` without --block: runs the node as a detached background process that logs into
+ * its session folder, and returns once it is serving (or has failed).
+ */
+export async function startInBackground(argv: string[], options: StartOptions): Promise<ReadyMessage> {
+  const sessionDir = createSessionDir(options.head ? 'head' : 'worker');
+  const logFile = join(sessionDir, 'logs', 'node.log');
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [binPath, ...argv, '--block'], {
+    detached: true,
+    stdio: ['ignore', log, log, 'ipc'],
+    env: { ...process.env, DE2_SESSION_DIR: sessionDir },
+  });
+  closeSync(log);
+  try {
+    return await new Promise<ReadyMessage>((resolve, reject) => {
+      child.once('message', (message: ReadyMessage | FailedMessage) => {
+        if (message.type === 'ready') resolve(message);
+        else reject(new Error(message.message));
+      });
+      child.once('exit', (code) => reject(new Error(`the node exited with code ${code}; see ${logFile}`)));
+    });
+  } finally {
+    child.removeAllListeners();
+    if (child.connected) child.disconnect();
+    child.unref();
+  }
+}
+
+/** The "what next" text printed after a head starts. */
+export function headStartedText(ready: ReadyMessage): string {
+  const tokenSource = ready.tokenFile ? `(also in ${ready.tokenFile}, mode 0600)` : '';
+  return [
+    `de2 head started at ${ready.clusterAddress} (node ${ready.nodeId}, ${ready.numCpus} CPUs, ` +
+      `object store ${(ready.objectStoreMemory / 2 ** 30).toFixed(1)} GiB).`,
+    `Session folder: ${ready.sessionDir}`,
+    `Logs:           ${ready.logFile}`,
+    '',
+    'To add a worker node, run on each other machine:',
+    `  npx de2-node start --address ${ready.clusterAddress} --token ${ready.token}`,
+    `The token is the cluster's password: keep it secret ${tokenSource}`.trimEnd(),
+    '',
+    'To connect a driver program:',
+    `  on this machine:   await init({ address: 'auto' })`,
+    `  from elsewhere:    DE2_ADDRESS=${ready.clusterAddress} DE2_TOKEN=<token> node your-program.js`,
+    `                     (with await init({ address: 'auto' }), or init({ address: '${ready.clusterAddress}' }))`,
+    '',
+    'See the cluster:     npx de2-node status',
+    'Stop this machine:   npx de2-node stop',
+  ].join('\n');
+}
+
+export function workerStartedText(ready: ReadyMessage): string {
+  return [
+    `de2 worker node ${ready.nodeId} joined the cluster at ${ready.clusterAddress} ` +
+      `(${ready.numCpus} CPUs, object store ${(ready.objectStoreMemory / 2 ** 30).toFixed(1)} GiB).`,
+    `Session folder: ${ready.sessionDir}`,
+    `Logs:           ${ready.logFile}`,
+    '',
+    'See the cluster:     npx de2-node status',
+    'Stop this machine:   npx de2-node stop',
+  ].join('\n');
+}
