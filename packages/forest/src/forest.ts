@@ -1,0 +1,242 @@
+import { Dataset, incompatibleDataset, type DatasetObject } from './dataset.js';
+import { ForestError, ForestErrorCode, invalidInput } from './errors.js';
+import { encodeLabels, toLabels, toRowMajor, type Labels, type Matrix } from './input.js';
+import { resolveForestOptions, type RandomForestOptions, type ResolvedForestOptions } from './options.js';
+import { Random } from './random.js';
+import { parseForestJSON, treeFromJSON, treeToJSON, type ForestJSON } from './serialize.js';
+import type { TrainingData } from './split-search.js';
+import { accumulateBinned, accumulateRaw, type Tree } from './tree.js';
+import { TreeBuilder, type GrowOptions } from './tree-builder.js';
+import { resolveGrowOptions } from './grow-options.js';
+
+/** What a fitted forest knows about the data it was fitted on. */
+interface Model {
+  readonly nFeatures: number;
+  readonly classes: Int32Array;
+  readonly edges: Float64Array;
+  readonly edgeOffsets: Int32Array;
+}
+
+/**
+ * A random forest classifier with scikit-learn's parameters and defaults (camelCased),
+ * trained on histograms of binned features.
+ *
+ * The same `seed` and data give the same forest. Tree i is grown from its own random
+ * stream (seed, i), so `fit` with 10 trees then `addTrees(10)` gives exactly the forest
+ * that `fit` with 20 trees gives.
+ *
+ * @example
+ * ```ts
+ * import { RandomForestClassifier } from '@de2/forest';
+ * const rf = new RandomForestClassifier({ nEstimators: 100, maxDepth: 20, seed: 0 });
+ * rf.fit(X, y, 54);                      // X: row-major Float32Array, y: labels 1..7
+ * rf.score(Xtest, yTest, 54);            // accuracy
+ * rf.addTrees(50);                       // 150 trees now
+ * const copy = RandomForestClassifier.fromJSON(JSON.stringify(rf));
+ * ```
+ */
+export class RandomForestClassifier {
+  /** The options with defaults applied. */
+  readonly options: ResolvedForestOptions;
+  private trees: Tree[] = [];
+  private model: Model | null = null;
+  private training: { data: TrainingData; builder: TreeBuilder; grow: GrowOptions } | null = null;
+
+  /** @throws TypeError or RangeError naming the bad option. */
+  constructor(options: RandomForestOptions = {}) {
+    this.options = resolveForestOptions(options);
+    if (!this.options.bootstrap && this.options.maxSamples !== null) {
+      throw new RangeError('options.maxSamples must be null when options.bootstrap is false');
+    }
+  }
+
+  /** Number of trees grown so far. */
+  get nTrees(): number {
+    return this.trees.length;
+  }
+
+  /** The class labels, ascending: the column order of {@link predictProba}. */
+  get classes(): Int32Array {
+    return this.fitted().classes.slice();
+  }
+
+  /** Features per row the forest was fitted on. */
+  get nFeatures(): number {
+    return this.fitted().nFeatures;
+  }
+
+  /**
+   * Mean decrease in impurity per feature, averaged over the trees and normalized to sum
+   * 1 (scikit-learn's `feature_importances_`).
+   */
+  get featureImportances(): Float64Array {
+    const m = this.fitted();
+    const out = new Float64Array(m.nFeatures);
+    for (const t of this.trees) {
+      if (t.feature.length <= 1) continue; // a lone leaf says nothing, as in scikit-learn
+      for (let f = 0; f < m.nFeatures; f++) out[f] = out[f]! + t.importances[f]!;
+    }
+    let sum = 0;
+    for (let f = 0; f < out.length; f++) sum += out[f]!;
+    if (sum > 0) for (let f = 0; f < out.length; f++) out[f] = out[f]! / sum;
+    return out;
+  }
+
+  /**
+   * Fits `nEstimators` new trees, replacing any earlier ones.
+   * @param X a Dataset (labels from its `y`), a row-major Float32Array/Float64Array with
+   *   `nFeatures`, or an array of rows.
+   * @param y integer class labels, one per row (not with a Dataset).
+   * @param nFeatures features per row, required for a typed-array X.
+   * @throws ForestError with code INVALID_INPUT for NaN/Infinity, lengths that disagree,
+   *   empty data, non-integer labels or a single class.
+   */
+  fit(X: Dataset | DatasetObject): this;
+  fit(X: Float32Array | Float64Array, y: Labels, nFeatures: number): this;
+  fit(X: readonly (readonly number[])[], y: Labels): this;
+  fit(X: Matrix | DatasetObject, y?: Labels, nFeatures?: number): this {
+    let ds: Dataset;
+    if (Dataset.isDatasetObject(X)) {
+      if (y !== undefined) throw invalidInput('fit(dataset) takes the labels from dataset.y; pass no y');
+      ds = Dataset.fromObject(X);
+    } else {
+      if (y === undefined) throw invalidInput('y is required with a matrix X');
+      ds = Dataset.fromMatrix(X, y, { maxBins: this.options.maxBins, nFeatures });
+    }
+    if (ds.y.length === 0) throw invalidInput('the Dataset has no labels (y is empty)');
+    const { classes, codes } = encodeLabels(ds.y);
+    const nBins = new Int32Array(ds.nFeatures);
+    for (let f = 0; f < nBins.length; f++) nBins[f] = ds.nBins(f);
+    const data: TrainingData = {
+      bins: ds.bins,
+      nRows: ds.nRows,
+      nFeatures: ds.nFeatures,
+      nBins,
+      codes,
+      nClasses: classes.length,
+      edges: ds.edges,
+      edgeOffsets: ds.edgeOffsets,
+    };
+    const grow = resolveGrowOptions(this.options, ds.nRows, ds.nFeatures);
+    this.training = { data, builder: new TreeBuilder(data, grow), grow };
+    this.model = { nFeatures: ds.nFeatures, classes, edges: ds.edges, edgeOffsets: ds.edgeOffsets };
+    this.trees = [];
+    return this.addTrees(this.options.nEstimators);
+  }
+
+  /**
+   * Grows `k` more trees on the data of the last `fit` (warm start): a forest fitted with
+   * n trees that then adds k equals one fitted with n + k trees.
+   * @throws ForestError NOT_FITTED before `fit` (also on a forest loaded from JSON, which
+   *   does not keep its training data).
+   */
+  addTrees(k: number): this {
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+    const t = this.training;
+    if (t === null) {
+      throw new ForestError(
+        ForestErrorCode.NOT_FITTED,
+        this.model
+          ? 'this forest was loaded without its training data: call fit() to grow trees'
+          : 'call fit() first',
+      );
+    }
+    for (let i = 0; i < k; i++) {
+      this.trees.push(t.builder.grow(new Random(this.options.seed, this.trees.length)));
+    }
+    return this;
+  }
+
+  /**
+   * Mean class probabilities over the trees, row-major (nRows x classes.length).
+   * X: raw rows (split by the stored thresholds) or a Dataset binned with this forest's edges.
+   */
+  predictProba(X: Matrix | DatasetObject, nFeatures?: number): Float64Array {
+    const m = this.fitted();
+    const k = m.classes.length;
+    let out: Float64Array;
+    if (Dataset.isDatasetObject(X)) {
+      const ds = Dataset.fromObject(X);
+      if (!ds.sameEdges(m.edges, m.edgeOffsets)) throw incompatibleDataset();
+      out = new Float64Array(ds.nRows * k);
+      for (const t of this.trees) accumulateBinned(t, ds.bins, ds.nRows, k, out);
+    } else {
+      const rm = toRowMajor(X, nFeatures ?? (Array.isArray(X) ? undefined : m.nFeatures));
+      if (rm.nFeatures !== m.nFeatures) {
+        throw invalidInput(`X has ${rm.nFeatures} features; the forest was fitted on ${m.nFeatures}`);
+      }
+      out = new Float64Array(rm.nRows * k);
+      for (const t of this.trees) accumulateRaw(t, rm.data, rm.nRows, rm.nFeatures, k, out);
+    }
+    const inv = 1 / this.trees.length;
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! * inv;
+    return out;
+  }
+
+  /** The most probable class label per row (ties go to the smaller label). */
+  predict(X: Matrix | DatasetObject, nFeatures?: number): Int32Array {
+    const { classes } = this.fitted();
+    const k = classes.length;
+    const p = this.predictProba(X, nFeatures);
+    const out = new Int32Array(p.length / k);
+    for (let r = 0; r < out.length; r++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + best]!) best = c;
+      out[r] = classes[best]!;
+    }
+    return out;
+  }
+
+  /** Accuracy on X and y (or on a Dataset with its labels). */
+  score(X: Dataset | DatasetObject): number;
+  score(X: Matrix, y: Labels, nFeatures?: number): number;
+  score(X: Matrix | DatasetObject, y?: Labels, nFeatures?: number): number {
+    const pred = this.predict(X, nFeatures);
+    let labels: Int32Array;
+    if (y !== undefined) labels = toLabels(y, pred.length);
+    else if (Dataset.isDatasetObject(X) && X.y.length === pred.length) labels = X.y;
+    else throw invalidInput('score needs labels: pass y, or a Dataset with y');
+    let right = 0;
+    for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) right++;
+    return right / pred.length;
+  }
+
+  /** The fitted forest as JSON-ready data; {@link RandomForestClassifier.fromJSON} reads it back. */
+  toJSON(): ForestJSON {
+    const m = this.fitted();
+    return {
+      format: 'de2-forest',
+      version: 1,
+      options: { ...this.options },
+      nFeatures: m.nFeatures,
+      classes: Array.from(m.classes),
+      edges: Array.from(m.edges),
+      edgeOffsets: Array.from(m.edgeOffsets),
+      trees: this.trees.map(treeToJSON),
+    };
+  }
+
+  /**
+   * Rebuilds a forest from {@link toJSON}'s output (an object or its JSON string); it
+   * predicts exactly as the original did.
+   * @throws ForestError INVALID_MODEL when the input is not such a model.
+   */
+  static fromJSON(json: ForestJSON | string): RandomForestClassifier {
+    const j = parseForestJSON(json);
+    const rf = new RandomForestClassifier(j.options);
+    const classes = Int32Array.from(j.classes);
+    rf.model = {
+      nFeatures: j.nFeatures,
+      classes,
+      edges: Float64Array.from(j.edges),
+      edgeOffsets: Int32Array.from(j.edgeOffsets),
+    };
+    rf.trees = j.trees.map((t) => treeFromJSON(t, j.nFeatures, classes.length));
+    return rf;
+  }
+
+  private fitted(): Model {
+    if (this.model === null) throw new ForestError(ForestErrorCode.NOT_FITTED, 'call fit() first');
+    return this.model;
+  }
+}

@@ -1,0 +1,267 @@
+/** Everything a tree is grown from: a binned Dataset with class codes, ready for the hot loops. */
+export interface TrainingData {
+  /** Column-major bins: feature f of row r at f * nRows + r. */
+  readonly bins: Uint8Array;
+  readonly nRows: number;
+  readonly nFeatures: number;
+  /** Bins in use per feature. */
+  readonly nBins: Int32Array;
+  /** Class index (0..nClasses-1) per row. */
+  readonly codes: Uint8Array;
+  readonly nClasses: number;
+  readonly edges: Float64Array;
+  readonly edgeOffsets: Int32Array;
+}
+
+/**
+ * The rows of the node being searched, aligned: row index, class code and bootstrap
+ * weight side by side, so the inner loops read two of the three arrays sequentially.
+ */
+export interface NodeRows {
+  readonly rows: Int32Array;
+  readonly ys: Uint8Array;
+  readonly ws: Int32Array;
+}
+
+/** Per-node histograms of every feature it computed, kept so a sibling can subtract. */
+export class HistBuffer {
+  /** Per feature, per bin: nClasses weighted counts then the unweighted row count. */
+  readonly hist: Int32Array;
+  /** 1 where `hist` holds this node's histogram of that feature. */
+  readonly valid: Uint8Array;
+  /** Feature order for sampling; its first `nConst` are known constant in this node. */
+  readonly feats: Int32Array;
+  nConst = 0;
+  constructor(size: number, nFeatures: number) {
+    this.hist = new Int32Array(size);
+    this.valid = new Uint8Array(nFeatures);
+    this.feats = new Int32Array(nFeatures);
+  }
+}
+
+/**
+ * Finds the best split of one feature in one node, keeping the best seen so far.
+ * Large nodes accumulate a histogram over the feature's bins (or subtract their sibling's
+ * from their parent's); small nodes sort their few bin values instead, because clearing
+ * and scanning 255 bins would cost more than the rows themselves.
+ */
+export class SplitSearch {
+  /** Offset of each feature's histogram in a {@link HistBuffer}. */
+  readonly featOffset: Int32Array;
+  readonly histSize: number;
+  private readonly stride: number;
+  private keys: Int32Array;
+  private readonly left: Float64Array;
+  /** Class weights of the node being searched, and their sum. */
+  readonly total: Float64Array;
+  totalW = 0;
+  nodeN = 0;
+  // The best split found in this node so far.
+  bestScore = -Infinity;
+  bestFeature = -1;
+  bestBin = 0;
+  readonly bestLeft: Float64Array;
+  bestLeftW = 0;
+
+  constructor(
+    private readonly data: TrainingData,
+    private readonly entropy: boolean,
+    private readonly minSamplesLeaf: number,
+  ) {
+    const k = data.nClasses;
+    this.stride = k + 1;
+    this.featOffset = new Int32Array(data.nFeatures);
+    let off = 0;
+    for (let f = 0; f < data.nFeatures; f++) {
+      this.featOffset[f] = off;
+      off += data.nBins[f]! * this.stride;
+    }
+    this.histSize = off;
+    this.keys = new Int32Array(1024);
+    this.left = new Float64Array(k);
+    this.total = new Float64Array(k);
+    this.bestLeft = new Float64Array(k);
+  }
+
+  /** Starts a node: sums its class weights and forgets the previous best split. */
+  begin(nr: NodeRows, start: number, end: number): void {
+    const total = this.total;
+    total.fill(0);
+    const { ys, ws } = nr;
+    let w = 0;
+    for (let i = start; i < end; i++) {
+      const y = ys[i]!;
+      total[y] = total[y]! + ws[i]!;
+      w += ws[i]!;
+    }
+    this.totalW = w;
+    this.nodeN = end - start;
+    this.bestScore = -Infinity;
+    this.bestFeature = -1;
+  }
+
+  /** Impurity (gini or entropy) of class weights `counts` summing to `w`. */
+  impurity(counts: Float64Array, w: number): number {
+    const k = counts.length;
+    let s = 0;
+    if (this.entropy) {
+      for (let c = 0; c < k; c++) {
+        const p = counts[c]! / w;
+        if (p > 0) s -= p * Math.log2(p);
+      }
+      return s;
+    }
+    for (let c = 0; c < k; c++) s += counts[c]! * counts[c]!;
+    return 1 - s / (w * w);
+  }
+
+  /**
+   * Searches feature f over rows [start, end); returns false when f is constant there.
+   * With `parent` and `sibling` both holding f's histogram, this node's is their difference.
+   */
+  searchFeature(
+    f: number,
+    nr: NodeRows,
+    start: number,
+    end: number,
+    buf: HistBuffer,
+    parent: HistBuffer | null,
+    sibling: HistBuffer | null,
+  ): boolean {
+    const nb = this.data.nBins[f]!;
+    const n = end - start;
+    const s = this.stride;
+    const off = this.featOffset[f]!;
+    const h = buf.hist;
+    if (parent !== null && sibling !== null && parent.valid[f] === 1 && sibling.valid[f] === 1) {
+      const ph = parent.hist;
+      const sh = sibling.hist;
+      for (let c = off, e = off + nb * s; c < e; c++) h[c] = ph[c]! - sh[c]!;
+    } else if (n * n <= 2 * nb * s) {
+      return this.searchSorted(f, nr, start, end);
+    } else {
+      h.fill(0, off, off + nb * s);
+      const { rows, ys, ws } = nr;
+      const bins = this.data.bins;
+      const col = f * this.data.nRows;
+      const k = s - 1;
+      for (let i = start; i < end; i++) {
+        const p = off + bins[col + rows[i]!]! * s;
+        const q = p + ys[i]!;
+        h[q] = h[q]! + ws[i]!;
+        h[p + k] = h[p + k]! + 1;
+      }
+    }
+    buf.valid[f] = 1;
+    return this.scanHistogram(f, h, off, nb);
+  }
+
+  private scanHistogram(f: number, h: Int32Array, off: number, nb: number): boolean {
+    const s = this.stride;
+    const k = s - 1;
+    const n = this.nodeN;
+    const left = this.left;
+    left.fill(0);
+    let leftN = 0;
+    let leftW = 0;
+    let prev = -1;
+    let nonEmpty = 0;
+    for (let b = 0; b < nb; b++) {
+      const p = off + b * s;
+      const cnt = h[p + k]!;
+      if (cnt === 0) continue;
+      if (prev >= 0) this.consider(f, prev, b, leftN, n - leftN, leftW);
+      prev = b;
+      nonEmpty++;
+      leftN += cnt;
+      for (let c = 0; c < k; c++) {
+        const v = h[p + c]!;
+        left[c] = left[c]! + v;
+        leftW += v;
+      }
+    }
+    // One non-empty bin: the feature is constant in this node.
+    return nonEmpty > 1;
+  }
+
+  private searchSorted(f: number, nr: NodeRows, start: number, end: number): boolean {
+    const n = end - start;
+    let keys = this.keys;
+    if (keys.length < n) keys = this.keys = new Int32Array(n * 2);
+    const { rows, ys, ws } = nr;
+    const bins = this.data.bins;
+    const col = f * this.data.nRows;
+    // Key = bin << 16 | position; n is small here (n * n <= 2 * 255 * 256), so it fits.
+    for (let i = 0; i < n; i++) {
+      const key = (bins[col + rows[start + i]!]! << 16) | i;
+      let j = i - 1;
+      while (j >= 0 && keys[j]! > key) {
+        keys[j + 1] = keys[j]!;
+        j--;
+      }
+      keys[j + 1] = key;
+    }
+    if (keys[0]! >>> 16 === keys[n - 1]! >>> 16) return false;
+    const left = this.left;
+    left.fill(0);
+    let leftW = 0;
+    let prev = keys[0]! >>> 16;
+    for (let j = 0; j < n; j++) {
+      const key = keys[j]!;
+      const b = key >>> 16;
+      if (b !== prev) {
+        this.consider(f, prev, b, j, n - j, leftW);
+        prev = b;
+      }
+      const i = start + (key & 0xffff);
+      const y = ys[i]!;
+      left[y] = left[y]! + ws[i]!;
+      leftW += ws[i]!;
+    }
+    return true;
+  }
+
+  /**
+   * Scores the split between non-empty bins `lo` and `hi` (left = bins <= the chosen one).
+   * The threshold bin is midway between them, as scikit-learn puts its threshold midway
+   * between the two values it separates.
+   */
+  private consider(f: number, lo: number, hi: number, nL: number, nR: number, wL: number): void {
+    const msl = this.minSamplesLeaf;
+    if (nL < msl || nR < msl) return;
+    const left = this.left;
+    const total = this.total;
+    const k = left.length;
+    const wR = this.totalW - wL;
+    let score: number;
+    if (this.entropy) {
+      // Maximize -(wL * H(L) + wR * H(R)), in nats; the scale does not change the argmax.
+      let s = -wL * Math.log(wL) - wR * Math.log(wR);
+      for (let c = 0; c < k; c++) {
+        const l = left[c]!;
+        const r = total[c]! - l;
+        if (l > 0) s += l * Math.log(l);
+        if (r > 0) s += r * Math.log(r);
+      }
+      score = s;
+    } else {
+      // Gini: minimizing wL * gini(L) + wR * gini(R) is maximizing sumsq(L)/wL + sumsq(R)/wR.
+      let sl = 0;
+      let sr = 0;
+      for (let c = 0; c < k; c++) {
+        const l = left[c]!;
+        const r = total[c]! - l;
+        sl += l * l;
+        sr += r * r;
+      }
+      score = sl / wL + sr / wR;
+    }
+    if (score > this.bestScore) {
+      this.bestScore = score;
+      this.bestFeature = f;
+      this.bestBin = (lo + hi - 1) >> 1;
+      this.bestLeft.set(left);
+      this.bestLeftW = wL;
+    }
+  }
+}
