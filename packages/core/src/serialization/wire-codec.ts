@@ -1,0 +1,243 @@
+/**
+ * Encodes batches of runtime messages (protocol/messages.ts) as one FlatBuffers `Batch`
+ * (schema/cluster.fbs) with object bytes beside it, and decodes them defensively: the
+ * FlatBuffers JavaScript runtime has no verifier, so every length and index is checked
+ * against the bytes actually received, and anything unexpected is a WireDecodeError.
+ */
+import * as flatbuffers from 'flatbuffers';
+import * as g from '../generated/cluster_generated.js';
+import type { SerializedValue } from '../protocol/messages.js';
+import type { FieldKind, MessageDesc, TableDesc } from './wire-tables.js';
+
+/** A frame that cannot be decoded; the connection that sent it is closed. */
+export class WireDecodeError extends Error {
+  override name = 'WireDecodeError';
+}
+
+export interface EncodedBatch {
+  frame: Uint8Array;
+  payloads: Uint8Array[];
+}
+
+type Builder = flatbuffers.Builder;
+type Fn = (...args: unknown[]) => unknown;
+type Obj = Record<string, unknown>;
+const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+const method = (cls: unknown, name: string): Fn => {
+  const f = (cls as Record<string, Fn>)[name];
+  if (typeof f !== 'function') throw new Error(`generated code has no ${name}`);
+  return f.bind(cls);
+};
+
+function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array[]): number {
+  const offsets = new Map<string, number>();
+  for (const [field, kind] of desc.fields) {
+    const value = obj[field];
+    const create = (items: unknown) => method(desc.cls, `create${cap(field)}Vector`)(b, items) as number;
+    if (kind === 'string') offsets.set(field, b.createString(String(value ?? '')));
+    else if (kind === 'strings')
+      offsets.set(field, create(((value as string[]) ?? []).map((s) => b.createString(s))));
+    else if (kind === 'uints' || kind === 'bytes') offsets.set(field, create(value ?? []));
+    else if (kind === 'resources') {
+      const entries = Object.entries((value as Record<string, number>) ?? {});
+      offsets.set(field, create(entries.map(([name, amount]) => encodeResource(b, name, amount))));
+    } else if (kind === 'value') offsets.set(field, encodeValue(b, value as SerializedValue, payloads));
+    else if (typeof kind === 'object' && 'table' in kind) {
+      offsets.set(field, encodeTable(b, kind.table, (value as Obj) ?? {}, payloads));
+    } else if (typeof kind === 'object' && 'tables' in kind) {
+      offsets.set(
+        field,
+        create(((value as Obj[]) ?? []).map((item) => encodeTable(b, kind.tables, item, payloads))),
+      );
+    }
+  }
+  method(desc.cls, `start${desc.name}`)(b);
+  for (const [field, kind] of desc.fields) {
+    const add = method(desc.cls, `add${cap(field)}`);
+    const offset = offsets.get(field);
+    if (offset !== undefined) add(b, offset);
+    else if (kind === 'number') add(b, Number(obj[field] ?? 0));
+    else if (kind === 'bool') add(b, Boolean(obj[field]));
+    else if (typeof kind === 'object' && 'enum' in kind) add(b, kind.enum[String(obj[field])] ?? 0);
+  }
+  return method(desc.cls, `end${desc.name}`)(b) as number;
+}
+
+function encodeResource(b: Builder, name: string, amount: number): number {
+  const nameOffset = b.createString(name);
+  g.ResourceAmount.startResourceAmount(b);
+  g.ResourceAmount.addName(b, nameOffset);
+  g.ResourceAmount.addAmount(b, amount);
+  return g.ResourceAmount.endResourceAmount(b);
+}
+
+function encodeValue(b: Builder, value: SerializedValue, payloads: Uint8Array[]): number {
+  const header = g.Value.createHeaderVector(b, value.header);
+  const indexes = value.buffers.map((buffer) => payloads.push(new Uint8Array(buffer)) - 1);
+  const bufferPayloads = g.Value.createBufferPayloadsVector(b, indexes);
+  const refs = g.Value.createRefsVector(
+    b,
+    value.refs.map((r) => b.createString(r)),
+  );
+  g.Value.startValue(b);
+  g.Value.addHeader(b, header);
+  g.Value.addBufferPayloads(b, bufferPayloads);
+  g.Value.addRefs(b, refs);
+  g.Value.addSize(b, value.size);
+  return g.Value.endValue(b);
+}
+
+/** Encodes messages of one direction into a single frame plus payloads. */
+export function encodeBatch<M extends { type: string }>(
+  descs: ReadonlyMap<string, MessageDesc>,
+  messages: readonly M[],
+): EncodedBatch {
+  const b = new flatbuffers.Builder(256);
+  const payloads: Uint8Array[] = [];
+  const types: number[] = [];
+  const tables: number[] = [];
+  for (const message of messages) {
+    const desc = descs.get(message.type);
+    if (!desc) throw new Error(`message type '${message.type}' cannot be sent in this direction`);
+    tables.push(encodeTable(b, desc, message as unknown as Obj, payloads));
+    types.push(desc.union);
+  }
+  const typesOffset = g.Batch.createMessagesTypeVector(b, types);
+  const messagesOffset = g.Batch.createMessagesVector(b, tables);
+  b.finish(g.Batch.createBatch(b, typesOffset, messagesOffset));
+  return { frame: b.asUint8Array(), payloads };
+}
+
+class Reader {
+  constructor(
+    readonly frameBytes: number,
+    readonly payloads: readonly Uint8Array[],
+  ) {}
+
+  length(n: number, what: string): number {
+    if (!Number.isInteger(n) || n < 0 || n > this.frameBytes)
+      throw new WireDecodeError(`${what}: bad length ${n}`);
+    return n;
+  }
+
+  table(desc: TableDesc, inst: Obj): Obj {
+    const out: Obj = {};
+    for (const [field, kind] of desc.fields) out[field] = this.field(desc, inst, field, kind);
+    return out;
+  }
+
+  private field(desc: TableDesc, inst: Obj, field: string, kind: FieldKind): unknown {
+    const call = (name: string, ...args: unknown[]) => (inst[name] as Fn).call(inst, ...args);
+    const len = () => this.length(call(`${field}Length`) as number, `${desc.name}.${field}`);
+    const where = `${desc.name}.${field}`;
+    if (kind === 'string') return (call(field) as string | null) ?? '';
+    if (kind === 'number') return call(field) as number;
+    if (kind === 'bool') return call(field) as boolean;
+    if (kind === 'strings')
+      return Array.from({ length: len() }, (_, i) => (call(field, i) as string | null) ?? '');
+    if (kind === 'uints') return Array.from({ length: len() }, (_, i) => call(field, i) as number);
+    if (kind === 'bytes')
+      return Uint8Array.from(Array.from({ length: len() }, (_, i) => call(field, i) as number));
+    if (kind === 'resources') {
+      const out: Record<string, number> = {};
+      for (let i = 0, n = len(); i < n; i++) {
+        const r = call(field, i, new g.ResourceAmount()) as g.ResourceAmount | null;
+        if (r) out[r.name() ?? ''] = r.amount();
+      }
+      return out;
+    }
+    if (kind === 'value') {
+      const v = call(field, new g.Value()) as g.Value | null;
+      if (!v) throw new WireDecodeError(`${where}: missing value`);
+      return this.value(v, where);
+    }
+    if ('enum' in kind) {
+      const raw = call(field) as number;
+      const name = Object.entries(kind.enum).find(([, n]) => n === raw)?.[0];
+      if (name === undefined) throw new WireDecodeError(`${where}: unknown enum value ${raw}`);
+      return name;
+    }
+    if ('table' in kind) {
+      const nested = call(field, new (kind.table.cls as new () => Obj)()) as Obj | null;
+      return this.table(kind.table, nested ?? emptyTable(kind.table));
+    }
+    return Array.from({ length: len() }, (_, i) => {
+      const nested = call(field, i, new (kind.tables.cls as new () => Obj)()) as Obj | null;
+      if (!nested) throw new WireDecodeError(`${where}[${i}]: missing`);
+      return this.table(kind.tables, nested);
+    });
+  }
+
+  private value(v: g.Value, where: string): SerializedValue {
+    const headerArray = v.headerArray();
+    const header = headerArray ? Uint8Array.from(headerArray) : new Uint8Array(0);
+    const buffers: SharedArrayBuffer[] = [];
+    for (let i = 0, n = this.length(v.bufferPayloadsLength(), where); i < n; i++) {
+      const payload = this.payloads[v.bufferPayloads(i)!];
+      if (!payload) throw new WireDecodeError(`${where}: buffer ${i} refers to a missing payload`);
+      // The store keeps values in SharedArrayBuffers so that worker threads read them in place.
+      const shared = new SharedArrayBuffer(payload.byteLength);
+      new Uint8Array(shared).set(payload);
+      buffers.push(shared);
+    }
+    const refs = Array.from({ length: this.length(v.refsLength(), where) }, (_, i) => v.refs(i) ?? '');
+    return { header, buffers, refs, size: v.size() };
+  }
+}
+
+/** A table that was absent on the wire reads as all defaults. */
+function emptyTable(desc: TableDesc): Obj {
+  const b = new flatbuffers.Builder(16);
+  method(desc.cls, `start${desc.name}`)(b);
+  b.finish(method(desc.cls, `end${desc.name}`)(b) as number);
+  const inst = new (desc.cls as new () => Obj)() as Obj & {
+    __init(i: number, bb: flatbuffers.ByteBuffer): Obj;
+  };
+  const bb = new flatbuffers.ByteBuffer(b.asUint8Array());
+  return inst.__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+/**
+ * Decodes a frame sent in one direction. Throws WireDecodeError for anything malformed:
+ * truncated or random bytes, lengths beyond the frame, unknown or wrong-direction types.
+ */
+export function decodeBatch(
+  descs: ReadonlyMap<number, MessageDesc>,
+  frame: Uint8Array,
+  payloads: readonly Uint8Array[],
+): { type: string }[] {
+  if (frame.byteLength < 8) throw new WireDecodeError(`frame too short (${frame.byteLength} bytes)`);
+  try {
+    const bb = new flatbuffers.ByteBuffer(frame);
+    const root = bb.readInt32(0);
+    if (root < 4 || root > frame.byteLength - 4) throw new WireDecodeError(`bad root offset ${root}`);
+    const batch = g.Batch.getRootAsBatch(bb);
+    const reader = new Reader(frame.byteLength, payloads);
+    const n = reader.length(batch.messagesLength(), 'Batch.messages');
+    if (reader.length(batch.messagesTypeLength(), 'Batch.messagesType') !== n) {
+      throw new WireDecodeError('Batch: message and type counts differ');
+    }
+    const out: { type: string }[] = [];
+    for (let i = 0; i < n; i++) {
+      const union = batch.messagesType(i)!;
+      const desc = descs.get(union);
+      if (!desc)
+        throw new WireDecodeError(`unexpected message type ${union} (${g.Message[union] ?? 'unknown'})`);
+      const inst = batch.messages(i, new (desc.cls as new () => Obj)()) as Obj | null;
+      if (!inst) throw new WireDecodeError(`message ${i} is missing`);
+      out.push({ type: desc.type, ...reader.table(desc, inst) });
+    }
+    return out;
+  } catch (error) {
+    if (error instanceof WireDecodeError) throw error;
+    throw new WireDecodeError(`malformed frame: ${(error as Error).message}`);
+  }
+}
+
+/** Lookup tables for one direction of traffic. */
+export function directionTables(descs: readonly MessageDesc[]) {
+  return {
+    byType: new Map(descs.map((d) => [d.type, d])),
+    byUnion: new Map(descs.map((d) => [d.union as number, d])),
+  };
+}
