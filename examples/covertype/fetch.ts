@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +24,16 @@ export const COVERTYPE_ARCHIVE = Object.freeze({
   sha256: '614360d0257557dd1792834a85a1cdebfadc3c4f30b011d56afee7ffb5b15771',
   rows: 581_012,
 });
+
+/**
+ * A cache folder outside any checkout: `$XDG_CACHE_HOME/de2/covtype`, else `~/.cache/de2/covtype`.
+ * Pass it as `cacheDir` when there is no better place.
+ */
+export const DEFAULT_CACHE_DIR = join(
+  process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'),
+  'de2',
+  'covtype',
+);
 
 /** One progress report of a download. */
 export interface FetchProgress {
@@ -243,6 +254,7 @@ function get(url: string, idleTimeoutMs: number, redirectsLeft: number): Promise
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let body: IncomingMessage | undefined;
     const request = client.get(
       target,
       { headers: { 'accept-encoding': 'identity', 'user-agent': 'de2-covertype-fetch' } },
@@ -257,12 +269,18 @@ function get(url: string, idleTimeoutMs: number, redirectsLeft: number): Promise
           get(new URL(headers.location, target).href, idleTimeoutMs, redirectsLeft - 1).then(resolve, reject);
           return;
         }
+        body = response;
         resolve(response);
       },
     );
     request.on('error', reject);
-    // The socket timeout also covers the body: a stalled transfer ends in an error.
-    request.setTimeout(idleTimeoutMs, () => request.destroy(new Error(`no data for ${idleTimeoutMs} ms`)));
+    // The socket's idle timeout keeps running while the body streams: a transfer that
+    // stalls fails with this error on the response, which the download's pipeline reports.
+    request.setTimeout(idleTimeoutMs, () => {
+      const stalled = new Error(`no data for ${idleTimeoutMs} ms`);
+      if (body === undefined) request.destroy(stalled);
+      else body.destroy(stalled);
+    });
   });
 }
 

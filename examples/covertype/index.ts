@@ -17,6 +17,7 @@ export { type CovertypeData, FEATURE_NAMES, N_FEATURES, N_CLASSES, LABEL_NAME } 
 export {
   fetchCovertype,
   COVERTYPE_ARCHIVE,
+  DEFAULT_CACHE_DIR,
   type FetchCovertypeOptions,
   type FetchProgress,
 } from './fetch.js';

@@ -313,6 +313,11 @@ describe('Covertype data (examples/covertype)', function () {
             res.writeHead(200, { 'content-length': archive.length });
             res.write(archive.subarray(0, archive.length >> 1), () => res.destroy());
             return;
+          case '/stall':
+            // Sends the headers and a first chunk, then nothing (kept open until the client gives up).
+            res.writeHead(200, { 'content-length': archive.length });
+            res.write(archive.subarray(0, 1000));
+            return;
           default:
             res.writeHead(404);
             return res.end('not here');
@@ -323,6 +328,7 @@ describe('Covertype data (examples/covertype)', function () {
     });
 
     after(async () => {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     });
 
@@ -398,6 +404,19 @@ describe('Covertype data (examples/covertype)', function () {
       const e = await fetchError(await newCache(), `${base}/cut`);
       expect(e.code).to.equal('COVERTYPE_DOWNLOAD_FAILED');
       expect(e.message).to.contain('broke off after');
+    });
+
+    it('gives up on a transfer that stalls, and keeps nothing', async () => {
+      const cacheDir = await newCache();
+      const error = await expectRejection(
+        fetchCovertype({ cacheDir, url: `${base}/stall`, ...expected(), idleTimeoutMs: 300 }),
+      );
+      expect(error).to.be.instanceOf(CovertypeFetchError);
+      expect((error as CovertypeFetchError).code).to.equal('COVERTYPE_DOWNLOAD_FAILED');
+      expect((error as CovertypeFetchError).message)
+        .to.contain('broke off after 1000 of')
+        .and.contain('no data for 300 ms');
+      expect(await readdir(cacheDir)).to.deep.equal([]);
     });
 
     it('offline (connection refused): says where to put the file by hand', async () => {
