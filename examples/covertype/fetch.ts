@@ -87,7 +87,7 @@ const MAX_REDIRECTS = 5;
  * error, connection cut), `COVERTYPE_SIZE_MISMATCH` or `COVERTYPE_CHECKSUM_MISMATCH`; the
  * message says where to put the file by hand.
  * @example
- * const path = await fetchCovertype({ cacheDir: '.cache', onProgress: (p) => bar(p.bytes / p.total) });
+ * const path = await fetchCovertype({ cacheDir: DEFAULT_CACHE_DIR, onProgress: (p) => bar(p.bytes / p.total) });
  * const data = await loadCovertype(path);
  */
 export async function fetchCovertype(options: FetchCovertypeOptions): Promise<string> {
