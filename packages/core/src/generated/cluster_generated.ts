@@ -46,13 +46,16 @@ export enum Message {
   CancelTask = 25,
   KillActor = 26,
   ActorReply = 27,
-  ClusterInfoReply = 28
+  ClusterInfoReply = 28,
+  PullObject = 29,
+  ObjectHeader = 30,
+  ObjectChunk = 31
 }
 
 export function unionToMessage(
   type: Message,
-  accessor: (obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectReady|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectReady|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null
-): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectReady|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
+  accessor: (obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null
+): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
   switch(Message[type]) {
     case 'NONE': return null; 
     case 'RegisterNode': return accessor(new RegisterNode())! as RegisterNode;
@@ -83,15 +86,18 @@ export function unionToMessage(
     case 'KillActor': return accessor(new KillActor())! as KillActor;
     case 'ActorReply': return accessor(new ActorReply())! as ActorReply;
     case 'ClusterInfoReply': return accessor(new ClusterInfoReply())! as ClusterInfoReply;
+    case 'PullObject': return accessor(new PullObject())! as PullObject;
+    case 'ObjectHeader': return accessor(new ObjectHeader())! as ObjectHeader;
+    case 'ObjectChunk': return accessor(new ObjectChunk())! as ObjectChunk;
     default: return null;
   }
 }
 
 export function unionListToMessage(
   type: Message, 
-  accessor: (index: number, obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectReady|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectReady|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null, 
+  accessor: (index: number, obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null, 
   index: number
-): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectReady|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
+): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
   switch(Message[type]) {
     case 'NONE': return null; 
     case 'RegisterNode': return accessor(index, new RegisterNode())! as RegisterNode;
@@ -122,6 +128,9 @@ export function unionListToMessage(
     case 'KillActor': return accessor(index, new KillActor())! as KillActor;
     case 'ActorReply': return accessor(index, new ActorReply())! as ActorReply;
     case 'ClusterInfoReply': return accessor(index, new ClusterInfoReply())! as ClusterInfoReply;
+    case 'PullObject': return accessor(index, new PullObject())! as PullObject;
+    case 'ObjectHeader': return accessor(index, new ObjectHeader())! as ObjectHeader;
+    case 'ObjectChunk': return accessor(index, new ObjectChunk())! as ObjectChunk;
     default: return null;
   }
 }
@@ -2816,6 +2825,294 @@ static createClusterInfoReply(builder:flatbuffers.Builder, reqId:number, nodesOf
   ClusterInfoReply.addReqId(builder, reqId);
   ClusterInfoReply.addNodes(builder, nodesOffset);
   return ClusterInfoReply.endClusterInfoReply(builder);
+}
+}
+
+export class PullObject {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):PullObject {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsPullObject(bb:flatbuffers.ByteBuffer, obj?:PullObject):PullObject {
+  return (obj || new PullObject()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsPullObject(bb:flatbuffers.ByteBuffer, obj?:PullObject):PullObject {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new PullObject()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+reqId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+id():string|null
+id(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+id(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startPullObject(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addReqId(builder:flatbuffers.Builder, reqId:number) {
+  builder.addFieldInt32(0, reqId, 0);
+}
+
+static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, idOffset, 0);
+}
+
+static endPullObject(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createPullObject(builder:flatbuffers.Builder, reqId:number, idOffset:flatbuffers.Offset):flatbuffers.Offset {
+  PullObject.startPullObject(builder);
+  PullObject.addReqId(builder, reqId);
+  PullObject.addId(builder, idOffset);
+  return PullObject.endPullObject(builder);
+}
+}
+
+export class ObjectHeader {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ObjectHeader {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsObjectHeader(bb:flatbuffers.ByteBuffer, obj?:ObjectHeader):ObjectHeader {
+  return (obj || new ObjectHeader()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsObjectHeader(bb:flatbuffers.ByteBuffer, obj?:ObjectHeader):ObjectHeader {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ObjectHeader()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+reqId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+found():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+header(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+headerLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+headerArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+bufferSizes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : 0;
+}
+
+bufferSizesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+bufferSizesArray():Float64Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Float64Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+refs(index: number):string
+refs(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+refs(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+refsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+size():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+error(obj?:ErrorInfo):ErrorInfo|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? (obj || new ErrorInfo()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
+static startObjectHeader(builder:flatbuffers.Builder) {
+  builder.startObject(7);
+}
+
+static addReqId(builder:flatbuffers.Builder, reqId:number) {
+  builder.addFieldInt32(0, reqId, 0);
+}
+
+static addFound(builder:flatbuffers.Builder, found:boolean) {
+  builder.addFieldInt8(1, +found, +false);
+}
+
+static addHeader(builder:flatbuffers.Builder, headerOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, headerOffset, 0);
+}
+
+static createHeaderVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startHeaderVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
+static addBufferSizes(builder:flatbuffers.Builder, bufferSizesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, bufferSizesOffset, 0);
+}
+
+static createBufferSizesVector(builder:flatbuffers.Builder, data:number[]|Float64Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createBufferSizesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createBufferSizesVector(builder:flatbuffers.Builder, data:number[]|Float64Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startBufferSizesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addRefs(builder:flatbuffers.Builder, refsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, refsOffset, 0);
+}
+
+static createRefsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startRefsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addSize(builder:flatbuffers.Builder, size:number) {
+  builder.addFieldFloat64(5, size, 0.0);
+}
+
+static addError(builder:flatbuffers.Builder, errorOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, errorOffset, 0);
+}
+
+static endObjectHeader(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+}
+
+export class ObjectChunk {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ObjectChunk {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsObjectChunk(bb:flatbuffers.ByteBuffer, obj?:ObjectChunk):ObjectChunk {
+  return (obj || new ObjectChunk()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsObjectChunk(bb:flatbuffers.ByteBuffer, obj?:ObjectChunk):ObjectChunk {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ObjectChunk()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+reqId():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+buffer():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+offset():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+payload():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+static startObjectChunk(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addReqId(builder:flatbuffers.Builder, reqId:number) {
+  builder.addFieldInt32(0, reqId, 0);
+}
+
+static addBuffer(builder:flatbuffers.Builder, buffer:number) {
+  builder.addFieldInt32(1, buffer, 0);
+}
+
+static addOffset(builder:flatbuffers.Builder, offset:number) {
+  builder.addFieldFloat64(2, offset, 0.0);
+}
+
+static addPayload(builder:flatbuffers.Builder, payload:number) {
+  builder.addFieldInt32(3, payload, 0);
+}
+
+static endObjectChunk(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createObjectChunk(builder:flatbuffers.Builder, reqId:number, buffer:number, offset:number, payload:number):flatbuffers.Offset {
+  ObjectChunk.startObjectChunk(builder);
+  ObjectChunk.addReqId(builder, reqId);
+  ObjectChunk.addBuffer(builder, buffer);
+  ObjectChunk.addOffset(builder, offset);
+  ObjectChunk.addPayload(builder, payload);
+  return ObjectChunk.endObjectChunk(builder);
 }
 }
 

@@ -37,7 +37,7 @@ function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array
     if (kind === 'string') offsets.set(field, b.createString(String(value ?? '')));
     else if (kind === 'strings')
       offsets.set(field, create(((value as string[]) ?? []).map((s) => b.createString(s))));
-    else if (kind === 'uints' || kind === 'bytes') offsets.set(field, create(value ?? []));
+    else if (kind === 'numbers' || kind === 'bytes') offsets.set(field, create(value ?? []));
     else if (kind === 'resources') {
       const entries = Object.entries((value as Record<string, number>) ?? {});
       offsets.set(field, create(entries.map(([name, amount]) => encodeResource(b, name, amount))));
@@ -135,9 +135,8 @@ class Reader {
     if (kind === 'bool') return call(field) as boolean;
     if (kind === 'strings')
       return Array.from({ length: len() }, (_, i) => (call(field, i) as string | null) ?? '');
-    if (kind === 'uints') return Array.from({ length: len() }, (_, i) => call(field, i) as number);
-    if (kind === 'bytes')
-      return Uint8Array.from(Array.from({ length: len() }, (_, i) => call(field, i) as number));
+    if (kind === 'numbers') return Array.from({ length: len() }, (_, i) => call(field, i) as number);
+    if (kind === 'bytes') return ((call(`${field}Array`) as Uint8Array | null) ?? new Uint8Array(0)).slice();
     if (kind === 'resources') {
       const out: Record<string, number> = {};
       for (let i = 0, n = len(); i < n; i++) {
@@ -170,7 +169,7 @@ class Reader {
 
   private value(v: g.Value, where: string): SerializedValue {
     const headerArray = v.headerArray();
-    const header = headerArray ? Uint8Array.from(headerArray) : new Uint8Array(0);
+    const header = headerArray ? headerArray.slice() : new Uint8Array(0);
     const buffers: SharedArrayBuffer[] = [];
     for (let i = 0, n = this.length(v.bufferPayloadsLength(), where); i < n; i++) {
       const payload = this.payloads[v.bufferPayloads(i)!];

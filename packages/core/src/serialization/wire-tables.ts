@@ -10,7 +10,7 @@ export type FieldKind =
   | 'number'
   | 'bool'
   | 'strings'
-  | 'uints'
+  | 'numbers'
   | 'bytes'
   | 'resources'
   | 'value'
@@ -53,7 +53,7 @@ export const TaskSpecTable = t('TaskSpec', g.TaskSpec, [
   ['functionHash', 'string'],
   ['name', 'string'],
   ['args', 'value'],
-  ['refArgIndexes', 'uints'],
+  ['refArgIndexes', 'numbers'],
   ['refArgIds', 'strings'],
   ['returnIds', 'strings'],
   ['ownerId', 'string'],
@@ -233,5 +233,28 @@ export const toNodeMessages: MessageDesc[] = [
     ['stream', { enum: LogStreamValues }],
     ['prefix', 'string'],
     ['text', 'string'],
+  ]),
+];
+
+/** Object transfer between nodes (both directions use the same set). */
+export const peerMessages: MessageDesc[] = [
+  m('pullObject', 'PullObject', g.PullObject, [
+    ['reqId', 'number'],
+    ['id', 'string'],
+  ]),
+  m('objectHeader', 'ObjectHeader', g.ObjectHeader, [
+    ['reqId', 'number'],
+    ['found', 'bool'],
+    ['header', 'bytes'],
+    ['bufferSizes', 'numbers'],
+    ['refs', 'strings'],
+    ['size', 'number'],
+    ['error', { table: ErrorInfoTable }],
+  ]),
+  m('objectChunk', 'ObjectChunk', g.ObjectChunk, [
+    ['reqId', 'number'],
+    ['buffer', 'number'],
+    ['offset', 'number'],
+    ['payload', 'number'],
   ]),
 ];
