@@ -1,0 +1,162 @@
+import type { Trainable } from '../trainable.js';
+import type { SchedulerDecision } from '../schedulers/scheduler.js';
+import type { TrialEvents, TrialExecutor, TrialLaunch } from './executor.js';
+import { TRAINABLE_PLACEHOLDER, TuneController, runTrialTask, type TrialTaskResult } from './trial-task.js';
+
+interface Report {
+  key: number;
+  trialId: string;
+  attempt: number;
+  metrics: Record<string, unknown>;
+  checkpoint: unknown;
+  hasCheckpoint: boolean;
+}
+
+type Core = typeof import('@de2/core');
+
+/** How long one long poll of the controller waits for reports before it returns empty. */
+const POLL_WAIT_MS = 500;
+
+/** The trainable's source as an expression (method shorthand `f(a) {}` becomes a function). */
+function trainableSource(fn: (...args: never[]) => unknown): string {
+  const src = fn.toString();
+  if (/^(async\s+)?(function\b|\(|[A-Za-z_$][\w$]*\s*=>)/.test(src)) return src;
+  if (/^async\s+/.test(src)) return src.replace(/^async\s+/, 'async function ');
+  return `function ${src}`;
+}
+
+/** Builds the trial task with the trainable spliced in, so both travel as one source. */
+function trialTask(trainable: Trainable): (...args: unknown[]) => Promise<TrialTaskResult> {
+  const source = runTrialTask.toString().replace(TRAINABLE_PLACEHOLDER, `(${trainableSource(trainable.fn)})`);
+  return new Function(`return (${source});`)() as (...args: unknown[]) => Promise<TrialTaskResult>;
+}
+
+/**
+ * Runs each trial attempt as a de2 remote task (with the trainable's resources) and relays
+ * `ctx.report` through a controller actor that the driver long-polls. Uses only the public
+ * core API, so it runs the same embedded and on a cluster.
+ */
+export class De2Executor implements TrialExecutor {
+  private events: TrialEvents | undefined;
+  private controller: ReturnType<ReturnType<Core['remote']>['remote']> | undefined;
+  private readonly running = new Map<string, { attempt: number; ref: unknown }>();
+  private task: ReturnType<Core['remote']> | undefined;
+  private paramKeys: string[] = [];
+  private paramRefs: unknown[] = [];
+  private closed = false;
+  private polling: Promise<void> | undefined;
+  private failure: unknown;
+  private core!: Core;
+
+  constructor(private readonly trainable: Trainable) {}
+
+  async start(events: TrialEvents): Promise<void> {
+    this.events = events;
+    // Loaded here, not at the top, so the pure parts of Tune load without a runtime.
+    this.core = await import('@de2/core');
+    const { put, remote } = this.core;
+    const t = this.trainable;
+    if (!t.stored) {
+      // withParameters: each value goes into the object store once; every trial gets the ref.
+      t.stored = new Map(Object.entries(t.params).map(([k, v]) => [k, put(v)]));
+    }
+    this.paramKeys = [...t.stored.keys()];
+    this.paramRefs = [...t.stored.values()];
+    this.task = remote(
+      trialTask(t) as (...args: unknown[]) => Promise<TrialTaskResult>,
+      {
+        numCpus: t.resources.numCpus ?? 1,
+        ...(t.resources.memory === undefined ? {} : { memory: t.resources.memory }),
+        maxRetries: 0,
+      } as never,
+    );
+    this.controller = remote(TuneController, { maxConcurrency: 1000 } as never).remote();
+    this.polling = this.pollLoop();
+  }
+
+  private async pollLoop(): Promise<void> {
+    const { get } = this.core;
+    let decisions: { key: number; decision: SchedulerDecision }[] = [];
+    while (!this.closed && this.controller) {
+      let reports: Report[];
+      try {
+        reports = (await get(this.controller.poll.remote(decisions, POLL_WAIT_MS) as never)) as Report[];
+      } catch (error) {
+        if (!this.closed) this.failure = error;
+        return;
+      }
+      decisions = [];
+      for (const r of reports) {
+        const decision = this.events?.report(
+          r.trialId,
+          r.attempt,
+          r.metrics,
+          r.hasCheckpoint ? { value: r.checkpoint } : undefined,
+        );
+        decisions.push({ key: r.key, decision: decision ?? 'STOP' });
+      }
+    }
+  }
+
+  launch(l: TrialLaunch): void {
+    if (!this.task || !this.controller) throw new Error('De2Executor.launch before start');
+    const ref = (this.task.remote as (...args: unknown[]) => unknown)(
+      l.trialId,
+      l.attempt,
+      l.config,
+      l.checkpoint ?? null,
+      l.checkpoint !== undefined,
+      this.controller,
+      this.paramKeys,
+      ...this.paramRefs,
+    );
+    this.running.set(l.trialId, { attempt: l.attempt, ref });
+    this.core.get(ref as never).then(
+      (value: unknown) => {
+        this.forget(l.trialId, l.attempt);
+        const r = value as TrialTaskResult;
+        this.events?.done(l.trialId, l.attempt, r.returned, r.stopped);
+      },
+      (error: unknown) => {
+        this.forget(l.trialId, l.attempt);
+        this.events?.failed(l.trialId, l.attempt, error);
+      },
+    );
+  }
+
+  private forget(trialId: string, attempt: number): void {
+    if (this.running.get(trialId)?.attempt === attempt) this.running.delete(trialId);
+  }
+
+  cancel(trialId: string): void {
+    const r = this.running.get(trialId);
+    if (!r) return;
+    this.running.delete(trialId);
+    this.core.cancel(r.ref as never, { force: true } as never)?.catch?.(() => {});
+  }
+
+  defaultConcurrency(): number {
+    const cpus = this.describeCapacity()?.numCpus ?? 1;
+    return Math.max(1, Math.floor(cpus / (this.trainable.resources.numCpus ?? 1)));
+  }
+
+  describeCapacity(): { numCpus: number; memory: number } | undefined {
+    const r = this.core.clusterResources() as unknown as Record<string, number>;
+    const numCpus = r.CPU ?? r.numCpus ?? r.cpu;
+    return numCpus === undefined ? undefined : { numCpus, memory: r.memory ?? 0 };
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.running.keys()]) this.cancel(id);
+    if (this.controller) {
+      try {
+        this.core.kill(this.controller as never);
+      } catch {
+        // already gone
+      }
+    }
+    await this.polling?.catch(() => {});
+    if (this.failure) throw this.failure;
+  }
+}
