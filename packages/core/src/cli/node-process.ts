@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { totalmem, availableParallelism } from 'node:os';
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StartOptions } from './args.js';
 import {
@@ -11,12 +11,11 @@ import {
 } from './start.js';
 import { createSessionDir, endSession, writeSession } from './session.js';
 import { createToken, findToken, saveToken } from '../transport/token.js';
-import { WireServer } from '../transport/wire-server.js';
-import { WireClient } from '../transport/wire-client.js';
 import { AuthenticationError } from '../errors/errors.js';
 import { tokenPath } from './paths.js';
+import { startClusterNode, type ClusterNode } from '../cluster/start-node.js';
 
-export const DE2_VERSION = '0.1.0';
+export { DE2_VERSION } from '../version.js';
 
 function log(line: string): void {
   console.log(`${new Date().toISOString()} ${line}`);
@@ -26,30 +25,55 @@ function report(message: ReadyMessage | FailedMessage): void {
   if (process.send) process.send(message);
 }
 
+function freeDiskBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.MAX_SAFE_INTEGER;
+  }
+}
+
+/** How long a worker keeps trying to reach a head that went away before it gives up. */
+const REJOIN_WINDOW_MS = 10 * 60_000;
+
 /**
  * The body of a `de2-node start ... --block` process: serves until SIGTERM/SIGINT.
+ * A worker whose head goes away keeps trying to rejoin a head on the same address.
  * Resolves with the exit code once the node has stopped.
  */
 export async function runNodeProcess(options: StartOptions): Promise<number> {
-  const sessionDir = process.env.DE2_SESSION_DIR ?? createSessionDir(options.head ? 'head' : 'worker');
+  const role = options.head ? 'head' : 'worker';
+  const sessionDir = process.env.DE2_SESSION_DIR ?? createSessionDir(role);
   const logFile = join(sessionDir, 'logs', 'node.log');
-  const nodeId = `node-${randomUUID().slice(0, 8)}`;
-  const numCpus = options.numCpus ?? cpus().length;
+  const numCpus = options.numCpus ?? availableParallelism();
   const objectStoreMemory = options.objectStoreMemory ?? Math.floor(totalmem() * 0.3);
+  const advertiseHost = advertisedHost(options.host);
   let token: string;
   let tokenFile: string | undefined;
-  let clusterAddress: string;
-  let stop: () => Promise<void>;
+  const start = (): Promise<ClusterNode> =>
+    startClusterNode({
+      role,
+      ...(options.address === undefined ? {} : { headAddress: options.address }),
+      port: options.port,
+      host: options.host,
+      advertiseHost,
+      token,
+      numCpus,
+      objectStoreMemory,
+      memory: Math.max(0, totalmem() - objectStoreMemory),
+      resources: options.resources,
+      sessionDir,
+      spillLimitBytes: freeDiskBytes(sessionDir),
+      logToDriver: false,
+      log,
+    });
 
+  let node: ClusterNode;
   try {
     if (options.head) {
       token = options.token || process.env.DE2_TOKEN || createToken();
       tokenFile = saveToken(token);
-      const server = new WireServer({ token, port: options.port, host: options.host, log, onPeer: () => {} });
-      const port = await server.listen();
-      clusterAddress = `${advertisedHost(options.host)}:${port}`;
-      log(`head ${nodeId} listening on ${options.host}:${port}`);
-      stop = () => server.close();
     } else {
       const found = findToken(options.token);
       if (found === undefined) {
@@ -58,39 +82,32 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
         );
       }
       token = found;
-      clusterAddress = options.address!;
-      const client = await WireClient.connect({
-        address: clusterAddress,
-        token,
-        role: 'node',
-        nodeId,
-        de2Version: DE2_VERSION,
-      });
-      if (options.token) tokenFile = saveToken(token);
-      log(`worker ${nodeId} joined ${clusterAddress}`);
-      stop = async () => client.close();
     }
+    node = await start();
+    if (!options.head && options.token) tokenFile = saveToken(token);
+    log(`${role} ${node.nodeId} ${options.head ? 'listening on' : 'joined'} ${node.headAddress}`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(`failed to start: ${message}`);
     report({ type: 'failed', message });
+    if (!process.send) console.error(`de2-node: ${message}`);
     endSession(sessionDir);
     return 1;
   }
 
   writeSession(sessionDir, {
-    role: options.head ? 'head' : 'worker',
+    role,
     pid: process.pid,
-    nodeId,
-    clusterAddress,
+    nodeId: node.nodeId,
+    clusterAddress: node.headAddress,
     startedAt: new Date().toISOString(),
     logFile,
   });
   const ready: ReadyMessage = {
     type: 'ready',
-    nodeId,
-    clusterAddress,
-    port: Number(clusterAddress.split(':').pop()),
+    nodeId: node.nodeId,
+    clusterAddress: node.headAddress,
+    port: Number(node.headAddress.split(':').pop()),
     sessionDir,
     logFile,
     numCpus,
@@ -105,12 +122,49 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
     console.log(options.head ? headStartedText(ready) : workerStartedText(ready));
   }
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopping = true;
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   });
-  log(`stopping ${nodeId}`);
-  await stop();
+  for (;;) {
+    await Promise.race([stopped, node.headLost]);
+    if (stopping) break;
+    log(`lost the head at ${node.headAddress}; this node's tasks are gone, trying to rejoin`);
+    await node.shutdown().catch(() => {});
+    const rejoined = await rejoin(start, () => stopping);
+    if (!rejoined) {
+      if (!stopping)
+        log(`no head came back at ${node.headAddress} within ${REJOIN_WINDOW_MS / 60_000} minutes; exiting`);
+      endSession(sessionDir);
+      return stopping ? 0 : 1;
+    }
+    node = rejoined;
+    log(`rejoined the head at ${node.headAddress} as ${node.nodeId}`);
+  }
+  log(`stopping ${node.nodeId}`);
+  await node.shutdown();
   endSession(sessionDir);
   return 0;
+}
+
+async function rejoin(
+  start: () => Promise<ClusterNode>,
+  stopping: () => boolean,
+): Promise<ClusterNode | undefined> {
+  const deadline = Date.now() + REJOIN_WINDOW_MS;
+  for (let delay = 200; Date.now() < deadline && !stopping(); delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await start();
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      // Backing off between attempts: there is no event to wait for from a head that is down.
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return undefined;
 }

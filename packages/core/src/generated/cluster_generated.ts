@@ -2444,8 +2444,20 @@ locationsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+addresses(index: number):string
+addresses(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+addresses(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+addressesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startObjectReady(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
@@ -2468,15 +2480,32 @@ static startLocationsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addAddresses(builder:flatbuffers.Builder, addressesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, addressesOffset, 0);
+}
+
+static createAddressesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAddressesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endObjectReady(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createObjectReady(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, locationsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createObjectReady(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, locationsOffset:flatbuffers.Offset, addressesOffset:flatbuffers.Offset):flatbuffers.Offset {
   ObjectReady.startObjectReady(builder);
   ObjectReady.addId(builder, idOffset);
   ObjectReady.addLocations(builder, locationsOffset);
+  ObjectReady.addAddresses(builder, addressesOffset);
   return ObjectReady.endObjectReady(builder);
 }
 }

@@ -4,6 +4,9 @@
  * accessor names) and how each is stored. wire-codec.ts walks these descriptors.
  */
 import * as g from '../generated/cluster_generated.js';
+import type { WireError } from '../errors/wire.js';
+import type { ActorInfo, HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
+import type { PeerMessage } from '../transport/object-transfer.js';
 
 export type FieldKind =
   | 'string'
@@ -26,19 +29,28 @@ export interface TableDesc {
   fields: [field: string, kind: FieldKind][];
 }
 
-const t = (name: string, cls: unknown, fields: [string, FieldKind][]): TableDesc => ({ name, cls, fields });
+/**
+ * Every field of T but `type`, each with its kind: TypeScript rejects a descriptor that
+ * misses a field or names one the message does not have, so the wire cannot drift from
+ * messages.ts unnoticed.
+ */
+type Fields<T> = { [K in Exclude<keyof T, 'type'>]-?: FieldKind };
 
-export const ErrorInfoTable = t('ErrorInfo', g.ErrorInfo, [
-  ['code', 'string'],
-  ['message', 'string'],
-  ['name', 'string'],
-  ['stack', 'string'],
-  ['functionName', 'string'],
-  ['taskId', 'string'],
-  ['nodeId', 'string'],
-  ['actorId', 'string'],
-  ['objectId', 'string'],
-]);
+function t<T>(name: string, cls: unknown, fields: Fields<T>): TableDesc {
+  return { name, cls, fields: Object.entries(fields) as [string, FieldKind][] };
+}
+
+export const ErrorInfoTable = t<WireError>('ErrorInfo', g.ErrorInfo, {
+  code: 'string',
+  message: 'string',
+  name: 'string',
+  stack: 'string',
+  functionName: 'string',
+  taskId: 'string',
+  nodeId: 'string',
+  actorId: 'string',
+  objectId: 'string',
+});
 
 export const TaskKindValues = {
   task: g.TaskKind.Task,
@@ -47,45 +59,45 @@ export const TaskKindValues = {
 };
 export const LogStreamValues = { stdout: g.LogStream.Stdout, stderr: g.LogStream.Stderr };
 
-export const TaskSpecTable = t('TaskSpec', g.TaskSpec, [
-  ['taskId', 'string'],
-  ['kind', { enum: TaskKindValues }],
-  ['functionHash', 'string'],
-  ['name', 'string'],
-  ['args', 'value'],
-  ['refArgIndexes', 'numbers'],
-  ['refArgIds', 'strings'],
-  ['returnIds', 'strings'],
-  ['ownerId', 'string'],
-  ['numCpus', 'number'],
-  ['memory', 'number'],
-  ['resources', 'resources'],
-  ['maxRetries', 'number'],
-  ['retryExceptions', 'bool'],
-  ['actorId', 'string'],
-  ['method', 'string'],
-  ['actorName', 'string'],
-  ['maxRestarts', 'number'],
-  ['maxTaskRetries', 'number'],
-  ['maxConcurrency', 'number'],
-  ['methodNames', 'strings'],
-]);
+export const TaskSpecTable = t<TaskSpec>('TaskSpec', g.TaskSpec, {
+  taskId: 'string',
+  kind: { enum: TaskKindValues },
+  functionHash: 'string',
+  name: 'string',
+  args: 'value',
+  refArgIndexes: 'numbers',
+  refArgIds: 'strings',
+  returnIds: 'strings',
+  ownerId: 'string',
+  numCpus: 'number',
+  memory: 'number',
+  resources: 'resources',
+  maxRetries: 'number',
+  retryExceptions: 'bool',
+  actorId: 'string',
+  method: 'string',
+  actorName: 'string',
+  maxRestarts: 'number',
+  maxTaskRetries: 'number',
+  maxConcurrency: 'number',
+  methodNames: 'strings',
+});
 
-const ActorInfoTable = t('ActorInfo', g.ActorInfo, [
-  ['actorId', 'string'],
-  ['name', 'string'],
-  ['className', 'string'],
-  ['methodNames', 'strings'],
-]);
+const ActorInfoTable = t<ActorInfo>('ActorInfo', g.ActorInfo, {
+  actorId: 'string',
+  name: 'string',
+  className: 'string',
+  methodNames: 'strings',
+});
 
-const NodeInfoTable = t('NodeInfo', g.NodeInfo, [
-  ['nodeId', 'string'],
-  ['alive', 'bool'],
-  ['address', 'string'],
-  ['resources', 'resources'],
-  ['available', 'resources'],
-  ['objectStoreUsed', 'number'],
-]);
+const NodeInfoTable = t<NodeInfo>('NodeInfo', g.NodeInfo, {
+  nodeId: 'string',
+  alive: 'bool',
+  address: 'string',
+  resources: 'resources',
+  available: 'resources',
+  objectStoreUsed: 'number',
+});
 
 /** Message tables by union member; `type` is the message's `type` field in messages.ts. */
 export interface MessageDesc extends TableDesc {
@@ -93,168 +105,109 @@ export interface MessageDesc extends TableDesc {
   union: g.Message;
 }
 
-const m = (
-  type: string,
-  name: keyof typeof g.Message,
-  cls: unknown,
-  fields: [string, FieldKind][],
-): MessageDesc => ({
-  type,
-  union: g.Message[name],
-  name,
-  cls,
-  fields,
-});
+/** A message descriptor for union U (one direction's message type). */
+function messages<U extends { type: string }>() {
+  return <T extends U['type']>(
+    type: T,
+    name: keyof typeof g.Message,
+    cls: unknown,
+    fields: Fields<Extract<U, { type: T }>>,
+  ): MessageDesc => ({ ...t(name, cls, fields), type, union: g.Message[name] });
+}
 
-/** Messages a node sends to the head. */
+const toHead = messages<NodeToHead>();
 export const toHeadMessages: MessageDesc[] = [
-  m('registerNode', 'RegisterNode', g.RegisterNode, [
-    ['nodeId', 'string'],
-    ['address', 'string'],
-    ['resources', 'resources'],
-  ]),
-  m('registerFunction', 'RegisterFunction', g.RegisterFunction, [
-    ['hash', 'string'],
-    ['source', 'string'],
-    ['name', 'string'],
-  ]),
-  m('getFunction', 'GetFunction', g.GetFunction, [
-    ['reqId', 'number'],
-    ['nodeId', 'string'],
-    ['hash', 'string'],
-  ]),
-  m('submit', 'Submit', g.Submit, [
-    ['nodeId', 'string'],
-    ['task', { table: TaskSpecTable }],
-  ]),
-  m('objectAdded', 'ObjectAdded', g.ObjectAdded, [
-    ['nodeId', 'string'],
-    ['id', 'string'],
-    ['ownerId', 'string'],
-    ['size', 'number'],
-    ['refs', 'strings'],
-  ]),
-  m('subscribe', 'Subscribe', g.Subscribe, [
-    ['nodeId', 'string'],
-    ['ids', 'strings'],
-  ]),
-  m('addRef', 'AddRef', g.AddRef, [
-    ['holderId', 'string'],
-    ['ids', 'strings'],
-  ]),
-  m('removeRef', 'RemoveRef', g.RemoveRef, [
-    ['holderId', 'string'],
-    ['ids', 'strings'],
-  ]),
-  m('holderGone', 'HolderGone', g.HolderGone, [['holderId', 'string']]),
-  m('taskFinished', 'TaskFinished', g.TaskFinished, [
-    ['nodeId', 'string'],
-    ['taskId', 'string'],
-  ]),
-  m('taskBlocked', 'TaskBlocked', g.TaskBlocked, [
-    ['nodeId', 'string'],
-    ['taskId', 'string'],
-  ]),
-  m('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, [
-    ['nodeId', 'string'],
-    ['taskId', 'string'],
-  ]),
-  m('cancel', 'Cancel', g.Cancel, [
-    ['nodeId', 'string'],
-    ['id', 'string'],
-    ['force', 'bool'],
-  ]),
-  m('killActor', 'KillActorRequest', g.KillActorRequest, [
-    ['nodeId', 'string'],
-    ['actorId', 'string'],
-    ['noRestart', 'bool'],
-  ]),
-  m('actorDied', 'ActorDied', g.ActorDied, [
-    ['nodeId', 'string'],
-    ['actorId', 'string'],
-    ['error', { table: ErrorInfoTable }],
-  ]),
-  m('getActor', 'GetActor', g.GetActor, [
-    ['reqId', 'number'],
-    ['nodeId', 'string'],
-    ['name', 'string'],
-  ]),
-  m('clusterInfo', 'ClusterInfo', g.ClusterInfo, [
-    ['reqId', 'number'],
-    ['nodeId', 'string'],
-  ]),
-  m('nodeStats', 'NodeStats', g.NodeStats, [
-    ['nodeId', 'string'],
-    ['objectStoreUsed', 'number'],
-  ]),
-  m('log', 'Log', g.Log, [
-    ['stream', { enum: LogStreamValues }],
-    ['prefix', 'string'],
-    ['text', 'string'],
-  ]),
+  toHead('registerNode', 'RegisterNode', g.RegisterNode, {
+    nodeId: 'string',
+    address: 'string',
+    resources: 'resources',
+  }),
+  toHead('registerFunction', 'RegisterFunction', g.RegisterFunction, {
+    hash: 'string',
+    source: 'string',
+    name: 'string',
+  }),
+  toHead('getFunction', 'GetFunction', g.GetFunction, { reqId: 'number', nodeId: 'string', hash: 'string' }),
+  toHead('submit', 'Submit', g.Submit, { nodeId: 'string', task: { table: TaskSpecTable } }),
+  toHead('objectAdded', 'ObjectAdded', g.ObjectAdded, {
+    nodeId: 'string',
+    id: 'string',
+    ownerId: 'string',
+    size: 'number',
+    refs: 'strings',
+  }),
+  toHead('subscribe', 'Subscribe', g.Subscribe, { nodeId: 'string', ids: 'strings' }),
+  toHead('addRef', 'AddRef', g.AddRef, { holderId: 'string', ids: 'strings' }),
+  toHead('removeRef', 'RemoveRef', g.RemoveRef, { holderId: 'string', ids: 'strings' }),
+  toHead('holderGone', 'HolderGone', g.HolderGone, { holderId: 'string' }),
+  toHead('taskFinished', 'TaskFinished', g.TaskFinished, { nodeId: 'string', taskId: 'string' }),
+  toHead('taskBlocked', 'TaskBlocked', g.TaskBlocked, { nodeId: 'string', taskId: 'string' }),
+  toHead('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, { nodeId: 'string', taskId: 'string' }),
+  toHead('cancel', 'Cancel', g.Cancel, { nodeId: 'string', id: 'string', force: 'bool' }),
+  toHead('killActor', 'KillActorRequest', g.KillActorRequest, {
+    nodeId: 'string',
+    actorId: 'string',
+    noRestart: 'bool',
+  }),
+  toHead('actorDied', 'ActorDied', g.ActorDied, {
+    nodeId: 'string',
+    actorId: 'string',
+    error: { table: ErrorInfoTable },
+  }),
+  toHead('getActor', 'GetActor', g.GetActor, { reqId: 'number', nodeId: 'string', name: 'string' }),
+  toHead('clusterInfo', 'ClusterInfo', g.ClusterInfo, { reqId: 'number', nodeId: 'string' }),
+  toHead('nodeStats', 'NodeStats', g.NodeStats, { nodeId: 'string', objectStoreUsed: 'number' }),
+  toHead('log', 'Log', g.Log, { stream: { enum: LogStreamValues }, prefix: 'string', text: 'string' }),
 ];
 
 /** Messages the head sends to a node. */
+const toNode = messages<HeadToNode>();
 export const toNodeMessages: MessageDesc[] = [
-  m('functionReply', 'FunctionReply', g.FunctionReply, [
-    ['reqId', 'number'],
-    ['found', 'bool'],
-    ['source', 'string'],
-    ['name', 'string'],
-  ]),
-  m('executeTask', 'ExecuteTask', g.ExecuteTask, [['task', { table: TaskSpecTable }]]),
-  m('objectReady', 'ObjectReady', g.ObjectReady, [
-    ['id', 'string'],
-    ['locations', 'strings'],
-  ]),
-  m('storeError', 'StoreError', g.StoreError, [
-    ['ids', 'strings'],
-    ['error', { table: ErrorInfoTable }],
-  ]),
-  m('freeObject', 'FreeObject', g.FreeObject, [['id', 'string']]),
-  m('cancelTask', 'CancelTask', g.CancelTask, [
-    ['taskId', 'string'],
-    ['force', 'bool'],
-  ]),
-  m('killActor', 'KillActor', g.KillActor, [
-    ['actorId', 'string'],
-    ['noRestart', 'bool'],
-  ]),
-  m('actorReply', 'ActorReply', g.ActorReply, [
-    ['reqId', 'number'],
-    ['found', 'bool'],
-    ['actor', { table: ActorInfoTable }],
-  ]),
-  m('clusterInfoReply', 'ClusterInfoReply', g.ClusterInfoReply, [
-    ['reqId', 'number'],
-    ['nodes', { tables: NodeInfoTable }],
-  ]),
-  m('log', 'Log', g.Log, [
-    ['stream', { enum: LogStreamValues }],
-    ['prefix', 'string'],
-    ['text', 'string'],
-  ]),
+  toNode('functionReply', 'FunctionReply', g.FunctionReply, {
+    reqId: 'number',
+    found: 'bool',
+    source: 'string',
+    name: 'string',
+  }),
+  toNode('executeTask', 'ExecuteTask', g.ExecuteTask, { task: { table: TaskSpecTable } }),
+  toNode('objectReady', 'ObjectReady', g.ObjectReady, {
+    id: 'string',
+    locations: 'strings',
+    addresses: 'strings',
+  }),
+  toNode('storeError', 'StoreError', g.StoreError, { ids: 'strings', error: { table: ErrorInfoTable } }),
+  toNode('freeObject', 'FreeObject', g.FreeObject, { id: 'string' }),
+  toNode('cancelTask', 'CancelTask', g.CancelTask, { taskId: 'string', force: 'bool' }),
+  toNode('killActor', 'KillActor', g.KillActor, { actorId: 'string', noRestart: 'bool' }),
+  toNode('actorReply', 'ActorReply', g.ActorReply, {
+    reqId: 'number',
+    found: 'bool',
+    actor: { table: ActorInfoTable },
+  }),
+  toNode('clusterInfoReply', 'ClusterInfoReply', g.ClusterInfoReply, {
+    reqId: 'number',
+    nodes: { tables: NodeInfoTable },
+  }),
+  toNode('log', 'Log', g.Log, { stream: { enum: LogStreamValues }, prefix: 'string', text: 'string' }),
 ];
 
 /** Object transfer between nodes (both directions use the same set). */
+const peer = messages<PeerMessage>();
 export const peerMessages: MessageDesc[] = [
-  m('pullObject', 'PullObject', g.PullObject, [
-    ['reqId', 'number'],
-    ['id', 'string'],
-  ]),
-  m('objectHeader', 'ObjectHeader', g.ObjectHeader, [
-    ['reqId', 'number'],
-    ['found', 'bool'],
-    ['header', 'bytes'],
-    ['bufferSizes', 'numbers'],
-    ['refs', 'strings'],
-    ['size', 'number'],
-    ['error', { table: ErrorInfoTable }],
-  ]),
-  m('objectChunk', 'ObjectChunk', g.ObjectChunk, [
-    ['reqId', 'number'],
-    ['buffer', 'number'],
-    ['offset', 'number'],
-    ['payload', 'number'],
-  ]),
+  peer('pullObject', 'PullObject', g.PullObject, { reqId: 'number', id: 'string' }),
+  peer('objectHeader', 'ObjectHeader', g.ObjectHeader, {
+    reqId: 'number',
+    found: 'bool',
+    header: 'bytes',
+    bufferSizes: 'numbers',
+    refs: 'strings',
+    size: 'number',
+    error: { table: ErrorInfoTable },
+  }),
+  peer('objectChunk', 'ObjectChunk', g.ObjectChunk, {
+    reqId: 'number',
+    buffer: 'number',
+    offset: 'number',
+    payload: 'number',
+  }),
 ];

@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { De2Home, de2NodeBin } from './de2-node.js';
+
+export interface TestClusterOptions {
+  /** Worker nodes besides the head. @default 2 */
+  workers?: number;
+  /** CPUs the head offers (0: the head runs no tasks). @default 1 */
+  headCpus?: number;
+  /** CPUs each worker offers. @default 1 */
+  workerCpus?: number;
+  /** Extra flags for each worker, by index. */
+  workerArgs?: (index: number) => string[];
+}
+
+export interface TestNode {
+  process: ChildProcess;
+  /** Everything the node printed so far. */
+  output: () => string;
+}
+
+export interface TestCluster {
+  /** HOST:PORT of the head. */
+  address: string;
+  token: string;
+  home: De2Home;
+  head: TestNode;
+  workers: TestNode[];
+  /** Starts one more worker node and waits until it has joined. */
+  addWorker(args?: string[]): Promise<TestNode>;
+  /** Kills every node (SIGKILL) and removes the temporary ~/.de2. Safe to call twice. */
+  teardown(): Promise<void>;
+}
+
+/** Starts `de2-node --block` as a child and resolves once it printed `ready`. */
+async function startNode(
+  home: De2Home,
+  args: string[],
+  ready: RegExp,
+): Promise<TestNode & { match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [de2NodeBin, 'start', ...args, '--block'], {
+    env: home.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = ready.exec(output);
+      if (m) resolve(m);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`de2-node ${args.join(' ')} exited with ${code}:\n${output}`)),
+    );
+  });
+  return { process: child, output: () => output, match };
+}
+
+/**
+ * Starts a real cluster of `de2-node` processes on loopback: a head on a free port and
+ * `workers` worker nodes, under a private DE2_HOME. Always call `teardown()` (in `after`).
+ */
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const home = new De2Home();
+  const nodes: TestNode[] = [];
+  try {
+    const head = await startNode(
+      home,
+      ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(options.headCpus ?? 1)],
+      /--address (\S+) --token (\S+)/,
+    );
+    nodes.push(head);
+    const address = head.match[1]!;
+    const token = head.match[2]!;
+    const addWorker = async (args: string[] = []): Promise<TestNode> => {
+      const worker = await startNode(
+        home,
+        [
+          '--address',
+          address,
+          '--token',
+          token,
+          '--host',
+          '127.0.0.1',
+          '--num-cpus',
+          String(options.workerCpus ?? 1),
+          ...args,
+        ],
+        /joined the cluster/,
+      );
+      nodes.push(worker);
+      return worker;
+    };
+    const workers: TestNode[] = [];
+    for (let i = 0; i < (options.workers ?? 2); i++)
+      workers.push(await addWorker(options.workerArgs?.(i) ?? []));
+    let tornDown = false;
+    return {
+      address,
+      token,
+      home,
+      head,
+      workers,
+      addWorker: async (args) => {
+        const w = await addWorker(args);
+        workers.push(w);
+        return w;
+      },
+      async teardown() {
+        if (tornDown) return;
+        tornDown = true;
+        await killAll(nodes);
+        await home.cleanup();
+      },
+    };
+  } catch (error) {
+    await killAll(nodes);
+    await home.cleanup();
+    throw error;
+  }
+}
+
+async function killAll(nodes: TestNode[]): Promise<void> {
+  await Promise.all(
+    nodes.map(async ({ process: child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+}
