@@ -29,3 +29,25 @@ export {
 } from './errors/errors.js';
 export { toWire, fromWire, type WireError } from './errors/wire.js';
 export { PROTOCOL_VERSION } from './serialization/protocol.js';
+export { InfeasibleTaskError, NotSupportedError } from './errors/errors.js';
+export { init, shutdown, isInitialized, type InitOptions, type RuntimeInfo } from './api/init.js';
+export {
+  remote,
+  put,
+  get,
+  wait,
+  cancel,
+  kill,
+  getActor,
+  nodes,
+  clusterResources,
+  availableResources,
+  type GetOptions,
+  type WaitOptions,
+} from './api/functions.js';
+export { ObjectRef } from './api/object-ref.js';
+export { RemoteFunction } from './api/remote-function.js';
+export { ActorClass } from './api/actor.js';
+export type { RemoteOptions, ActorOptions } from './api/options.js';
+export type { ActorHandle, ActorMethod, RemoteArgs, RemoteReturn } from './api/types.js';
+export type { NodeInfo } from './protocol/messages.js';

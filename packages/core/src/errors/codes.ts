@@ -12,6 +12,8 @@ export const ErrorCode = {
   AUTHENTICATION: 'AUTHENTICATION',
   OBJECT_STORE_FULL: 'OBJECT_STORE_FULL',
   PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
+  INFEASIBLE_TASK: 'INFEASIBLE_TASK',
+  NOT_SUPPORTED: 'NOT_SUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

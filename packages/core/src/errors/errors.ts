@@ -83,3 +83,7 @@ export class AuthenticationError extends simple(ErrorCode.AUTHENTICATION) {}
 export class ObjectStoreFullError extends simple(ErrorCode.OBJECT_STORE_FULL) {}
 /** The peer speaks another protocol version. */
 export class ProtocolMismatchError extends simple(ErrorCode.PROTOCOL_MISMATCH) {}
+/** No node of the cluster can ever offer what the task asks for (CPUs, memory, resources). */
+export class InfeasibleTaskError extends simple(ErrorCode.INFEASIBLE_TASK) {}
+/** The feature exists in the API but not yet in this runtime (for example `init({ address })`). */
+export class NotSupportedError extends simple(ErrorCode.NOT_SUPPORTED) {}

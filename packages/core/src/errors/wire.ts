@@ -4,6 +4,8 @@ import {
   AuthenticationError,
   De2Error,
   GetTimeoutError,
+  InfeasibleTaskError,
+  NotSupportedError,
   NodeDiedError,
   ObjectLostError,
   ObjectStoreFullError,
@@ -77,6 +79,8 @@ const classes = {
   [ErrorCode.AUTHENTICATION]: AuthenticationError,
   [ErrorCode.OBJECT_STORE_FULL]: ObjectStoreFullError,
   [ErrorCode.PROTOCOL_MISMATCH]: ProtocolMismatchError,
+  [ErrorCode.INFEASIBLE_TASK]: InfeasibleTaskError,
+  [ErrorCode.NOT_SUPPORTED]: NotSupportedError,
 } as const;
 
 /**

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setClient } from '../client/context.js';
+import { startEmbedded, type EmbeddedCluster } from '../embedded/embedded-cluster.js';
+import { connectDriver } from '../cluster/connect-driver.js';
+import { checkNumber, checkResources } from './options.js';
+
+/** Options of `init()`. */
+export interface InitOptions {
+  /**
+   * Address (`host:port`) of a running cluster (`npx de2-node start --head`) to join as a
+   * driver, or `'auto'`: DE2_ADDRESS, else the cluster this machine's node belongs to.
+   * Without it, `init` starts an embedded head and node in this process.
+   * @default none (embedded)
+   */
+  address?: string;
+  /** Cluster token, with `address`. @default DE2_TOKEN, else ~/.de2/token */
+  token?: string;
+  /** Logical CPUs of the node, and its number of worker threads. @default os.availableParallelism() */
+  numCpus?: number;
+  /** Bytes of memory the object store may hold before it spills to disk. @default 30% of RAM */
+  objectStoreMemory?: number;
+  /** Logical `memory` resource of the node in bytes. @default RAM minus objectStoreMemory */
+  memory?: number;
+  /** Custom logical resources of the node, e.g. `{ gpu: 2 }`. @default {} */
+  resources?: Record<string, number>;
+  /** Folder for this session's files (spilled objects under `spill/`). @default `<tmpdir>/de2/session-<time>-<pid>` */
+  sessionDir?: string;
+  /** Most bytes that may be spilled to disk; beyond it puts fail with ObjectStoreFullError. @default free disk space */
+  spillLimitBytes?: number;
+  /** Print tasks' console output on the driver's stdout/stderr, prefixed `(worker N)`. @default true */
+  logToDriver?: boolean;
+}
+
+/** What `init` started. */
+export interface RuntimeInfo {
+  nodeId: string;
+  sessionDir: string;
+  numCpus: number;
+  objectStoreMemory: number;
+}
+
+let running: { cluster: EmbeddedCluster; info: RuntimeInfo; ownsSessionDir: boolean } | undefined;
+
+/**
+ * Starts de2 in this process: a head, a node with one worker thread per CPU, and this
+ * program as the driver.
+ *
+ * @example
+ * ```ts
+ * await init({ numCpus: 4 });
+ * ```
+ */
+export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
+  if (running) throw new Error('de2 is already initialized: call shutdown() first');
+  checkNumber(options, 'numCpus', 0, false);
+  checkNumber(options, 'objectStoreMemory', 1, true);
+  checkNumber(options, 'memory', 0, true);
+  checkNumber(options, 'spillLimitBytes', 0, true);
+  if (options.sessionDir !== undefined && typeof options.sessionDir !== 'string') {
+    throw new TypeError('options.sessionDir must be a string');
+  }
+  const numCpus = options.numCpus ?? os.availableParallelism();
+  const objectStoreMemory = options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3);
+  const ownsSessionDir = options.sessionDir === undefined;
+  const sessionDir =
+    options.sessionDir ??
+    path.join(os.tmpdir(), 'de2', `session-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+  fs.mkdirSync(sessionDir, { recursive: true });
+  const spillLimitBytes = options.spillLimitBytes ?? freeDiskBytes(sessionDir);
+  const logToDriver = options.logToDriver ?? true;
+  const cluster =
+    options.address === undefined
+      ? startEmbedded({
+          numCpus,
+          objectStoreMemory,
+          memory: options.memory ?? Math.max(0, os.totalmem() - objectStoreMemory),
+          resources: checkResources(options.resources),
+          sessionDir,
+          spillLimitBytes,
+          logToDriver,
+        })
+      : await connectDriver({
+          address: options.address,
+          ...(options.token === undefined ? {} : { token: options.token }),
+          objectStoreMemory,
+          sessionDir,
+          spillLimitBytes,
+          logToDriver,
+        });
+  setClient(cluster.client);
+  const info = { nodeId: cluster.nodeId, sessionDir, numCpus, objectStoreMemory };
+  running = { cluster, info, ownsSessionDir };
+  return info;
+}
+
+function freeDiskBytes(dir: string): number {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.MAX_SAFE_INTEGER;
+  }
+}
+
+/** Whether `init()` has run (and `shutdown()` not since). */
+export function isInitialized(): boolean {
+  return running !== undefined;
+}
+
+/** Stops the worker threads and actors, frees the object store, removes the session's spill files. */
+export async function shutdown(): Promise<void> {
+  const r = running;
+  if (!r) return;
+  running = undefined;
+  setClient(undefined);
+  await r.cluster.shutdown();
+  fs.rmSync(path.join(r.info.sessionDir, 'spill'), { recursive: true, force: true });
+  if (r.ownsSessionDir) fs.rmSync(r.info.sessionDir, { recursive: true, force: true });
+}

@@ -1,0 +1,140 @@
+/** Options of `remote(fn, options)` and `RemoteFunction.options()`. */
+export interface RemoteOptions {
+  /**
+   * Logical CPUs the task holds while it runs; limits how many run at once.
+   * @default 1
+   */
+  numCpus?: number;
+  /**
+   * Heap budget of the task in bytes: it runs on a worker thread whose V8 heap is capped
+   * at this size, and fails alone with `OutOfMemoryError` if it goes over. Also reserved
+   * as the logical `memory` resource. 0 means no budget.
+   * @default 0
+   */
+  memory?: number;
+  /** Custom logical resources the task needs, e.g. `{ gpu: 1 }`. @default {} */
+  resources?: Record<string, number>;
+  /**
+   * How many times the task is re-run when its worker thread dies (-1: without limit).
+   * @default 3
+   */
+  maxRetries?: number;
+  /** Also retry when the task throws (up to `maxRetries`). @default false */
+  retryExceptions?: boolean;
+  /** Number of values (and refs) the task returns; above 1 it must return an array. @default 1 */
+  numReturns?: number;
+  /** Name shown in errors and logs. @default the function's name */
+  name?: string;
+}
+
+/** Options of `remote(Class, options)` and `ActorClass.options()`. */
+export interface ActorOptions {
+  /** Name under which `getActor(name)` finds the actor. @default none */
+  name?: string;
+  /** Logical CPUs the actor holds while it lives. @default 0 */
+  numCpus?: number;
+  /** Heap budget of the actor's thread in bytes (0: none). @default 0 */
+  memory?: number;
+  /** Custom logical resources the actor holds. @default {} */
+  resources?: Record<string, number>;
+  /** How many times a crashed actor is restarted, re-running its constructor (-1: without limit). @default 0 */
+  maxRestarts?: number;
+  /** How many times a method call lost in a crash is retried (-1: without limit). @default 0 */
+  maxTaskRetries?: number;
+  /** How many calls may run at once; async methods interleave only above 1. @default 1 */
+  maxConcurrency?: number;
+}
+
+export interface ResolvedRemoteOptions {
+  numCpus: number;
+  memory: number;
+  resources: Record<string, number>;
+  maxRetries: number;
+  retryExceptions: boolean;
+  numReturns: number;
+  name: string;
+}
+
+export interface ResolvedActorOptions {
+  name: string;
+  numCpus: number;
+  memory: number;
+  resources: Record<string, number>;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  maxConcurrency: number;
+}
+
+export function checkNumber(
+  options: object,
+  key: string,
+  min: number,
+  integer: boolean,
+  allowMinusOne = false,
+): void {
+  const value = (options as Record<string, unknown>)[key];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`options.${key} must be a number, got ${typeof value}`);
+  }
+  if (allowMinusOne && value === -1) return;
+  if (value < min || (integer && !Number.isInteger(value)) || !Number.isFinite(value)) {
+    throw new RangeError(
+      `options.${key} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${value}`,
+    );
+  }
+}
+
+export function checkResources(resources: unknown): Record<string, number> {
+  if (resources === undefined) return {};
+  if (resources === null || typeof resources !== 'object')
+    throw new TypeError('options.resources must be an object');
+  for (const [k, v] of Object.entries(resources)) {
+    if (typeof v !== 'number' || !(v >= 0))
+      throw new RangeError(`options.resources.${k} must be a number >= 0`);
+  }
+  return { ...(resources as Record<string, number>) };
+}
+
+function checkName(name: unknown): string {
+  if (name !== undefined && typeof name !== 'string') throw new TypeError('options.name must be a string');
+  return name ?? '';
+}
+
+const unlimited = (n: number) => (n === -1 ? Number.MAX_SAFE_INTEGER : n);
+
+export function resolveRemoteOptions(o: RemoteOptions, defaultName: string): ResolvedRemoteOptions {
+  checkNumber(o, 'numCpus', 0, false);
+  checkNumber(o, 'memory', 0, true);
+  checkNumber(o, 'maxRetries', 0, true, true);
+  checkNumber(o, 'numReturns', 1, true);
+  if (o.retryExceptions !== undefined && typeof o.retryExceptions !== 'boolean') {
+    throw new TypeError('options.retryExceptions must be a boolean');
+  }
+  return {
+    numCpus: o.numCpus ?? 1,
+    memory: o.memory ?? 0,
+    resources: checkResources(o.resources),
+    maxRetries: unlimited(o.maxRetries ?? 3),
+    retryExceptions: o.retryExceptions ?? false,
+    numReturns: o.numReturns ?? 1,
+    name: checkName(o.name) || defaultName,
+  };
+}
+
+export function resolveActorOptions(o: ActorOptions): ResolvedActorOptions {
+  checkNumber(o, 'numCpus', 0, false);
+  checkNumber(o, 'memory', 0, true);
+  checkNumber(o, 'maxRestarts', 0, true, true);
+  checkNumber(o, 'maxTaskRetries', 0, true, true);
+  checkNumber(o, 'maxConcurrency', 1, true);
+  return {
+    name: checkName(o.name),
+    numCpus: o.numCpus ?? 0,
+    memory: o.memory ?? 0,
+    resources: checkResources(o.resources),
+    maxRestarts: unlimited(o.maxRestarts ?? 0),
+    maxTaskRetries: unlimited(o.maxTaskRetries ?? 0),
+    maxConcurrency: o.maxConcurrency ?? 1,
+  };
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { TaskKind } from '../protocol/messages.js';
+import { serializeArgs } from '../serialization/values.js';
+import { ObjectRef } from './object-ref.js';
+import { resolveRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from './options.js';
+import { requireClient } from './session.js';
+import type { AnyFunction, RemoteArgs, RemoteReturn } from './types.js';
+
+/** Source, hash and name of a function or class that travels by source. */
+export interface ShippedCode {
+  source: string;
+  hash: string;
+  name: string;
+}
+
+export function ship(code: AnyFunction | (abstract new (...args: never[]) => unknown)): ShippedCode {
+  const source = Function.prototype.toString.call(code);
+  if (source.includes('[native code]'))
+    throw new TypeError(`${code.name || 'the function'} is native and cannot be sent`);
+  const hash = createHash('sha1').update(source).digest('hex');
+  return { source, hash, name: code.name || 'anonymous' };
+}
+
+export const refId = (v: unknown): string | undefined => (v instanceof ObjectRef ? v.id : undefined);
+
+/**
+ * A function that runs as tasks on worker threads: `f.remote(...args)` returns refs at
+ * once. Made by `remote(fn, options)`.
+ *
+ * @example
+ * ```ts
+ * const add = remote((a: number, b: number) => a + b);
+ * await get(add.remote(1, put(2))); // 3
+ * ```
+ */
+export class RemoteFunction<F extends AnyFunction, N extends number = 1> {
+  private readonly resolved: ResolvedRemoteOptions;
+
+  /** @internal use `remote(fn)` */
+  constructor(
+    private readonly code: ShippedCode,
+    private readonly rawOptions: RemoteOptions,
+  ) {
+    this.resolved = resolveRemoteOptions(rawOptions, code.name);
+  }
+
+  /** Submits one task and returns the ref (or refs, with `numReturns` above 1) of its result. */
+  remote(...args: RemoteArgs<Parameters<F>>): RemoteReturn<Awaited<ReturnType<F>>, N> {
+    const client = requireClient();
+    const o = this.resolved;
+    client.registerFunction(this.code.hash, this.code.source, this.code.name);
+    const encoded = serializeArgs(args, refId, o.name);
+    const taskId = client.newId('t');
+    const returnIds: string[] = [];
+    for (let i = 0; i < o.numReturns; i++) returnIds.push(`${taskId}.${i}`);
+    const refs = returnIds.map((id) => client.makeRef(id, client.clientId));
+    client.submit({
+      taskId,
+      kind: TaskKind.task,
+      functionHash: this.code.hash,
+      name: o.name,
+      ...encoded,
+      returnIds,
+      ownerId: client.clientId,
+      numCpus: o.numCpus,
+      memory: o.memory,
+      resources: o.resources,
+      maxRetries: o.maxRetries,
+      retryExceptions: o.retryExceptions,
+      actorId: '',
+      method: '',
+      actorName: '',
+      maxRestarts: 0,
+      maxTaskRetries: 0,
+      maxConcurrency: 1,
+      methodNames: [],
+    });
+    return (o.numReturns === 1 ? refs[0] : refs) as RemoteReturn<Awaited<ReturnType<F>>, N>;
+  }
+
+  /** A copy with some options changed. */
+  options<M extends number = N>(options: RemoteOptions & { numReturns?: M }): RemoteFunction<F, M> {
+    return new RemoteFunction<F, M>(this.code, { ...this.rawOptions, ...options });
+  }
+}

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { GetTimeoutError } from '../errors/errors.js';
+import { fromWire } from '../errors/wire.js';
+import { ObjectRef } from '../api/object-ref.js';
+import type { Channel } from '../protocol/channel.js';
+import type { ClientToNode, NodeToClient, SerializedValue, TaskSpec } from '../protocol/messages.js';
+import { deserialize, serialize, type Revivers } from '../serialization/values.js';
+import { makeActorHandle } from './context.js';
+
+export interface ClientOptions {
+  isDriver: boolean;
+  threadId: number;
+  /** The task this thread is running now (worker threads), for CPU lending while blocked. */
+  currentTaskId?: () => string;
+}
+
+type Request = Extract<ClientToNode, { reqId: number }>;
+
+/**
+ * A process's or thread's connection to its node: what the public API calls. It also
+ * counts the live ObjectRefs of this thread (FinalizationRegistry) and tells the node
+ * when the first one appears and the last one is collected.
+ */
+export class CoreClient {
+  readonly clientId: string;
+  private nextId = 0;
+  private nextReq = 1;
+  private readonly pending = new Map<number, (reply: NodeToClient) => void>();
+  private readonly registered = new Set<string>();
+  private readonly counts = new Map<string, number>();
+  private readonly finalizer = new FinalizationRegistry<string>((id) => this.dropped(id));
+  private adds: string[] | undefined;
+  /** Something went to the node since the last flush (a worker flushes before returning). */
+  dirty = false;
+  private removes: string[] | undefined;
+  readonly revivers: Revivers = {
+    ref: (id, ownerId) => this.makeRef(id, ownerId),
+    actor: (info) => makeActorHandle(info),
+  };
+
+  constructor(
+    private readonly channel: Channel<ClientToNode, NodeToClient>,
+    private readonly options: ClientOptions,
+  ) {
+    this.clientId = `${options.isDriver ? 'd' : 'w'}${options.threadId}-${randomBytes(4).toString('hex')}`;
+    channel.onMessage((m) => this.handle(m));
+    channel.send({
+      type: 'hello',
+      clientId: this.clientId,
+      isDriver: options.isDriver,
+      threadId: options.threadId,
+    });
+  }
+
+  private handle(m: NodeToClient): void {
+    if (m.type === 'log') return writeLog(m.stream, m.prefix, m.text);
+    const resolve = this.pending.get(m.reqId);
+    if (resolve) {
+      this.pending.delete(m.reqId);
+      resolve(m);
+    }
+  }
+
+  newId(kind: string): string {
+    return `${this.clientId}.${kind}${(this.nextId++).toString(36)}`;
+  }
+
+  private taskId(): string {
+    return this.options.currentTaskId?.() ?? '';
+  }
+
+  /** A new ObjectRef of this thread; the node hears when this thread first holds `id`. */
+  makeRef<T>(id: string, ownerId: string): ObjectRef<T> {
+    const ref = new ObjectRef<T>(id, ownerId);
+    const n = this.counts.get(id) ?? 0;
+    this.counts.set(id, n + 1);
+    if (n === 0) this.queueRef('adds', id);
+    this.finalizer.register(ref, id);
+    return ref;
+  }
+
+  private dropped(id: string): void {
+    const n = (this.counts.get(id) ?? 1) - 1;
+    if (n > 0) return void this.counts.set(id, n);
+    this.counts.delete(id);
+    this.queueRef('removes', id);
+  }
+
+  /** Reference changes go out once per turn of the event loop, as one message each way. */
+  private queueRef(which: 'adds' | 'removes', id: string): void {
+    const list = this[which];
+    if (list) return void list.push(id);
+    this[which] = [id];
+    this.dirty = true;
+    queueMicrotask(() => {
+      const ids = this[which] ?? [];
+      this[which] = undefined;
+      this.channel.send({ type: which === 'adds' ? 'addRef' : 'removeRef', ids });
+    });
+  }
+
+  registerFunction(hash: string, source: string, name: string): void {
+    if (this.registered.has(hash)) return;
+    this.registered.add(hash);
+    this.channel.send({ type: 'registerFunction', hash, source, name });
+  }
+
+  submit(task: TaskSpec): void {
+    this.dirty = true;
+    this.channel.send({ type: 'submit', task });
+  }
+
+  put<T>(value: T): ObjectRef<T> {
+    const serialized = serialize(value, 'the value given to put()', 'value');
+    const id = this.newId('p');
+    const ref = this.makeRef<T>(id, this.clientId);
+    this.dirty = true;
+    this.channel.send({ type: 'put', id, value: serialized });
+    return ref;
+  }
+
+  /** Sends a request and resolves with the node's reply; rejects on `timeoutMs`. */
+  request(message: Request, timeoutMs = -1, onTimeout?: () => Error): Promise<NodeToClient> {
+    const reqId = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.pending.set(reqId, (reply) => {
+        if (timer) clearTimeout(timer);
+        if (reply.type === 'requestFailed') reject(fromWire(reply.error));
+        else resolve(reply);
+      });
+      if (timeoutMs >= 0 && onTimeout) {
+        timer = setTimeout(() => {
+          this.pending.delete(reqId);
+          this.channel.send({ type: 'cancelRequest', reqId });
+          reject(onTimeout());
+        }, timeoutMs);
+      }
+      this.channel.send({ ...message, reqId });
+    });
+  }
+
+  async get(refs: readonly ObjectRef[], timeoutMs: number, site: Error): Promise<unknown[]> {
+    const ids = refs.map((r) => r.id);
+    const reply = await this.request(
+      { type: 'get', reqId: 0, ids, taskId: this.taskId() },
+      timeoutMs,
+      () => new GetTimeoutError(`get() timed out after ${timeoutMs} ms waiting for ${ids.length} object(s)`),
+    );
+    if (reply.type !== 'getReply') throw new Error(`unexpected reply ${reply.type}`);
+    return reply.results.map((r) => {
+      if (r.error) throw fromWire(r.error, callerStack(site));
+      return this.decode(r.value as SerializedValue);
+    });
+  }
+
+  decode(value: SerializedValue): unknown {
+    return deserialize(value, this.revivers);
+  }
+
+  async wait(
+    ids: string[],
+    numReturns: number,
+    timeoutMs: number,
+    fetchLocal: boolean,
+  ): Promise<Set<string>> {
+    const reply = await this.request({
+      type: 'wait',
+      reqId: 0,
+      ids,
+      numReturns,
+      timeoutMs,
+      fetchLocal,
+      taskId: this.taskId(),
+    });
+    if (reply.type !== 'waitReply') throw new Error(`unexpected reply ${reply.type}`);
+    return new Set(reply.readyIds);
+  }
+
+  send(message: Exclude<ClientToNode, { reqId: number }>): void {
+    this.channel.send(message);
+  }
+
+  /** Resolves once the node has seen everything sent before (refs, puts, submits). */
+  async flush(): Promise<void> {
+    this.dirty = false;
+    await this.request({ type: 'flush', reqId: 0 });
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}
+
+function callerStack(site: Error): string {
+  return (site.stack ?? '').split('\n').slice(1).join('\n');
+}
+
+function writeLog(stream: 'stdout' | 'stderr', prefix: string, text: string): void {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const out = body
+    .split('\n')
+    .map((line) => `${prefix} ${line}\n`)
+    .join('');
+  (stream === 'stderr' ? process.stderr : process.stdout).write(out);
+}

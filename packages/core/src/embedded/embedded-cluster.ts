@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
+import { CoreClient } from '../client/client.js';
+import { Head } from '../head/head.js';
+import { NodeRuntime } from '../node/node-runtime.js';
+import { createDirectPair } from '../protocol/channel.js';
+import type { ClientToNode, HeadToNode, NodeToClient, NodeToHead } from '../protocol/messages.js';
+import { CPU, MEMORY } from '../scheduler/scheduler.js';
+
+export interface EmbeddedOptions {
+  numCpus: number;
+  objectStoreMemory: number;
+  memory: number;
+  resources: Record<string, number>;
+  sessionDir: string;
+  spillLimitBytes: number;
+  logToDriver: boolean;
+}
+
+export interface EmbeddedCluster {
+  nodeId: string;
+  client: CoreClient;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The embedded mode: head, node and driver client in this process, wired with in-process
+ * channels carrying the same messages a cluster sends over sockets.
+ */
+export function startEmbedded(o: EmbeddedOptions): EmbeddedCluster {
+  const nodeId = `node-${randomBytes(4).toString('hex')}`;
+  const head = new Head();
+  const [nodeEnd, headEnd] = createDirectPair<NodeToHead, HeadToNode>();
+  head.connect(headEnd);
+  const node = new NodeRuntime(
+    {
+      nodeId,
+      address: 'embedded',
+      numCpus: o.numCpus,
+      resources: {
+        ...o.resources,
+        [CPU]: o.numCpus,
+        [MEMORY]: o.memory,
+        objectStoreMemory: o.objectStoreMemory,
+      },
+      objectStoreMemory: o.objectStoreMemory,
+      sessionDir: o.sessionDir,
+      spillLimitBytes: o.spillLimitBytes,
+      logToDriver: o.logToDriver,
+    },
+    nodeEnd,
+  );
+  const [clientEnd, nodeSide] = createDirectPair<ClientToNode, NodeToClient>();
+  node.connectClient(nodeSide);
+  const client = new CoreClient(clientEnd, { isDriver: true, threadId });
+  return {
+    nodeId,
+    client,
+    async shutdown() {
+      client.close();
+      await node.shutdown();
+      nodeEnd.close();
+    },
+  };
+}

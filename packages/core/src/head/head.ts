@@ -1,0 +1,355 @@
+import { ErrorCode } from '../errors/codes.js';
+import type { WireError } from '../errors/wire.js';
+import type { Channel } from '../protocol/channel.js';
+import type { HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
+import { TaskKind } from '../protocol/messages.js';
+import { CPU, MEMORY, Scheduler, demandOf } from '../scheduler/scheduler.js';
+import { ActorState, ActorTable } from './actor-table.js';
+import { ObjectDirectory } from './object-directory.js';
+
+interface TaskRecord {
+  task: TaskSpec;
+  /** The node it was submitted on: errors for it are stored there. */
+  fromNode: string;
+  state: 'waiting' | 'queued' | 'running';
+  nodeId?: string;
+}
+
+interface NodeRecord {
+  channel: Channel<HeadToNode, NodeToHead>;
+  address: string;
+  resources: Record<string, number>;
+  objectStoreUsed: number;
+}
+
+/**
+ * The cluster's tables: nodes and their resources, functions by hash, actors (named ones
+ * too), the object directory, and the tasks it has placed. It talks to nodes only
+ * through messages, so that nodes can as well be other processes.
+ */
+export class Head {
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly functions = new Map<string, { source: string; name: string }>();
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly taskByReturn = new Map<string, string>();
+  private readonly scheduler = new Scheduler();
+  private readonly actors = new ActorTable();
+  /** Creation task of each actor: its resources are held until the actor dies. */
+  private readonly actorTasks = new Map<string, string>();
+  readonly directory: ObjectDirectory;
+
+  constructor() {
+    this.directory = new ObjectDirectory(
+      (id, locations) => {
+        for (const nodeId of locations) this.send(nodeId, { type: 'freeObject', id });
+      },
+      (id, subscribers, locations) => {
+        const addresses = this.addressesOf(locations);
+        for (const nodeId of subscribers)
+          this.send(nodeId, { type: 'objectReady', id, locations, addresses });
+      },
+    );
+  }
+
+  /** Accepts a node's channel; the node introduces itself with `registerNode`. */
+  connect(channel: Channel<HeadToNode, NodeToHead>): void {
+    channel.onMessage((message) => this.handle(channel, message));
+  }
+
+  private addressesOf(nodeIds: string[]): string[] {
+    return nodeIds.map((n) => this.nodes.get(n)?.address ?? '');
+  }
+
+  /**
+   * A node is gone (its connection closed): its tasks are retried elsewhere while they have
+   * retries left, else fail with NodeDiedError; its actors die; its object copies are lost.
+   */
+  nodeLost(nodeId: string): void {
+    if (!this.nodes.delete(nodeId)) return;
+    this.scheduler.removeNode(nodeId);
+    const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} died`);
+    for (const record of [...this.tasks.values()]) {
+      if (record.nodeId !== nodeId || record.state !== 'running') continue;
+      const { task } = record;
+      if (task.kind === TaskKind.task && task.maxRetries > 0) {
+        record.task = { ...task, maxRetries: task.maxRetries - 1 };
+        record.state = 'queued';
+        delete record.nodeId;
+        this.scheduler.enqueue(record.task);
+      } else if (task.kind !== TaskKind.actorCreate) {
+        this.fail(task.taskId, { ...died, nodeId });
+      }
+    }
+    for (const actorId of this.actors.onNode(nodeId)) {
+      this.actors.died(actorId, {
+        ...died,
+        code: ErrorCode.ACTOR_DIED,
+        name: 'ActorDiedError',
+        nodeId,
+        actorId,
+      });
+    }
+    this.directory.nodeLost(nodeId);
+    this.placeQueued();
+  }
+
+  private send(nodeId: string, message: HeadToNode): void {
+    this.nodes.get(nodeId)?.channel.send(message);
+  }
+
+  private handle(channel: Channel<HeadToNode, NodeToHead>, m: NodeToHead): void {
+    switch (m.type) {
+      case 'registerNode':
+        this.nodes.set(m.nodeId, { channel, address: m.address, resources: m.resources, objectStoreUsed: 0 });
+        this.scheduler.addNode(m.nodeId, m.resources);
+        return;
+      case 'registerFunction':
+        this.functions.set(m.hash, { source: m.source, name: m.name });
+        return;
+      case 'getFunction': {
+        const fn = this.functions.get(m.hash);
+        this.send(m.nodeId, {
+          type: 'functionReply',
+          reqId: m.reqId,
+          found: fn !== undefined,
+          source: fn?.source ?? '',
+          name: fn?.name ?? '',
+        });
+        return;
+      }
+      case 'submit':
+        return this.submit(m.nodeId, m.task);
+      case 'objectAdded':
+        return this.directory.added(m.nodeId, m.id, m.ownerId, m.refs);
+      case 'subscribe':
+        for (const id of this.directory.subscribe(m.nodeId, m.ids)) {
+          const locations = this.directory.locations(id);
+          this.send(m.nodeId, { type: 'objectReady', id, locations, addresses: this.addressesOf(locations) });
+        }
+        return;
+      case 'addRef':
+        return this.directory.addRef(m.holderId, m.ids);
+      case 'removeRef':
+        return this.directory.removeRef(m.holderId, m.ids);
+      case 'holderGone':
+        return this.directory.holderGone(m.holderId);
+      case 'taskFinished':
+        return this.finished(m.taskId);
+      case 'taskBlocked':
+        this.scheduler.block(m.taskId);
+        return this.placeQueued();
+      case 'taskUnblocked':
+        return this.scheduler.unblock(m.taskId);
+      case 'cancel':
+        return this.cancel(m.id, m.force);
+      case 'killActor': {
+        const actor = this.actors.get(m.actorId);
+        if (actor?.nodeId)
+          this.send(actor.nodeId, { type: 'killActor', actorId: m.actorId, noRestart: m.noRestart });
+        return;
+      }
+      case 'actorDied': {
+        this.actors.died(m.actorId, m.error);
+        const createTask = this.actorTasks.get(m.actorId);
+        this.actorTasks.delete(m.actorId);
+        if (createTask !== undefined) this.scheduler.finish(createTask);
+        return this.placeQueued();
+      }
+      case 'getActor': {
+        const actor = this.actors.named(m.name);
+        this.send(m.nodeId, {
+          type: 'actorReply',
+          reqId: m.reqId,
+          found: actor !== undefined,
+          actor: actor?.info ?? { actorId: '', name: '', className: '', methodNames: [] },
+        });
+        return;
+      }
+      case 'clusterInfo':
+        return this.send(m.nodeId, { type: 'clusterInfoReply', reqId: m.reqId, nodes: this.nodeInfos() });
+      case 'nodeStats': {
+        const node = this.nodes.get(m.nodeId);
+        if (node) node.objectStoreUsed = m.objectStoreUsed;
+        return;
+      }
+      case 'log':
+        for (const node of this.nodes.values()) node.channel.send(m);
+        return;
+    }
+  }
+
+  private submit(fromNode: string, task: TaskSpec): void {
+    this.directory.pin(task.refArgIds);
+    this.directory.pin(task.args.refs);
+    const record: TaskRecord = { task, fromNode, state: 'waiting' };
+    this.tasks.set(task.taskId, record);
+    for (const id of task.returnIds) this.taskByReturn.set(id, task.taskId);
+
+    if (task.kind === TaskKind.actorCall) return this.routeCall(task, fromNode);
+    if (task.kind === TaskKind.actorCreate) {
+      this.actorTasks.set(task.actorId, task.taskId);
+      const info = {
+        actorId: task.actorId,
+        name: task.actorName,
+        className: task.name,
+        methodNames: task.methodNames,
+      };
+      if (!this.actors.add(info)) {
+        const error = wire(
+          ErrorCode.ACTOR_DIED,
+          'ActorDiedError',
+          `an actor named "${task.actorName}" already exists`,
+        );
+        this.actors.add({ ...info, name: '' });
+        this.actors.died(task.actorId, error);
+        return this.fail(task.taskId, error);
+      }
+    }
+    if (!this.scheduler.feasible(task)) {
+      const error = wire(
+        ErrorCode.INFEASIBLE_TASK,
+        'InfeasibleTaskError',
+        `${task.name} needs ${JSON.stringify(demandOf(task))} but no node offers that much ` +
+          `(nodes: ${JSON.stringify(this.nodeInfos().map((n) => n.resources))})`,
+      );
+      if (task.kind === TaskKind.actorCreate) this.actors.died(task.actorId, error);
+      return this.fail(task.taskId, error);
+    }
+    // Wait for the top-level ref arguments before taking any resources.
+    this.directory.whenReady(task.refArgIds, () => {
+      if (this.tasks.get(task.taskId) !== record) return; // cancelled meanwhile
+      record.state = 'queued';
+      this.scheduler.enqueue(task);
+      this.placeQueued();
+    });
+  }
+
+  private routeCall(task: TaskSpec, fromNode: string): void {
+    const actor = this.actors.get(task.actorId);
+    if (!actor || actor.state === ActorState.dead) {
+      const error =
+        actor?.deathError ?? wire(ErrorCode.ACTOR_DIED, 'ActorDiedError', `actor ${task.actorId} is unknown`);
+      return this.fail(task.taskId, {
+        ...error,
+        actorId: task.actorId,
+        code: ErrorCode.ACTOR_DIED,
+        name: 'ActorDiedError',
+      });
+    }
+    if (actor.state === ActorState.pending) {
+      actor.waiting.push({ task, fromNode });
+      return;
+    }
+    this.dispatch(task, actor.nodeId as string);
+  }
+
+  private dispatch(task: TaskSpec, nodeId: string): void {
+    const record = this.tasks.get(task.taskId);
+    if (record) {
+      record.state = 'running';
+      record.nodeId = nodeId;
+    }
+    this.send(nodeId, { type: 'executeTask', task });
+  }
+
+  private placeQueued(): void {
+    for (const { task, nodeId } of this.scheduler.schedule((t) => this.preferredNode(t))) {
+      this.dispatch(task, nodeId);
+      if (task.kind === TaskKind.actorCreate) {
+        const actor = this.actors.get(task.actorId);
+        if (!actor) continue;
+        actor.state = ActorState.alive;
+        actor.nodeId = nodeId;
+        for (const call of actor.waiting.splice(0)) this.dispatch(call.task, nodeId);
+      }
+    }
+  }
+
+  /** The node that holds the most argument objects (locality; matters once there are several). */
+  private preferredNode(task: TaskSpec): string | undefined {
+    if (this.nodes.size < 2 || task.refArgIds.length === 0) return undefined;
+    const count = new Map<string, number>();
+    for (const id of task.refArgIds) {
+      for (const n of this.directory.locations(id)) count.set(n, (count.get(n) ?? 0) + 1);
+    }
+    let best: string | undefined;
+    for (const [n, c] of count) if (best === undefined || c > (count.get(best) ?? 0)) best = n;
+    return best;
+  }
+
+  private finished(taskId: string): void {
+    const record = this.tasks.get(taskId);
+    if (!record) return;
+    const { task } = record;
+    // An actor's creation task keeps its resources while the actor lives.
+    if (task.kind !== TaskKind.actorCreate) this.scheduler.finish(taskId);
+    this.forget(record);
+    this.placeQueued();
+  }
+
+  private forget(record: TaskRecord): void {
+    const { task } = record;
+    this.tasks.delete(task.taskId);
+    for (const id of task.returnIds) this.taskByReturn.delete(id);
+    this.directory.unpin(task.refArgIds);
+    this.directory.unpin(task.args.refs);
+  }
+
+  /** Stores `error` in place of the task's returns (on the node it came from) and forgets it. */
+  private fail(taskId: string, error: WireError): void {
+    const record = this.tasks.get(taskId);
+    if (!record) return;
+    this.send(record.fromNode, {
+      type: 'storeError',
+      ids: record.task.returnIds,
+      error: { ...error, taskId },
+    });
+    this.forget(record);
+  }
+
+  private cancel(objectId: string, force: boolean): void {
+    const taskId = this.taskByReturn.get(objectId);
+    const record = taskId === undefined ? undefined : this.tasks.get(taskId);
+    if (!record) return; // finished already: cancel does nothing, as in Ray
+    const error = wire(
+      ErrorCode.TASK_CANCELLED,
+      'TaskCancelledError',
+      `task ${record.task.name} was cancelled`,
+    );
+    if (record.state === 'running' && record.nodeId !== undefined) {
+      this.send(record.nodeId, { type: 'cancelTask', taskId: record.task.taskId, force });
+      return;
+    }
+    if (record.task.kind === TaskKind.actorCall) {
+      const actor = this.actors.get(record.task.actorId);
+      if (actor) actor.waiting = actor.waiting.filter((w) => w.task.taskId !== record.task.taskId);
+    }
+    this.scheduler.dequeue(record.task.taskId);
+    this.fail(record.task.taskId, error);
+  }
+
+  private nodeInfos(): NodeInfo[] {
+    const out: NodeInfo[] = [];
+    for (const [nodeId, node] of this.nodes) {
+      const totals = this.scheduler.totals(nodeId);
+      const available = { ...(totals?.available ?? {}) };
+      available[CPU] = Math.max(0, available[CPU] ?? 0);
+      if (available[MEMORY] !== undefined) available[MEMORY] = Math.max(0, available[MEMORY]);
+      const store = node.resources.objectStoreMemory ?? 0;
+      available.objectStoreMemory = Math.max(0, store - node.objectStoreUsed);
+      out.push({
+        nodeId,
+        alive: true,
+        address: node.address,
+        resources: { ...node.resources },
+        available,
+        objectStoreUsed: node.objectStoreUsed,
+      });
+    }
+    return out;
+  }
+}
+
+function wire(code: ErrorCode, name: string, message: string): WireError {
+  return { code, name, message };
+}

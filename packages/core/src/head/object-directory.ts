@@ -1,0 +1,169 @@
+interface DirectoryEntry {
+  id: string;
+  ownerId: string;
+  locations: Set<string>;
+  ready: boolean;
+  /** Clients holding at least one live ObjectRef to it. */
+  holders: Set<string>;
+  /** Pending tasks that take it as an argument, and stored objects that contain it. */
+  pins: number;
+  /** True once anything has held or pinned it: only then may it be freed. */
+  used: boolean;
+  refs: string[];
+  subscribers: Set<string>;
+}
+
+/**
+ * The head's table of objects: who owns each, which nodes hold it, and who still needs
+ * it. An object is freed once no client holds a ref (clients report their last ref
+ * dropping, through FinalizationRegistry) and no pending task or stored object needs it.
+ */
+export class ObjectDirectory {
+  private readonly entries = new Map<string, DirectoryEntry>();
+  private readonly holderIndex = new Map<string, Set<string>>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  constructor(
+    /** Called when an object must be dropped from the nodes that hold it. */
+    private readonly onFree: (id: string, locations: string[]) => void,
+    /** Called when an object becomes ready, with the nodes that asked to hear of it. */
+    private readonly onReady: (id: string, subscribers: string[], locations: string[]) => void,
+  ) {}
+
+  private entry(id: string): DirectoryEntry {
+    let e = this.entries.get(id);
+    if (!e) {
+      e = {
+        id,
+        ownerId: '',
+        locations: new Set(),
+        ready: false,
+        holders: new Set(),
+        pins: 0,
+        used: false,
+        refs: [],
+        subscribers: new Set(),
+      };
+      this.entries.set(id, e);
+    }
+    return e;
+  }
+
+  isReady(id: string): boolean {
+    return this.entries.get(id)?.ready ?? false;
+  }
+
+  locations(id: string): string[] {
+    return [...(this.entries.get(id)?.locations ?? [])];
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  /** Drops a lost node from every object's locations. */
+  nodeLost(nodeId: string): void {
+    for (const e of this.entries.values()) e.locations.delete(nodeId);
+  }
+
+  added(nodeId: string, id: string, ownerId: string, refs: string[]): void {
+    const e = this.entry(id);
+    const first = !e.ready;
+    e.locations.add(nodeId);
+    if (!first) return;
+    e.ready = true;
+    e.ownerId = ownerId;
+    e.refs = refs;
+    this.pin(refs);
+    const subscribers = [...e.subscribers];
+    e.subscribers.clear();
+    this.onReady(id, subscribers, [...e.locations]);
+    const waiting = this.waiters.get(id);
+    if (waiting) {
+      this.waiters.delete(id);
+      for (const w of waiting) w();
+    }
+    this.maybeFree(e);
+  }
+
+  /** The node wants an `objectReady` for each id; returns the ones ready already. */
+  subscribe(nodeId: string, ids: string[]): string[] {
+    const ready: string[] = [];
+    for (const id of ids) {
+      const e = this.entry(id);
+      if (e.ready) ready.push(id);
+      else e.subscribers.add(nodeId);
+    }
+    return ready;
+  }
+
+  /** Runs `callback` once every id is ready (the head's own dependency wait). */
+  whenReady(ids: string[], callback: () => void): void {
+    let missing = 0;
+    const one = () => {
+      if (--missing === 0) callback();
+    };
+    for (const id of ids) {
+      if (this.isReady(id)) continue;
+      missing++;
+      const list = this.waiters.get(id);
+      if (list) list.push(one);
+      else this.waiters.set(id, [one]);
+    }
+    if (missing === 0) callback();
+  }
+
+  addRef(holderId: string, ids: string[]): void {
+    let index = this.holderIndex.get(holderId);
+    if (!index) this.holderIndex.set(holderId, (index = new Set()));
+    for (const id of ids) {
+      const e = this.entry(id);
+      e.holders.add(holderId);
+      e.used = true;
+      index.add(id);
+    }
+  }
+
+  removeRef(holderId: string, ids: string[]): void {
+    const index = this.holderIndex.get(holderId);
+    for (const id of ids) {
+      index?.delete(id);
+      const e = this.entries.get(id);
+      if (!e) continue;
+      e.holders.delete(holderId);
+      this.maybeFree(e);
+    }
+  }
+
+  /** A client went away (its worker thread exited): drop everything it held. */
+  holderGone(holderId: string): void {
+    const index = this.holderIndex.get(holderId);
+    if (!index) return;
+    this.holderIndex.delete(holderId);
+    this.removeRef(holderId, [...index]);
+  }
+
+  pin(ids: string[]): void {
+    for (const id of ids) {
+      const e = this.entry(id);
+      e.pins++;
+      e.used = true;
+    }
+  }
+
+  unpin(ids: string[]): void {
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (!e) continue;
+      e.pins--;
+      this.maybeFree(e);
+    }
+  }
+
+  private maybeFree(e: DirectoryEntry): void {
+    if (!e.used || e.holders.size > 0 || e.pins > 0 || !e.ready) return;
+    this.entries.delete(e.id);
+    this.onFree(e.id, [...e.locations]);
+    this.unpin(e.refs);
+  }
+}

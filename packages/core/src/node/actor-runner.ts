@@ -1,0 +1,226 @@
+import type { Piscina } from 'piscina';
+import { ErrorCode } from '../errors/codes.js';
+import type { WireError } from '../errors/wire.js';
+import type { TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
+import type { NodeRuntime } from './node-runtime.js';
+import { Failure, classify, createPool, failureError } from './task-pools.js';
+import { cancelledError, storeResult, workerTaskOf } from './task-runner.js';
+
+const State = { starting: 'starting', alive: 'alive', dead: 'dead' } as const;
+type State = (typeof State)[keyof typeof State];
+
+interface QueuedCall {
+  task: TaskSpec;
+  attempts: number;
+  cancelled: boolean;
+}
+
+/**
+ * One actor on one dedicated worker thread (a Piscina pool of exactly one thread). Calls
+ * run in arrival order; up to `maxConcurrency` at once, so async methods interleave only
+ * when it is above 1. A crash restarts the actor (constructor re-run) up to `maxRestarts`.
+ */
+export class ActorRunner {
+  private pool: Piscina<WorkerTask, WorkerResult> | undefined;
+  private state: State = State.starting;
+  private readonly queue: QueuedCall[] = [];
+  private readonly inFlight = new Set<QueuedCall>();
+  private restarts = 0;
+  private generation = 0;
+
+  constructor(
+    private readonly node: NodeRuntime,
+    private readonly create: TaskSpec,
+  ) {}
+
+  private get id(): string {
+    return this.create.actorId;
+  }
+
+  start(): void {
+    this.state = State.starting;
+    const generation = ++this.generation;
+    this.pool = createPool({
+      threads: 1,
+      memory: this.create.memory,
+      slots: Math.max(1, this.create.maxConcurrency),
+      onWorkerPort: (port) => this.node.attachWorkerPort(port),
+      eager: true,
+    });
+    void this.construct(generation);
+  }
+
+  private async construct(generation: number): Promise<void> {
+    const pool = this.pool as Piscina<WorkerTask, WorkerResult>;
+    let result: WorkerResult;
+    try {
+      const refArgs = await this.node.resolveObjects(this.create.refArgIds);
+      result = await pool.run(workerTaskOf(this.create, refArgs));
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.reportCreated();
+      return this.crashed(
+        failureError(classify(error), `actor ${this.create.name}`, error, this.create.memory),
+      );
+    }
+    if (generation !== this.generation) return;
+    this.reportCreated();
+    if (!result.ok) {
+      return this.die({
+        ...result.error,
+        code: ErrorCode.ACTOR_DIED,
+        name: 'ActorDiedError',
+        message: `actor ${this.create.name} failed in its constructor: ${result.error.name}: ${result.error.message}`,
+      });
+    }
+    this.state = State.alive;
+    this.pump();
+  }
+
+  private created = false;
+
+  /** Tells the head the creation task is over (once; restarts are the node's business). */
+  private reportCreated(): void {
+    if (this.created) return;
+    this.created = true;
+    this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: this.create.taskId });
+  }
+
+  call(task: TaskSpec): void {
+    if (this.state === State.dead)
+      return this.finish({ task, attempts: 0, cancelled: false }, this.deadError());
+    this.queue.push({ task, attempts: 0, cancelled: false });
+    this.pump();
+  }
+
+  cancel(taskId: string): void {
+    const queued = this.queue.findIndex((c) => c.task.taskId === taskId);
+    if (queued >= 0) {
+      const [call] = this.queue.splice(queued, 1);
+      if (call) this.finish(call, cancelledError(call.task));
+      return;
+    }
+    for (const call of this.inFlight) {
+      if (call.task.taskId !== taskId) continue;
+      // A running method cannot be interrupted; its result is dropped.
+      call.cancelled = true;
+      for (const id of call.task.returnIds)
+        this.node.storeError(id, cancelledError(call.task), call.task.ownerId);
+    }
+  }
+
+  private pump(): void {
+    const limit = Math.max(1, this.create.maxConcurrency);
+    while (this.state === State.alive && this.inFlight.size < limit && this.queue.length > 0) {
+      const call = this.queue.shift() as QueuedCall;
+      this.inFlight.add(call);
+      void this.run(call, this.generation);
+    }
+  }
+
+  private async run(call: QueuedCall, generation: number): Promise<void> {
+    const pool = this.pool as Piscina<WorkerTask, WorkerResult>;
+    let result: WorkerResult;
+    try {
+      const refArgs =
+        call.task.refArgIds.length > 0 ? await this.node.resolveObjects(call.task.refArgIds) : [];
+      result = await pool.run(workerTaskOf(call.task, refArgs));
+    } catch (error) {
+      this.inFlight.delete(call);
+      if (generation !== this.generation) return; // the actor was restarted or killed meanwhile
+      const failure = classify(error);
+      if (failure !== Failure.outOfMemory && call.attempts < this.create.maxTaskRetries) {
+        call.attempts++;
+        this.queue.unshift(call);
+      } else {
+        const what = `${call.task.name} (actor ${this.create.name} died)`;
+        const wire = failureError(failure, what, error, this.create.memory);
+        this.finish(
+          call,
+          failure === Failure.outOfMemory
+            ? wire
+            : { ...wire, code: ErrorCode.ACTOR_DIED, name: 'ActorDiedError' },
+        );
+      }
+      return this.crashed(failureError(failure, `actor ${this.create.name}`, error, this.create.memory));
+    }
+    this.inFlight.delete(call);
+    if (call.cancelled)
+      this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: call.task.taskId });
+    else this.finish(call, result);
+    this.pump();
+  }
+
+  private finish(call: QueuedCall, outcome: WorkerResult | WireError): void {
+    const result: WorkerResult =
+      'ok' in outcome ? outcome : { ok: false, error: { ...outcome, actorId: this.id } };
+    storeResult(this.node, call.task, result);
+    this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: call.task.taskId });
+  }
+
+  /** The thread died: restart if allowed, else the actor is dead. */
+  private crashed(cause: WireError): void {
+    if (this.state === State.dead) return;
+    const old = this.pool;
+    this.generation++;
+    void old?.destroy();
+    for (const call of this.inFlight) this.queue.unshift(call);
+    this.inFlight.clear();
+    if (this.restarts < this.create.maxRestarts) {
+      this.restarts++;
+      this.start();
+      return;
+    }
+    this.die({
+      ...cause,
+      code: ErrorCode.ACTOR_DIED,
+      name: 'ActorDiedError',
+      message: `actor ${this.create.name} died: ${cause.message}`,
+    });
+  }
+
+  kill(noRestart: boolean): void {
+    if (this.state === State.dead) return;
+    if (!noRestart && this.restarts < this.create.maxRestarts) {
+      this.crashed({ code: ErrorCode.ACTOR_DIED, name: 'ActorDiedError', message: 'killed' });
+      return;
+    }
+    this.generation++;
+    void this.pool?.destroy();
+    for (const call of this.inFlight) this.queue.unshift(call);
+    this.inFlight.clear();
+    this.die({
+      code: ErrorCode.ACTOR_DIED,
+      name: 'ActorDiedError',
+      message: `actor ${this.create.name} was killed`,
+    });
+  }
+
+  private dead?: WireError;
+
+  private deadError(): WireError {
+    return (
+      this.dead ?? {
+        code: ErrorCode.ACTOR_DIED,
+        name: 'ActorDiedError',
+        message: `actor ${this.create.name} is dead`,
+      }
+    );
+  }
+
+  private die(error: WireError): void {
+    this.state = State.dead;
+    this.dead = { ...error, actorId: this.id };
+    for (const call of this.queue.splice(0)) this.finish(call, this.dead);
+    void this.pool?.destroy();
+    this.pool = undefined;
+    this.node.toHead({ type: 'actorDied', nodeId: this.node.nodeId, actorId: this.id, error: this.dead });
+    this.node.actorGone(this.id);
+  }
+
+  async destroy(): Promise<void> {
+    this.generation++;
+    this.state = State.dead;
+    await this.pool?.destroy();
+  }
+}

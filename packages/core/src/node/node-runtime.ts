@@ -1,0 +1,312 @@
+import type { MessagePort } from 'node:worker_threads';
+import { ErrorCode } from '../errors/codes.js';
+import { toWire, type WireError } from '../errors/wire.js';
+import { ObjectStore } from '../object-store/object-store.js';
+import { PortChannel, type Channel } from '../protocol/channel.js';
+import type {
+  ClientToNode,
+  HeadToNode,
+  NodeToClient,
+  NodeToHead,
+  ObjectResult,
+  SerializedValue,
+  TaskSpec,
+} from '../protocol/messages.js';
+import { TaskKind } from '../protocol/messages.js';
+import { ActorRunner } from './actor-runner.js';
+import { ClientSession } from './client-session.js';
+import { TaskPools } from './task-pools.js';
+import { runTask, type TaskControl } from './task-runner.js';
+
+export interface NodeRuntimeOptions {
+  nodeId: string;
+  address: string;
+  numCpus: number;
+  /** Logical resources this node offers (CPU, memory, objectStoreMemory, custom). */
+  resources: Record<string, number>;
+  objectStoreMemory: number;
+  sessionDir: string;
+  spillLimitBytes: number;
+  logToDriver: boolean;
+  /**
+   * Fetches an object from the node at `address` (its object-transfer address); set by
+   * the cluster transport. Without it, objects held only by other nodes cannot be read.
+   */
+  pullRemote?: (address: string, id: string) => Promise<ObjectResult | undefined>;
+}
+
+type Log = Extract<ClientToNode, { type: 'log' }>;
+
+/**
+ * One node: a Piscina pool of worker threads, one dedicated thread per actor, the
+ * node's object store, and the sessions of the clients that live here. It runs what the
+ * head assigns and talks to the head only through messages.
+ */
+export class NodeRuntime {
+  readonly nodeId: string;
+  readonly store: ObjectStore;
+  readonly pools: TaskPools;
+  private readonly actors = new Map<string, ActorRunner>();
+  private readonly sessions = new Set<ClientSession>();
+  private readonly functions = new Map<string, { source: string; name: string }>();
+  private readonly pending = new Map<number, (reply: HeadToNode) => void>();
+  private readonly subscribed = new Set<string>();
+  readonly running = new Map<string, TaskControl>();
+  private nextReq = 1;
+  private statsDirty = false;
+  private closed = false;
+
+  constructor(
+    readonly options: NodeRuntimeOptions,
+    private readonly head: Channel<NodeToHead, HeadToNode>,
+  ) {
+    this.nodeId = options.nodeId;
+    this.store = new ObjectStore({
+      capacityBytes: options.objectStoreMemory,
+      sessionDir: options.sessionDir,
+      spillLimitBytes: options.spillLimitBytes,
+    });
+    this.pools = new TaskPools(Math.max(1, Math.ceil(options.numCpus)), (port) =>
+      this.attachWorkerPort(port),
+    );
+    head.onMessage((m) => this.handleHead(m));
+    this.toHead({
+      type: 'registerNode',
+      nodeId: this.nodeId,
+      address: options.address,
+      resources: options.resources,
+    });
+  }
+
+  toHead(message: NodeToHead): void {
+    this.head.send(message);
+  }
+
+  /** Sends a request to the head and resolves with its reply (matched by reqId). */
+  ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
+    const reqId = this.nextReq++;
+    return new Promise((resolve) => {
+      this.pending.set(reqId, resolve);
+      this.toHead({ ...message, reqId });
+    });
+  }
+
+  /** Attaches a client that lives in this process or thread (the embedded driver). */
+  connectClient(channel: Channel<NodeToClient, ClientToNode>): void {
+    this.sessions.add(new ClientSession(channel, this));
+  }
+
+  /** Attaches a worker thread's client (its port arrives in the thread's first message). */
+  attachWorkerPort(port: MessagePort): void {
+    const channel = new PortChannel<NodeToClient, ClientToNode>(port);
+    channel.unref();
+    this.sessions.add(new ClientSession(channel, this));
+  }
+
+  sessionClosed(session: ClientSession): void {
+    this.sessions.delete(session);
+    if (session.clientId && !this.closed) this.toHead({ type: 'holderGone', holderId: session.clientId });
+  }
+
+  private handleHead(m: HeadToNode): void {
+    switch (m.type) {
+      case 'functionReply':
+      case 'actorReply':
+      case 'clusterInfoReply': {
+        const resolve = this.pending.get(m.reqId);
+        this.pending.delete(m.reqId);
+        resolve?.(m);
+        return;
+      }
+      case 'executeTask':
+        return this.execute(m.task);
+      case 'objectReady':
+        // Objects made on this node are in the store before the head hears of them; one held
+        // only by other nodes is pulled from one of them and kept here.
+        return this.pull(m.id, m.addresses);
+      case 'storeError':
+        for (const id of m.ids) this.storeError(id, m.error, '');
+        return;
+      case 'freeObject':
+        this.store.free(m.id);
+        this.subscribed.delete(m.id);
+        this.markStats();
+        return;
+      case 'cancelTask':
+        return this.cancelTask(m.taskId, m.force);
+      case 'killActor':
+        this.actors.get(m.actorId)?.kill(m.noRestart);
+        return;
+      case 'log':
+        if (!this.options.logToDriver) return;
+        for (const s of this.sessions) if (s.isDriver) s.send(m);
+        return;
+    }
+  }
+
+  private execute(task: TaskSpec): void {
+    switch (task.kind) {
+      case TaskKind.task:
+        void runTask(this, task);
+        return;
+      case TaskKind.actorCreate: {
+        const runner = new ActorRunner(this, task);
+        this.actors.set(task.actorId, runner);
+        runner.start();
+        return;
+      }
+      case TaskKind.actorCall: {
+        const runner = this.actors.get(task.actorId);
+        if (runner) runner.call(task);
+        else {
+          const error = {
+            code: ErrorCode.ACTOR_DIED,
+            name: 'ActorDiedError',
+            message: `actor ${task.actorId} is not on this node`,
+          };
+          for (const id of task.returnIds) this.storeError(id, error, task.ownerId);
+          this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskId: task.taskId });
+        }
+        return;
+      }
+    }
+  }
+
+  private cancelTask(taskId: string, force: boolean): void {
+    const control = this.running.get(taskId);
+    if (control) return control.cancel(force);
+    for (const actor of this.actors.values()) actor.cancel(taskId);
+  }
+
+  /**
+   * Force-cancel: ends the worker thread that runs `taskId` (a running task cannot be
+   * interrupted otherwise). Other tasks on that thread are retried as after a crash.
+   */
+  stopTaskThread(taskId: string): void {
+    for (const s of this.sessions) {
+      if (s.tasks.has(taskId)) void this.pools.terminateThread(s.threadId);
+    }
+  }
+
+  actorGone(actorId: string): void {
+    this.actors.delete(actorId);
+  }
+
+  storeValue(id: string, value: SerializedValue, ownerId: string): void {
+    const full = this.store.putValue(id, value);
+    this.toHead({
+      type: 'objectAdded',
+      nodeId: this.nodeId,
+      id,
+      ownerId,
+      size: value.size,
+      refs: full ? [] : value.refs,
+    });
+    this.markStats();
+  }
+
+  storeError(id: string, error: WireError, ownerId: string): void {
+    if (this.store.has(id)) return;
+    this.store.putError(id, { ...error, objectId: id });
+    this.toHead({ type: 'objectAdded', nodeId: this.nodeId, id, ownerId, size: 0, refs: [] });
+  }
+
+  isLocal(id: string): boolean {
+    return this.store.has(id);
+  }
+
+  /** All the objects, if every one is here already. */
+  readLocal(ids: string[]): ObjectResult[] | undefined {
+    const out: ObjectResult[] = [];
+    for (const id of ids) {
+      const r = this.store.read(id);
+      if (!r) return undefined;
+      out.push(r);
+    }
+    return out;
+  }
+
+  resolveObjects(ids: string[]): Promise<ObjectResult[]> {
+    return Promise.all(ids.map(async (id) => this.resolveOne(id)));
+  }
+
+  private resolveOne(id: string): Promise<ObjectResult> | ObjectResult {
+    const here = this.store.read(id);
+    if (here) return here;
+    return new Promise((resolve) => {
+      this.store.onceAdded(id, resolve);
+      if (!this.subscribed.has(id)) {
+        this.subscribed.add(id);
+        this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids: [id] });
+      }
+    });
+  }
+
+  private pull(id: string, addresses: string[]): void {
+    if (this.store.has(id) || addresses.length === 0) return;
+    const lost = (why: string): WireError => ({
+      code: ErrorCode.OBJECT_LOST,
+      name: 'ObjectLostError',
+      message: `object ${id} is on another node and could not be fetched: ${why}`,
+      objectId: id,
+    });
+    const pullRemote = this.options.pullRemote;
+    if (!pullRemote) return this.store.putError(id, lost('this node cannot pull objects'));
+    const tryFrom = async (): Promise<ObjectResult | undefined> => {
+      for (const address of addresses) {
+        const r = await pullRemote(address, id).catch(() => undefined);
+        if (r) return r;
+      }
+      return undefined;
+    };
+    void tryFrom().then((r) => {
+      if (this.store.has(id)) return;
+      if (!r) return this.store.putError(id, lost(`no copy at ${addresses.join(', ')}`));
+      if (r.error) return this.store.putError(id, r.error);
+      if (r.value) this.storeValue(id, r.value, '');
+    });
+  }
+
+  registerFunction(hash: string, source: string, name: string): void {
+    if (this.functions.has(hash)) return;
+    this.functions.set(hash, { source, name });
+    this.toHead({ type: 'registerFunction', hash, source, name });
+  }
+
+  async getFunction(hash: string): Promise<{ source: string; name: string }> {
+    const here = this.functions.get(hash);
+    if (here) return here;
+    const reply = await this.ask({ type: 'getFunction', reqId: 0, nodeId: this.nodeId, hash });
+    if (reply.type !== 'functionReply' || !reply.found) throw new Error(`function ${hash} is not registered`);
+    const fn = { source: reply.source, name: reply.name };
+    this.functions.set(hash, fn);
+    return fn;
+  }
+
+  log(m: Log): void {
+    this.toHead(m);
+  }
+
+  wireOf(error: unknown): WireError {
+    return toWire(error);
+  }
+
+  private markStats(): void {
+    if (this.statsDirty) return;
+    this.statsDirty = true;
+    queueMicrotask(() => this.flushStats());
+  }
+
+  flushStats(): void {
+    this.statsDirty = false;
+    this.toHead({ type: 'nodeStats', nodeId: this.nodeId, objectStoreUsed: this.store.usedBytes });
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.actors.values()].map((a) => a.destroy()));
+    await this.pools.destroy();
+    for (const s of this.sessions) s.channel.close();
+    this.store.clear();
+  }
+}

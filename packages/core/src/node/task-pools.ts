@@ -1,0 +1,128 @@
+import { Piscina } from 'piscina';
+import type { MessagePort } from 'node:worker_threads';
+import { ErrorCode } from '../errors/codes.js';
+import type { WireError } from '../errors/wire.js';
+import type { WorkerResult, WorkerTask } from '../protocol/messages.js';
+
+/** The worker-thread entry every pool loads. */
+export const WORKER_ENTRY = new URL('../worker/entry.js', import.meta.url).href;
+
+/**
+ * How many tasks one thread may hold at once. Only `numCpus` of them run (the head
+ * limits that); the rest are tasks waiting in `get` on their children, which must not
+ * keep the thread from taking those children.
+ */
+const SLOTS_PER_THREAD = 64;
+
+/** What made a worker thread fail a task, from Piscina's rejection. */
+export const Failure = { crashed: 'crashed', outOfMemory: 'outOfMemory', aborted: 'aborted' } as const;
+export type Failure = (typeof Failure)[keyof typeof Failure];
+
+export function classify(error: unknown): Failure {
+  const e = error as { name?: string; code?: string } | null;
+  if (e?.name === 'AbortError') return Failure.aborted;
+  if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') return Failure.outOfMemory;
+  return Failure.crashed;
+}
+
+export function failureError(failure: Failure, what: string, error: unknown, memory: number): WireError {
+  const detail = (error as Error | undefined)?.message ?? String(error);
+  switch (failure) {
+    case Failure.aborted:
+      return { code: ErrorCode.TASK_CANCELLED, name: 'TaskCancelledError', message: `${what} was cancelled` };
+    case Failure.outOfMemory:
+      return {
+        code: ErrorCode.OUT_OF_MEMORY,
+        name: 'OutOfMemoryError',
+        message:
+          `${what} ran out of memory: its worker thread went over its heap budget` +
+          (memory > 0 ? ` of ${Math.round(memory / 2 ** 20)} MiB (options.memory)` : '') +
+          ` and was stopped; other tasks were not affected (${detail})`,
+      };
+    case Failure.crashed:
+      return {
+        code: ErrorCode.WORKER_CRASHED,
+        name: 'WorkerCrashedError',
+        message: `${what}: worker died (${detail})`,
+      };
+  }
+}
+
+export interface PoolOptions {
+  threads: number;
+  /** Heap budget of each thread in bytes (0: Node's default). */
+  memory: number;
+  slots: number;
+  onWorkerPort: (port: MessagePort) => void;
+  /** Keep `threads` threads started (the default pool); others start on demand. */
+  eager: boolean;
+}
+
+export function createPool(options: PoolOptions): Piscina<WorkerTask, WorkerResult> {
+  const mb = Math.max(8, Math.ceil(options.memory / 2 ** 20));
+  const pool = new Piscina<WorkerTask, WorkerResult>({
+    filename: WORKER_ENTRY,
+    maxThreads: options.threads,
+    minThreads: options.eager ? options.threads : 0,
+    concurrentTasksPerWorker: options.slots,
+    idleTimeout: options.eager ? Number.MAX_SAFE_INTEGER : 10_000,
+    ...(options.memory > 0
+      ? { resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(16, mb) } }
+      : {}),
+  });
+  pool.on('message', (message: unknown) => {
+    const port = (message as { de2ClientPort?: MessagePort } | null)?.de2ClientPort;
+    if (port) options.onWorkerPort(port);
+  });
+  // A crashed worker also surfaces as a rejected task; this keeps it from being unhandled.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** The node's task pools: one shared pool, plus one per distinct `memory` budget. */
+export class TaskPools {
+  private readonly pools = new Map<number, Piscina<WorkerTask, WorkerResult>>();
+
+  constructor(
+    private readonly threads: number,
+    private readonly onWorkerPort: (port: MessagePort) => void,
+  ) {
+    this.pool(0);
+  }
+
+  pool(memory: number): Piscina<WorkerTask, WorkerResult> {
+    let pool = this.pools.get(memory);
+    if (!pool) {
+      pool = createPool({
+        threads: this.threads,
+        memory,
+        slots: SLOTS_PER_THREAD,
+        onWorkerPort: this.onWorkerPort,
+        eager: memory === 0,
+      });
+      this.pools.set(memory, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * Runs a task. No AbortSignal: Piscina gives a task with a signal a thread of its own,
+   * which would stop waiting parents from sharing threads with their children. Force-cancel
+   * goes through the node instead (`NodeRuntime.cancelTask`).
+   */
+  run(task: WorkerTask, memory: number): Promise<WorkerResult> {
+    return this.pool(memory).run(task);
+  }
+
+  async terminateThread(threadId: number): Promise<void> {
+    for (const pool of this.pools.values()) {
+      for (const worker of pool.threads) if (worker.threadId === threadId) await worker.terminate();
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+}

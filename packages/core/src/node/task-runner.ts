@@ -1,0 +1,89 @@
+import { ErrorCode } from '../errors/codes.js';
+import type { WireError } from '../errors/wire.js';
+import type { ObjectResult, TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
+import type { NodeRuntime } from './node-runtime.js';
+import { Failure, classify, failureError } from './task-pools.js';
+
+/** Lets the node cancel a task it runs. */
+export interface TaskControl {
+  cancel(force: boolean): void;
+}
+
+export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[]): WorkerTask {
+  return {
+    kind: task.kind,
+    taskId: task.taskId,
+    functionHash: task.functionHash,
+    name: task.name,
+    actorId: task.actorId,
+    method: task.method,
+    args: task.args,
+    refArgIndexes: task.refArgIndexes,
+    refArgs,
+    numReturns: task.returnIds.length,
+  };
+}
+
+export function cancelledError(task: TaskSpec): WireError {
+  return {
+    code: ErrorCode.TASK_CANCELLED,
+    name: 'TaskCancelledError',
+    message: `task ${task.name} was cancelled`,
+    taskId: task.taskId,
+  };
+}
+
+/** Stores what a worker answered (values or error) under the task's return ids. */
+export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerResult): void {
+  if (!result.ok) {
+    for (const id of task.returnIds)
+      node.storeError(id, { ...result.error, taskId: task.taskId }, task.ownerId);
+    return;
+  }
+  task.returnIds.forEach((id, i) => {
+    const value = result.values[i];
+    if (value) node.storeValue(id, value, task.ownerId);
+  });
+}
+
+/**
+ * Runs a task on the node's pool: crashed workers are retried up to `maxRetries`, user
+ * exceptions only with `retryExceptions`; out-of-memory and cancellation are final.
+ */
+export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
+  let cancelled = false;
+  node.running.set(task.taskId, {
+    cancel(force) {
+      if (cancelled) return;
+      cancelled = true;
+      for (const id of task.returnIds) node.storeError(id, cancelledError(task), task.ownerId);
+      if (force) node.stopTaskThread(task.taskId);
+    },
+  });
+  try {
+    const refArgs = task.refArgIds.length > 0 ? await node.resolveObjects(task.refArgIds) : [];
+    const workerTask = workerTaskOf(task, refArgs);
+    for (let attempt = 0; !cancelled; attempt++) {
+      let result: WorkerResult;
+      try {
+        result = await node.pools.run(workerTask, task.memory);
+      } catch (error) {
+        if (cancelled) return;
+        const failure = classify(error);
+        if (failure === Failure.crashed && attempt < task.maxRetries) continue;
+        const what =
+          `task ${task.name}` + (failure === Failure.crashed ? ` failed after ${attempt + 1} attempts` : '');
+        storeResult(node, task, { ok: false, error: failureError(failure, what, error, task.memory) });
+        return;
+      }
+      if (cancelled) return;
+      const retryable = !result.ok && result.error.code === ErrorCode.TASK_ERROR && task.retryExceptions;
+      if (retryable && attempt < task.maxRetries) continue;
+      storeResult(node, task, result);
+      return;
+    }
+  } finally {
+    node.running.delete(task.taskId);
+    node.toHead({ type: 'taskFinished', nodeId: node.nodeId, taskId: task.taskId });
+  }
+}

@@ -1,0 +1,162 @@
+import type { WireError } from '../errors/wire.js';
+import { ErrorCode } from '../errors/codes.js';
+import type { ObjectResult, SerializedValue } from '../protocol/messages.js';
+import { SpillDirectory } from './spill.js';
+
+interface Entry {
+  id: string;
+  value?: SerializedValue;
+  error?: WireError;
+  /** Set while the value lives only on disk. */
+  spillFile?: string;
+  size: number;
+  refs: string[];
+}
+
+export interface ObjectStoreOptions {
+  capacityBytes: number;
+  sessionDir: string;
+  spillLimitBytes: number;
+}
+
+/**
+ * One node's objects. Values are SerializedValues whose large buffers are
+ * SharedArrayBuffers, so every thread of the node reads the same memory. When the
+ * capacity is reached the least recently used values are spilled to disk and read back
+ * on the next access; when the disk limit is reached too, the new object becomes an
+ * ObjectStoreFullError.
+ */
+export class ObjectStore {
+  /** Insertion/access order doubles as LRU order (Map iteration order). */
+  private readonly entries = new Map<string, Entry>();
+  private used = 0;
+  private readonly spill: SpillDirectory;
+  private readonly listeners = new Map<string, ((result: ObjectResult) => void)[]>();
+
+  constructor(private readonly options: ObjectStoreOptions) {
+    this.spill = new SpillDirectory(options.sessionDir, options.spillLimitBytes);
+  }
+
+  /** Bytes held in memory. */
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  get spilledBytes(): number {
+    return this.spill.usedBytes;
+  }
+
+  get capacityBytes(): number {
+    return this.options.capacityBytes;
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** Stores a value; returns the error that replaced it when there is no room anywhere. */
+  putValue(id: string, value: SerializedValue): WireError | undefined {
+    if (this.entries.has(id)) return undefined;
+    if (!this.makeRoom(value.size)) {
+      const error: WireError = {
+        code: ErrorCode.OBJECT_STORE_FULL,
+        name: 'ObjectStoreFullError',
+        message:
+          `object ${id} (${value.size} bytes) does not fit: object store ${this.used}/${this.options.capacityBytes} ` +
+          `bytes in memory, ${this.spill.usedBytes}/${this.spill.limitBytes} bytes spilled`,
+        objectId: id,
+      };
+      this.putError(id, error);
+      return error;
+    }
+    this.used += value.size;
+    this.insert({ id, value, size: value.size, refs: value.refs });
+    return undefined;
+  }
+
+  putError(id: string, error: WireError): void {
+    if (this.entries.has(id)) return;
+    this.insert({ id, error, size: 0, refs: [] });
+  }
+
+  private insert(entry: Entry): void {
+    this.entries.set(entry.id, entry);
+    const waiting = this.listeners.get(entry.id);
+    if (waiting) {
+      this.listeners.delete(entry.id);
+      const result = this.read(entry.id);
+      if (result) for (const l of waiting) l(result);
+    }
+  }
+
+  /** The object's value (restored from disk if it was spilled), or undefined if absent. */
+  read(id: string): ObjectResult | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    if (entry.error) return { id, error: entry.error };
+    if (!entry.value && entry.spillFile) this.restore(entry);
+    // Refresh LRU position.
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    return entry.value ? { id, value: entry.value } : { id, error: lostError(id) };
+  }
+
+  /** Calls back once the object is in this store. */
+  onceAdded(id: string, listener: (result: ObjectResult) => void): void {
+    const result = this.entries.has(id) ? this.read(id) : undefined;
+    if (result) return listener(result);
+    const list = this.listeners.get(id);
+    if (list) list.push(listener);
+    else this.listeners.set(id, [listener]);
+  }
+
+  refsOf(id: string): string[] {
+    return this.entries.get(id)?.refs ?? [];
+  }
+
+  free(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    if (entry.value) this.used -= entry.size;
+    if (entry.spillFile) this.spill.remove(entry.spillFile, entry.size);
+  }
+
+  private restore(entry: Entry): void {
+    const file = entry.spillFile as string;
+    if (!this.makeRoom(entry.size)) return; // stays on disk; read gives ObjectLost below
+    entry.value = this.spill.read(file, entry.refs);
+    this.spill.remove(file, entry.size);
+    delete entry.spillFile;
+    this.used += entry.size;
+  }
+
+  /** Spills least recently used values until `bytes` fit in memory; false if they cannot. */
+  private makeRoom(bytes: number): boolean {
+    if (bytes > this.options.capacityBytes) return false;
+    if (this.used + bytes <= this.options.capacityBytes) return true;
+    for (const entry of this.entries.values()) {
+      if (this.used + bytes <= this.options.capacityBytes) break;
+      if (!entry.value || entry.size === 0) continue;
+      if (!this.spill.canTake(entry.size)) continue;
+      entry.spillFile = this.spill.write(entry.id, entry.value);
+      delete entry.value;
+      this.used -= entry.size;
+    }
+    return this.used + bytes <= this.options.capacityBytes;
+  }
+
+  clear(): void {
+    for (const id of [...this.entries.keys()]) this.free(id);
+    this.listeners.clear();
+  }
+}
+
+function lostError(id: string): WireError {
+  return {
+    code: ErrorCode.OBJECT_LOST,
+    name: 'ObjectLostError',
+    message: `object ${id} is spilled and there is no room to restore it`,
+    objectId: id,
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Every message between the roles of the runtime, in one place.
+ *
+ * - `ClientToNode` / `NodeToClient`: a client (the driver's, or one per worker thread) and
+ *   the node it lives on. Embedded drivers use an in-process channel; worker threads use a
+ *   MessagePort.
+ * - `NodeToHead` / `HeadToNode`: a node and the head (the cluster tables and scheduler).
+ * - `WorkerTask` / `WorkerResult`: what a node hands a worker thread through Piscina.
+ *
+ * Fields are plain data only (strings, numbers, booleans, byte payloads and arrays of
+ * those) so that each message maps to a FlatBuffers table with its payload bytes beside
+ * it when the same messages cross a socket.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { WireError } from '../errors/wire.js';
+
+/** A value as stored and sent: v8 structured-clone bytes plus out-of-band buffers. */
+export interface SerializedValue {
+  /** v8.serialize output; typed arrays above the inline threshold are only indexes into `buffers`. */
+  header: Uint8Array;
+  /** Out-of-band typed-array bytes, shared (not copied) between threads of one node. */
+  buffers: SharedArrayBuffer[];
+  /** Ids of the object refs nested inside the value (they stay alive while it does). */
+  refs: string[];
+  /** header + buffers, in bytes. */
+  size: number;
+}
+
+/** The result of one object: its value, or the error that stands in for it. */
+export interface ObjectResult {
+  id: string;
+  value?: SerializedValue;
+  error?: WireError;
+}
+
+export const TaskKind = { task: 'task', actorCreate: 'actorCreate', actorCall: 'actorCall' } as const;
+export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
+
+/** Everything needed to run a task, a method call or an actor's constructor. */
+export interface TaskSpec {
+  taskId: string;
+  kind: TaskKind;
+  /** Hash of the function or class source (see `registerFunction`). */
+  functionHash: string;
+  /** Display name: the function name, `Class.method` or the `name` option. */
+  name: string;
+  /** The argument list; top-level refs are `null` here and listed in `refArgIds`. */
+  args: SerializedValue;
+  /** Indexes of the arguments that are top-level refs, resolved before the task runs. */
+  refArgIndexes: number[];
+  refArgIds: string[];
+  returnIds: string[];
+  /** The client that submitted it (owner of the returns). */
+  ownerId: string;
+  numCpus: number;
+  /** Heap budget in bytes (0: the node's default). */
+  memory: number;
+  resources: Record<string, number>;
+  maxRetries: number;
+  retryExceptions: boolean;
+  actorId: string;
+  /** Method name for `actorCall`. */
+  method: string;
+  /** Actor options, for `actorCreate`. */
+  actorName: string;
+  maxRestarts: number;
+  maxTaskRetries: number;
+  maxConcurrency: number;
+  methodNames: string[];
+}
+
+/** What the head knows about an actor, enough to build a handle. */
+export interface ActorInfo {
+  actorId: string;
+  name: string;
+  className: string;
+  methodNames: string[];
+}
+
+export interface NodeInfo {
+  nodeId: string;
+  alive: boolean;
+  address: string;
+  resources: Record<string, number>;
+  available: Record<string, number>;
+  objectStoreUsed: number;
+}
+
+export type ClientToNode =
+  | { type: 'hello'; clientId: string; isDriver: boolean; threadId: number }
+  | { type: 'registerFunction'; hash: string; source: string; name: string }
+  | { type: 'getFunction'; reqId: number; hash: string }
+  | { type: 'submit'; task: TaskSpec }
+  | { type: 'put'; id: string; value: SerializedValue }
+  | { type: 'get'; reqId: number; ids: string[]; taskId: string }
+  | { type: 'cancelRequest'; reqId: number }
+  | {
+      type: 'wait';
+      reqId: number;
+      ids: string[];
+      numReturns: number;
+      timeoutMs: number;
+      fetchLocal: boolean;
+      taskId: string;
+    }
+  | { type: 'cancel'; id: string; force: boolean }
+  | { type: 'killActor'; actorId: string; noRestart: boolean }
+  | { type: 'getActor'; reqId: number; name: string }
+  | { type: 'addRef'; ids: string[] }
+  | { type: 'removeRef'; ids: string[] }
+  | { type: 'clusterInfo'; reqId: number }
+  | { type: 'flush'; reqId: number }
+  /** A worker thread began running a task (so the node knows which thread to stop on force-cancel). */
+  | { type: 'taskStarted'; taskId: string }
+  | { type: 'taskEnded'; taskId: string }
+  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
+
+export type NodeToClient =
+  | { type: 'functionReply'; reqId: number; source: string; name: string }
+  | { type: 'getReply'; reqId: number; results: ObjectResult[] }
+  | { type: 'waitReply'; reqId: number; readyIds: string[] }
+  | { type: 'actorReply'; reqId: number; found: boolean; actor: ActorInfo }
+  | { type: 'clusterInfoReply'; reqId: number; nodes: NodeInfo[] }
+  | { type: 'flushReply'; reqId: number }
+  | { type: 'requestFailed'; reqId: number; error: WireError }
+  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
+
+export type NodeToHead =
+  | { type: 'registerNode'; nodeId: string; address: string; resources: Record<string, number> }
+  | { type: 'registerFunction'; hash: string; source: string; name: string }
+  | { type: 'getFunction'; reqId: number; nodeId: string; hash: string }
+  | { type: 'submit'; nodeId: string; task: TaskSpec }
+  | { type: 'objectAdded'; nodeId: string; id: string; ownerId: string; size: number; refs: string[] }
+  | { type: 'subscribe'; nodeId: string; ids: string[] }
+  | { type: 'addRef'; holderId: string; ids: string[] }
+  | { type: 'removeRef'; holderId: string; ids: string[] }
+  | { type: 'holderGone'; holderId: string }
+  | { type: 'taskFinished'; nodeId: string; taskId: string }
+  | { type: 'taskBlocked'; nodeId: string; taskId: string }
+  | { type: 'taskUnblocked'; nodeId: string; taskId: string }
+  | { type: 'cancel'; nodeId: string; id: string; force: boolean }
+  | { type: 'killActor'; nodeId: string; actorId: string; noRestart: boolean }
+  | { type: 'actorDied'; nodeId: string; actorId: string; error: WireError }
+  | { type: 'getActor'; reqId: number; nodeId: string; name: string }
+  | { type: 'clusterInfo'; reqId: number; nodeId: string }
+  | { type: 'nodeStats'; nodeId: string; objectStoreUsed: number }
+  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
+
+export type HeadToNode =
+  | { type: 'functionReply'; reqId: number; found: boolean; source: string; name: string }
+  | { type: 'executeTask'; task: TaskSpec }
+  | { type: 'objectReady'; id: string; locations: string[]; addresses: string[] }
+  | { type: 'storeError'; ids: string[]; error: WireError }
+  | { type: 'freeObject'; id: string }
+  | { type: 'cancelTask'; taskId: string; force: boolean }
+  | { type: 'killActor'; actorId: string; noRestart: boolean }
+  | { type: 'actorReply'; reqId: number; found: boolean; actor: ActorInfo }
+  | { type: 'clusterInfoReply'; reqId: number; nodes: NodeInfo[] }
+  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
+
+/** What a node asks a worker thread to run (the Piscina task). */
+export interface WorkerTask {
+  kind: TaskKind;
+  taskId: string;
+  functionHash: string;
+  name: string;
+  actorId: string;
+  method: string;
+  args: SerializedValue;
+  refArgIndexes: number[];
+  /** The resolved values (or errors) of the top-level ref arguments, same order. */
+  refArgs: ObjectResult[];
+  numReturns: number;
+}
+
+/** What a worker thread answers: the return values, or the user's error. */
+export type WorkerResult = { ok: true; values: SerializedValue[] } | { ok: false; error: WireError };
+
+/** A worker thread's first message on its parent port: its client port for the node. */
+export interface WorkerHello {
+  de2ClientPort: MessagePort;
+}

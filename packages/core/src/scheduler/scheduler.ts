@@ -1,0 +1,150 @@
+import type { TaskSpec } from '../protocol/messages.js';
+
+/** Resource name for logical CPUs; `memory` and custom names sit beside it. */
+export const CPU = 'CPU';
+export const MEMORY = 'memory';
+
+export type Resources = Record<string, number>;
+
+interface NodeSlot {
+  nodeId: string;
+  total: Resources;
+  available: Resources;
+}
+
+interface Running {
+  nodeId: string;
+  demand: Resources;
+  blocked: boolean;
+}
+
+/** What a task asks of a node while it runs. */
+export function demandOf(task: TaskSpec): Resources {
+  const demand: Resources = { ...task.resources };
+  if (task.numCpus > 0) demand[CPU] = task.numCpus;
+  if (task.memory > 0) demand[MEMORY] = task.memory;
+  return demand;
+}
+
+function fits(demand: Resources, available: Resources): boolean {
+  for (const key in demand) if ((available[key] ?? 0) + 1e-9 < (demand[key] ?? 0)) return false;
+  return true;
+}
+
+/**
+ * Places tasks on nodes by logical resources. A task that waits in `get` gives its CPUs
+ * back (as Ray does) so that children can run; that is what keeps a recursive fan-out
+ * from deadlocking when every worker thread waits on its children.
+ */
+export class Scheduler {
+  private readonly nodes = new Map<string, NodeSlot>();
+  private queue: TaskSpec[] = [];
+  private readonly running = new Map<string, Running>();
+
+  addNode(nodeId: string, total: Resources): void {
+    this.nodes.set(nodeId, { nodeId, total: { ...total }, available: { ...total } });
+  }
+
+  removeNode(nodeId: string): void {
+    this.nodes.delete(nodeId);
+  }
+
+  /** Whether any node could ever run the task (else it must be reported, not queued). */
+  feasible(task: TaskSpec): boolean {
+    const demand = demandOf(task);
+    for (const node of this.nodes.values()) if (fits(demand, node.total)) return true;
+    return false;
+  }
+
+  enqueue(task: TaskSpec): void {
+    this.queue.push(task);
+  }
+
+  /** Takes a queued task out; false if it was not queued. */
+  dequeue(taskId: string): boolean {
+    const before = this.queue.length;
+    this.queue = this.queue.filter((t) => t.taskId !== taskId);
+    return this.queue.length !== before;
+  }
+
+  /**
+   * Places what fits now, in submission order. `prefer` names the node holding most of a
+   * task's arguments, tried first.
+   */
+  schedule(
+    prefer: (task: TaskSpec) => string | undefined = () => undefined,
+  ): { task: TaskSpec; nodeId: string }[] {
+    const placed: { task: TaskSpec; nodeId: string }[] = [];
+    if (this.queue.length === 0) return placed;
+    const left: TaskSpec[] = [];
+    let cpuFree = this.anyCpuFree();
+    for (const task of this.queue) {
+      if (task.numCpus > 0 && !cpuFree) {
+        left.push(task);
+        continue;
+      }
+      const node = this.pick(task, prefer(task));
+      if (!node) {
+        left.push(task);
+        continue;
+      }
+      const demand = demandOf(task);
+      for (const key in demand) node.available[key] = (node.available[key] ?? 0) - (demand[key] ?? 0);
+      this.running.set(task.taskId, { nodeId: node.nodeId, demand, blocked: false });
+      placed.push({ task, nodeId: node.nodeId });
+      if (task.numCpus > 0) cpuFree = this.anyCpuFree();
+    }
+    this.queue = left;
+    return placed;
+  }
+
+  private anyCpuFree(): boolean {
+    for (const node of this.nodes.values()) if ((node.available[CPU] ?? 0) > 1e-9) return true;
+    return false;
+  }
+
+  private pick(task: TaskSpec, preferred: string | undefined): NodeSlot | undefined {
+    const demand = demandOf(task);
+    const first = preferred === undefined ? undefined : this.nodes.get(preferred);
+    if (first && fits(demand, first.available)) return first;
+    for (const node of this.nodes.values()) if (fits(demand, node.available)) return node;
+    return undefined;
+  }
+
+  /** The task ended: its resources go back (unless it had given its CPUs back already). */
+  finish(taskId: string): void {
+    const run = this.running.get(taskId);
+    if (!run) return;
+    this.running.delete(taskId);
+    const node = this.nodes.get(run.nodeId);
+    if (!node) return;
+    for (const key in run.demand) {
+      if (run.blocked && key === CPU) continue;
+      node.available[key] = (node.available[key] ?? 0) + (run.demand[key] ?? 0);
+    }
+  }
+
+  /** The task waits in get/wait: lend its CPUs to others. */
+  block(taskId: string): void {
+    this.shiftCpu(taskId, true);
+  }
+
+  /** It runs again: take the CPUs back (the node may be oversubscribed for a while). */
+  unblock(taskId: string): void {
+    this.shiftCpu(taskId, false);
+  }
+
+  private shiftCpu(taskId: string, blocked: boolean): void {
+    const run = this.running.get(taskId);
+    if (!run || run.blocked === blocked) return;
+    run.blocked = blocked;
+    const node = this.nodes.get(run.nodeId);
+    const cpus = run.demand[CPU] ?? 0;
+    if (node && cpus > 0) node.available[CPU] = (node.available[CPU] ?? 0) + (blocked ? cpus : -cpus);
+  }
+
+  totals(nodeId: string): { total: Resources; available: Resources } | undefined {
+    const node = this.nodes.get(nodeId);
+    return node && { total: { ...node.total }, available: { ...node.available } };
+  }
+}

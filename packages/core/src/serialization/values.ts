@@ -1,0 +1,230 @@
+import v8 from 'node:v8';
+import { SerializationError } from '../errors/errors.js';
+import type { ActorInfo, SerializedValue } from '../protocol/messages.js';
+import { ActorMarker, RefMarker, SabMarker, inspectValue, withMarkers } from './walk.js';
+
+/**
+ * Values travel as v8 structured-clone bytes. Typed arrays of at least
+ * `OUT_OF_BAND_MIN_BYTES` go out of band: their bytes are copied once into a
+ * SharedArrayBuffer, and every reader on the node gets a view of that same memory.
+ */
+export const OUT_OF_BAND_MIN_BYTES = 4096;
+
+const Tag = { inline: 1, outOfBand: 2, ref: 3, actor: 4, sab: 5 } as const;
+
+type ViewCtor = new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+const viewTypes: ViewCtor[] = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+];
+const BUFFER_TYPE = 255;
+
+/** How deserialized refs and actor handles come back to life in this thread. */
+export interface Revivers {
+  ref(id: string, ownerId: string): unknown;
+  actor(info: ActorInfo): unknown;
+}
+
+const baseWrite = (v8.DefaultSerializer.prototype as unknown as { _writeHostObject(o: object): void })
+  ._writeHostObject;
+const baseRead = (v8.DefaultDeserializer.prototype as unknown as { _readHostObject(): unknown })
+  ._readHostObject;
+
+class OutOfBandSerializer extends v8.DefaultSerializer {
+  readonly buffers: SharedArrayBuffer[] = [];
+  readonly refs: string[] = [];
+  private readonly bufferIndex = new Map<SharedArrayBuffer, number>();
+
+  constructor() {
+    super();
+    this.writeHeader();
+  }
+
+  // Node calls these hooks for every ArrayBufferView; @types/node does not declare them.
+  _writeHostObject(object: object): void {
+    if (object instanceof RefMarker) {
+      this.writeUint32(Tag.ref);
+      this.writeString(object.refId);
+      this.writeString(object.ownerId);
+      this.refs.push(object.refId);
+    } else if (object instanceof ActorMarker) {
+      this.writeUint32(Tag.actor);
+      this.writeString(JSON.stringify(object.info));
+    } else if (object instanceof SabMarker) {
+      this.writeUint32(Tag.sab);
+      this.writeUint32(this.share(object.sab));
+    } else if (ArrayBuffer.isView(object) && object.byteLength >= OUT_OF_BAND_MIN_BYTES) {
+      this.writeOutOfBand(object);
+    } else {
+      this.writeUint32(Tag.inline);
+      baseWrite.call(this, object);
+    }
+  }
+
+  private writeOutOfBand(view: ArrayBufferView): void {
+    const typeIndex = Buffer.isBuffer(view) ? BUFFER_TYPE : viewTypes.findIndex((c) => view instanceof c);
+    let sab: SharedArrayBuffer;
+    if (
+      view.buffer instanceof SharedArrayBuffer &&
+      view.byteOffset === 0 &&
+      view.byteLength === view.buffer.byteLength
+    ) {
+      sab = view.buffer; // already shared memory: no copy
+    } else {
+      sab = new SharedArrayBuffer(view.byteLength);
+      new Uint8Array(sab).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    }
+    this.writeUint32(Tag.outOfBand);
+    this.writeUint32(typeIndex);
+    this.writeUint32(this.share(sab));
+  }
+
+  private share(sab: SharedArrayBuffer): number {
+    let index = this.bufferIndex.get(sab);
+    if (index === undefined) {
+      index = this.buffers.push(sab) - 1;
+      this.bufferIndex.set(sab, index);
+    }
+    return index;
+  }
+
+  private writeString(s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    this.writeUint32(bytes.length);
+    this.writeRawBytes(bytes);
+  }
+}
+
+class OutOfBandDeserializer extends v8.DefaultDeserializer {
+  constructor(
+    header: Uint8Array,
+    private readonly buffers: SharedArrayBuffer[],
+    private readonly revivers: Revivers,
+  ) {
+    super(Buffer.from(header.buffer, header.byteOffset, header.byteLength));
+    this.readHeader();
+  }
+
+  _readHostObject(): unknown {
+    const tag = this.readUint32();
+    switch (tag) {
+      case Tag.inline:
+        return baseRead.call(this);
+      case Tag.ref: {
+        const id = this.readString();
+        return this.revivers.ref(id, this.readString());
+      }
+      case Tag.actor:
+        return this.revivers.actor(JSON.parse(this.readString()) as ActorInfo);
+      case Tag.sab:
+        return this.sharedBuffer(this.readUint32());
+      case Tag.outOfBand: {
+        const typeIndex = this.readUint32();
+        const sab = this.sharedBuffer(this.readUint32());
+        if (typeIndex === BUFFER_TYPE) return Buffer.from(sab, 0, sab.byteLength);
+        const Ctor = viewTypes[typeIndex] ?? Uint8Array;
+        const bytesPer = (Ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+        return new Ctor(sab, 0, Ctor === DataView ? sab.byteLength : sab.byteLength / bytesPer);
+      }
+      default:
+        throw new SerializationError(`corrupt value: unknown host object tag ${tag}`);
+    }
+  }
+
+  private sharedBuffer(index: number): SharedArrayBuffer {
+    const sab = this.buffers[index];
+    if (!sab) throw new SerializationError(`corrupt value: missing buffer ${index}`);
+    return sab;
+  }
+
+  private readString(): string {
+    const length = this.readUint32();
+    return (this.readRawBytes(length) as Buffer).toString('utf8');
+  }
+}
+
+/**
+ * Serializes `value`. `where` names it in errors ("argument 1 of f"), `root` starts the
+ * path ("args[1]"). Throws SerializationError, at the call, for what cannot be cloned.
+ */
+export function serialize(value: unknown, where = 'the value', root = 'value'): SerializedValue {
+  const needsMarkers = inspectValue(value, where, root);
+  const serializer = new OutOfBandSerializer();
+  try {
+    serializer.writeValue(needsMarkers ? withMarkers(value) : value);
+  } catch (error) {
+    throw new SerializationError(`Cannot serialize ${where}: ${(error as Error).message}`, { cause: error });
+  }
+  const header = serializer.releaseBuffer();
+  let size = header.byteLength;
+  for (const b of serializer.buffers) size += b.byteLength;
+  return { header, buffers: serializer.buffers, refs: serializer.refs, size };
+}
+
+export function deserialize(value: SerializedValue, revivers: Revivers): unknown {
+  return new OutOfBandDeserializer(value.header, value.buffers, revivers).readValue();
+}
+
+/** The encoded argument list of a call: top-level refs are taken out and listed apart. */
+export interface EncodedArgs {
+  args: SerializedValue;
+  refArgIndexes: number[];
+  refArgIds: string[];
+}
+
+/**
+ * Encodes call arguments. Top-level ObjectRefs are resolved by the node before the call
+ * (their slots hold `null`); refs nested deeper travel as refs. Errors name the argument.
+ */
+export function serializeArgs(
+  args: readonly unknown[],
+  isRef: (v: unknown) => string | undefined,
+  name: string,
+): EncodedArgs {
+  const refArgIndexes: number[] = [];
+  const refArgIds: string[] = [];
+  const list: unknown[] = new Array(args.length);
+  let needsMarkers = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const refId = isRef(arg);
+    if (refId !== undefined) {
+      refArgIndexes.push(i);
+      refArgIds.push(refId);
+      list[i] = null;
+      continue;
+    }
+    list[i] = arg;
+    if (arg !== null && typeof arg === 'object' && !ArrayBuffer.isView(arg)) {
+      needsMarkers = inspectValue(arg, `argument ${i} of "${name}"`, `args[${i}]`) || needsMarkers;
+    } else if (typeof arg === 'function' || typeof arg === 'symbol') {
+      inspectValue(arg, `argument ${i} of "${name}"`, `args[${i}]`);
+    }
+  }
+  const serializer = new OutOfBandSerializer();
+  try {
+    serializer.writeValue(needsMarkers ? withMarkers(list) : list);
+  } catch (error) {
+    throw new SerializationError(`Cannot serialize the arguments of "${name}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const header = serializer.releaseBuffer();
+  let size = header.byteLength;
+  for (const b of serializer.buffers) size += b.byteLength;
+  return {
+    args: { header, buffers: serializer.buffers, refs: serializer.refs, size },
+    refArgIndexes,
+    refArgIds,
+  };
+}

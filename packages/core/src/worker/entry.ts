@@ -1,0 +1,109 @@
+/**
+ * Entry of every worker thread (task pools and actor threads). It opens the thread's own
+ * client port to the node, then runs what the node sends through Piscina.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
+import '../api/actor.js'; // registers how actor handles are rebuilt in this thread
+import { CoreClient } from '../client/client.js';
+import { setClient } from '../client/context.js';
+import { toWire } from '../errors/wire.js';
+import { PortChannel } from '../protocol/channel.js';
+import type {
+  ClientToNode,
+  NodeToClient,
+  SerializedValue,
+  WorkerHello,
+  WorkerResult,
+  WorkerTask,
+} from '../protocol/messages.js';
+import { TaskKind } from '../protocol/messages.js';
+import { serialize } from '../serialization/values.js';
+import { redirectConsole } from './console.js';
+import { explainScopeError, loadCode } from './load-code.js';
+
+// Piscina first tries require() on the entry; under tsx that succeeds and would load a
+// second (CommonJS) copy of the client modules, apart from the one user code gets from
+// `await import('@de2/core')`. Top-level await makes require() fail, so Piscina import()s it.
+await Promise.resolve();
+
+const currentTask = new AsyncLocalStorage<string>();
+const { port1, port2 } = new MessageChannel();
+const hello: WorkerHello = { de2ClientPort: port2 };
+parentPort?.postMessage(hello, [port2]);
+const channel = new PortChannel<ClientToNode, NodeToClient>(port1);
+channel.unref();
+const client = new CoreClient(channel, {
+  isDriver: false,
+  threadId,
+  currentTaskId: () => currentTask.getStore() ?? '',
+});
+setClient(client);
+
+let prefix = `(worker ${threadId})`;
+redirectConsole(client, () => prefix);
+
+const actors = new Map<string, Record<string, unknown>>();
+
+class DependencyFailed {
+  constructor(readonly result: WorkerResult) {}
+}
+
+function decodeArgs(task: WorkerTask): unknown[] {
+  const args = client.decode(task.args) as unknown[];
+  task.refArgIndexes.forEach((index, i) => {
+    const r = task.refArgs[i];
+    if (r?.error) throw new DependencyFailed({ ok: false, error: r.error });
+    args[index] = r?.value ? client.decode(r.value) : undefined;
+  });
+  return args;
+}
+
+function encodeReturns(result: unknown, task: WorkerTask): SerializedValue[] {
+  if (task.numReturns === 1) return [serialize(result, `the return value of ${task.name}`, 'result')];
+  if (!Array.isArray(result) || result.length !== task.numReturns) {
+    throw new TypeError(
+      `${task.name} has numReturns ${task.numReturns}: it must return an array of ${task.numReturns} values`,
+    );
+  }
+  return result.map((v, i) => serialize(v, `return value ${i} of ${task.name}`, `result[${i}]`));
+}
+
+async function execute(task: WorkerTask): Promise<WorkerResult> {
+  const what = task.kind === TaskKind.task ? `remote function ${task.name}` : `actor ${task.name}`;
+  try {
+    const args = decodeArgs(task);
+    let values: SerializedValue[] = [];
+    if (task.kind === TaskKind.task) {
+      const fn = (await loadCode(client, task.functionHash)) as (...a: unknown[]) => unknown;
+      values = encodeReturns(await fn(...args), task);
+    } else if (task.kind === TaskKind.actorCreate) {
+      const Cls = (await loadCode(client, task.functionHash)) as new (
+        ...a: unknown[]
+      ) => Record<string, unknown>;
+      actors.set(task.actorId, new Cls(...args));
+      prefix = `(${task.name} worker ${threadId})`;
+    } else {
+      const actor = actors.get(task.actorId);
+      if (!actor) throw new Error(`actor ${task.actorId} is not on this thread`);
+      const method = actor[task.method] as ((...a: unknown[]) => unknown) | undefined;
+      if (typeof method !== 'function') throw new TypeError(`${task.name} is not a method`);
+      values = encodeReturns(await method.apply(actor, args), task);
+    }
+    // Refs this task took or made must reach the node before the task's end unpins them.
+    if (client.dirty) await client.flush();
+    return { ok: true, values };
+  } catch (error) {
+    if (error instanceof DependencyFailed) return error.result;
+    return { ok: false, error: toWire(explainScopeError(error, what), task.name) };
+  }
+}
+
+export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  client.send({ type: 'taskStarted', taskId: task.taskId });
+  try {
+    return await currentTask.run(task.taskId, () => execute(task));
+  } finally {
+    client.send({ type: 'taskEnded', taskId: task.taskId });
+  }
+}
