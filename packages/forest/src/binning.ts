@@ -5,23 +5,22 @@ import type { RowMajor } from './input.js';
  * HistGradientBoosting does): sorting 581k values per feature would cost more than a tree.
  */
 const QUANTILE_SAMPLE = 200_000;
+/** Largest integer span that is counted (edges) and gets a lookup table (binning). */
+const MAX_LUT = 1 << 16;
 
 /**
- * Edges of one feature from its sorted sample: midpoints between distinct values, all of
- * them when there are at most `maxBins` distinct values, else one after each quantile.
- * A value v falls in bin b = (number of edges < v), so "bin <= b" is "v <= edges[b]".
+ * Edges of one feature from its distinct values (ascending) and the running count of
+ * sample values up to each: midpoints between distinct values, all of them when there
+ * are at most `maxBins` distinct values, else one after each quantile. A value v falls in
+ * bin b = (number of edges < v), so "bin <= b" is "v <= edges[b]".
  */
-export function edgesFromSorted(sorted: Float64Array, maxBins: number): number[] {
-  const m = sorted.length;
-  const distinct: number[] = [];
-  const cum: number[] = [];
-  for (let i = 0; i < m; i++) {
-    const v = sorted[i]!;
-    if (distinct.length === 0 || v !== distinct[distinct.length - 1]) {
-      distinct.push(v);
-      cum.push(i + 1);
-    } else cum[cum.length - 1] = i + 1;
-  }
+export function edgesFromCounts(
+  distinct: ArrayLike<number>,
+  cum: ArrayLike<number>,
+  maxBins: number,
+): number[] {
+  const d = distinct.length;
+  const m = d === 0 ? 0 : cum[d - 1]!;
   const edges: number[] = [];
   const midpoint = (i: number): number => {
     const a = distinct[i]!;
@@ -30,12 +29,12 @@ export function edgesFromSorted(sorted: Float64Array, maxBins: number): number[]
     // Adjacent floats can round the midpoint up to b, which would move b into a's bin.
     return mid < b ? mid : a;
   };
-  if (distinct.length <= maxBins) {
-    for (let i = 0; i + 1 < distinct.length; i++) edges.push(midpoint(i));
+  if (d <= maxBins) {
+    for (let i = 0; i + 1 < d; i++) edges.push(midpoint(i));
     return edges;
   }
   let k = 1;
-  for (let i = 0; i + 1 < distinct.length && k < maxBins; i++) {
+  for (let i = 0; i + 1 < d && k < maxBins; i++) {
     const c = cum[i]!;
     if (c >= (k * m) / maxBins) {
       edges.push(midpoint(i));
@@ -45,6 +44,52 @@ export function edgesFromSorted(sorted: Float64Array, maxBins: number): number[]
   return edges;
 }
 
+/** Edges of a column, sorting it in place. */
+function edgesBySorting(column: Float64Array, maxBins: number): number[] {
+  column.sort();
+  const distinct: number[] = [];
+  const cum: number[] = [];
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i]!;
+    if (distinct.length === 0 || v !== distinct[distinct.length - 1]) {
+      distinct.push(v);
+      cum.push(i + 1);
+    } else cum[cum.length - 1] = i + 1;
+  }
+  return edgesFromCounts(distinct, cum, maxBins);
+}
+
+/**
+ * Edges of an integer-valued column spanning fewer than MAX_LUT values, by counting
+ * instead of sorting (all of Covertype's columns); null for any other column.
+ */
+function edgesByCounting(column: Float64Array, maxBins: number): number[] | null {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i]!;
+    if (v !== Math.floor(v)) return null;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (max - min >= MAX_LUT) return null;
+  const counts = new Int32Array(max - min + 1);
+  for (let i = 0; i < column.length; i++) {
+    const k = column[i]! - min;
+    counts[k] = counts[k]! + 1;
+  }
+  const distinct: number[] = [];
+  const cum: number[] = [];
+  let c = 0;
+  for (let k = 0; k < counts.length; k++) {
+    if (counts[k] === 0) continue;
+    c += counts[k]!;
+    distinct.push(min + k);
+    cum.push(c);
+  }
+  return edgesFromCounts(distinct, cum, maxBins);
+}
+
 /** Bin edges of every feature, flat, with offsets (feature f owns edges[offsets[f] .. offsets[f+1])). */
 export function computeEdges(X: RowMajor, maxBins: number): { edges: Float64Array; edgeOffsets: Int32Array } {
   const { data, nRows, nFeatures } = X;
@@ -52,39 +97,87 @@ export function computeEdges(X: RowMajor, maxBins: number): { edges: Float64Arra
   // Evenly strided rows: deterministic and spread over files stored in blocks (Covertype is).
   const sampleRows = new Int32Array(m);
   for (let i = 0; i < m; i++) sampleRows[i] = Math.floor((i * nRows) / m);
-  const column = new Float64Array(m);
+  // Gather GROUP columns per pass over the sampled rows: one pass per feature would read
+  // the same cache lines of X nFeatures times.
+  const GROUP = 16;
+  const block = new Float64Array(GROUP * m);
   const all: number[] = [];
   const edgeOffsets = new Int32Array(nFeatures + 1);
-  for (let f = 0; f < nFeatures; f++) {
-    for (let i = 0; i < m; i++) column[i] = data[sampleRows[i]! * nFeatures + f]!;
-    column.sort();
-    const e = edgesFromSorted(column, maxBins);
-    for (const v of e) all.push(v);
-    edgeOffsets[f + 1] = all.length;
+  for (let f0 = 0; f0 < nFeatures; f0 += GROUP) {
+    const g = Math.min(GROUP, nFeatures - f0);
+    for (let i = 0; i < m; i++) {
+      const base = sampleRows[i]! * nFeatures + f0;
+      for (let j = 0; j < g; j++) block[j * m + i] = data[base + j]!;
+    }
+    for (let j = 0; j < g; j++) {
+      const column = block.subarray(j * m, (j + 1) * m);
+      const e = edgesByCounting(column, maxBins) ?? edgesBySorting(column, maxBins);
+      for (const v of e) all.push(v);
+      edgeOffsets[f0 + j + 1] = all.length;
+    }
   }
   return { edges: Float64Array.from(all), edgeOffsets };
+}
+
+/** Rows binned per block: the block's slice of X stays in cache while each feature is binned. */
+const BLOCK = 2048;
+
+/** Lower bound: the first of the n edges at lo0.. that is >= v (n when none is). */
+function lowerBound(edges: Float64Array, lo0: number, n: number, v: number): number {
+  let base = 0;
+  let len = n;
+  // Halving without data-dependent exits, so the branch predictor is not in the way.
+  while (len > 1) {
+    const half = len >>> 1;
+    base += edges[lo0 + base + half - 1]! < v ? half : 0;
+    len -= half;
+  }
+  return base + (edges[lo0 + base]! < v ? 1 : 0);
+}
+
+/**
+ * Bin of every integer from the first to the last edge, or null when the span is too
+ * wide: integer-valued columns (all of Covertype's) then bin by one lookup per value.
+ */
+function integerTable(edges: Float64Array, lo0: number, n: number): { min: number; lut: Uint8Array } | null {
+  const min = Math.floor(edges[lo0]!);
+  const max = Math.ceil(edges[lo0 + n - 1]!);
+  if (max - min >= MAX_LUT) return null;
+  const lut = new Uint8Array(max - min + 1);
+  for (let k = 0; k <= max - min; k++) lut[k] = lowerBound(edges, lo0, n, min + k);
+  return { min, lut };
 }
 
 /** Bins every value of X into a column-major Uint8Array (column f at f * nRows). */
 export function binMatrix(X: RowMajor, edges: Float64Array, edgeOffsets: Int32Array): Uint8Array {
   const { data, nRows, nFeatures } = X;
   const bins = new Uint8Array(nRows * nFeatures);
+  const tables: ({ min: number; lut: Uint8Array } | null)[] = [];
   for (let f = 0; f < nFeatures; f++) {
-    const lo0 = edgeOffsets[f]!;
-    const n = edgeOffsets[f + 1]! - lo0;
-    const out = f * nRows;
-    if (n === 0) continue; // constant feature: every row in bin 0
-    for (let r = 0; r < nRows; r++) {
-      const v = data[r * nFeatures + f]!;
-      // Lower bound: first edge >= v.
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (edges[lo0 + mid]! < v) lo = mid + 1;
-        else hi = mid;
+    const n = edgeOffsets[f + 1]! - edgeOffsets[f]!;
+    tables.push(n > 2 ? integerTable(edges, edgeOffsets[f]!, n) : null);
+  }
+  for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
+    const r1 = Math.min(nRows, r0 + BLOCK);
+    for (let f = 0; f < nFeatures; f++) {
+      const lo0 = edgeOffsets[f]!;
+      const n = edgeOffsets[f + 1]! - lo0;
+      if (n === 0) continue; // one value: every row in bin 0
+      const out = f * nRows;
+      const table = tables[f];
+      if (table) {
+        const { min, lut } = table;
+        const last = lut.length - 1;
+        for (let r = r0; r < r1; r++) {
+          const v = data[r * nFeatures + f]!;
+          const k = v - min;
+          // Integers inside the table's span: one lookup; anything else: search.
+          if (k >= 0 && k <= last && (k | 0) === k) bins[out + r] = lut[k]!;
+          else bins[out + r] = k < 0 ? 0 : lowerBound(edges, lo0, n, v);
+        }
+      } else {
+        for (let r = r0; r < r1; r++) bins[out + r] = lowerBound(edges, lo0, n, data[r * nFeatures + f]!);
       }
-      bins[out + r] = lo;
     }
   }
   return bins;

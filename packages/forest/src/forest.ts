@@ -109,6 +109,8 @@ export class RandomForestClassifier {
     for (let f = 0; f < nBins.length; f++) nBins[f] = ds.nBins(f);
     const data: TrainingData = {
       bins: ds.bins,
+      rowBins: transpose(ds.bins, ds.nRows, ds.nFeatures),
+      rowWords: Math.ceil(ds.nFeatures / 4),
       nRows: ds.nRows,
       nFeatures: ds.nFeatures,
       nBins,
@@ -239,4 +241,23 @@ export class RandomForestClassifier {
     if (this.model === null) throw new ForestError(ForestErrorCode.NOT_FITTED, 'call fit() first');
     return this.model;
   }
+}
+
+/**
+ * Row-major copy of column-major bins, each row padded to whole 32-bit words: the
+ * Dataset stays in columns (shared, as the issue asks), the builder moves rows. Costs
+ * about nRows * nFeatures bytes while training.
+ */
+function transpose(bins: Uint8Array, nRows: number, nFeatures: number): Int32Array {
+  const stride = Math.ceil(nFeatures / 4) * 4;
+  const out = new Uint8Array(nRows * stride);
+  const BLOCK = 4096;
+  for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
+    const r1 = Math.min(nRows, r0 + BLOCK);
+    for (let f = 0; f < nFeatures; f++) {
+      const col = f * nRows;
+      for (let r = r0; r < r1; r++) out[r * stride + f] = bins[col + r]!;
+    }
+  }
+  return new Int32Array(out.buffer);
 }

@@ -1,7 +1,13 @@
 /** Everything a tree is grown from: a binned Dataset with class codes, ready for the hot loops. */
 export interface TrainingData {
-  /** Column-major bins: feature f of row r at f * nRows + r. */
+  /** Column-major bins: feature f of row r at f * nRows + r (the Dataset's). */
   readonly bins: Uint8Array;
+  /**
+   * The same bins row-major, each row padded to `rowWords` 32-bit words so that rows move
+   * as whole words: feature f of row r at byte r * rowWords * 4 + f.
+   */
+  readonly rowBins: Int32Array;
+  readonly rowWords: number;
   readonly nRows: number;
   readonly nFeatures: number;
   /** Bins in use per feature. */
@@ -14,11 +20,16 @@ export interface TrainingData {
 }
 
 /**
- * The rows of the node being searched, aligned: row index, class code and bootstrap
- * weight side by side, so the inner loops read two of the three arrays sequentially.
+ * The in-bag rows of the tree in node order: every node owns a contiguous range, holding
+ * each row's padded bins (a copy, moved by every partition), class code and bootstrap
+ * weight. Copying rows along costs sequential bandwidth; looking them up by index cost a
+ * cache miss per row and feature, which was most of the time on 581k rows.
  */
 export interface NodeRows {
-  readonly rows: Int32Array;
+  /** Row i's bins at words [i * rowWords, (i + 1) * rowWords). */
+  readonly words: Int32Array;
+  /** The same memory as bytes: feature f of row i at i * rowWords * 4 + f. */
+  readonly bytes: Uint8Array;
   readonly ys: Uint8Array;
   readonly ws: Int32Array;
 }
@@ -29,13 +40,12 @@ export class HistBuffer {
   readonly hist: Int32Array;
   /** 1 where `hist` holds this node's histogram of that feature. */
   readonly valid: Uint8Array;
-  /** Feature order for sampling; its first `nConst` are known constant in this node. */
-  readonly feats: Int32Array;
-  nConst = 0;
+  /** 1 for features known to be constant in this node (children inherit it). */
+  readonly isConst: Uint8Array;
   constructor(size: number, nFeatures: number) {
     this.hist = new Int32Array(size);
     this.valid = new Uint8Array(nFeatures);
-    this.feats = new Int32Array(nFeatures);
+    this.isConst = new Uint8Array(nFeatures);
   }
 }
 
@@ -51,6 +61,9 @@ export class SplitSearch {
   readonly histSize: number;
   private readonly stride: number;
   private keys: Int32Array;
+  // Features of the current batch that need a histogram pass, and their offsets.
+  private readonly dense: Int32Array;
+  private readonly denseOff: Int32Array;
   private readonly left: Float64Array;
   /** Class weights of the node being searched, and their sum. */
   readonly total: Float64Array;
@@ -78,6 +91,8 @@ export class SplitSearch {
     }
     this.histSize = off;
     this.keys = new Int32Array(1024);
+    this.dense = new Int32Array(data.nFeatures);
+    this.denseOff = new Int32Array(data.nFeatures);
     this.left = new Float64Array(k);
     this.total = new Float64Array(k);
     this.bestLeft = new Float64Array(k);
@@ -116,44 +131,78 @@ export class SplitSearch {
   }
 
   /**
-   * Searches feature f over rows [start, end); returns false when f is constant there.
-   * With `parent` and `sibling` both holding f's histogram, this node's is their difference.
+   * Searches features `fs[0..m)` over rows [start, end) and marks those constant there in
+   * `buf.isConst`; returns how many were not constant. A feature whose histogram both
+   * `parent` and `sibling` hold gets the difference; the others that need a histogram get
+   * it in one pass over the rows (node-ordered rows: read in sequence, once for all of them).
    */
-  searchFeature(
-    f: number,
+  searchFeatures(
+    fs: Int32Array,
+    m: number,
     nr: NodeRows,
     start: number,
     end: number,
     buf: HistBuffer,
     parent: HistBuffer | null,
     sibling: HistBuffer | null,
-  ): boolean {
-    const nb = this.data.nBins[f]!;
+  ): number {
+    const { nBins } = this.data;
     const n = end - start;
     const s = this.stride;
-    const off = this.featOffset[f]!;
     const h = buf.hist;
-    if (parent !== null && sibling !== null && parent.valid[f] === 1 && sibling.valid[f] === 1) {
-      const ph = parent.hist;
-      const sh = sibling.hist;
-      for (let c = off, e = off + nb * s; c < e; c++) h[c] = ph[c]! - sh[c]!;
-    } else if (n * n <= 2 * nb * s) {
-      return this.searchSorted(f, nr, start, end);
-    } else {
-      h.fill(0, off, off + nb * s);
-      const { rows, ys, ws } = nr;
-      const bins = this.data.bins;
-      const col = f * this.data.nRows;
-      const k = s - 1;
-      for (let i = start; i < end; i++) {
-        const p = off + bins[col + rows[i]!]! * s;
-        const q = p + ys[i]!;
-        h[q] = h[q]! + ws[i]!;
+    const dense = this.dense;
+    const denseOff = this.denseOff;
+    let nDense = 0;
+    let nonConstant = 0;
+    for (let j = 0; j < m; j++) {
+      const f = fs[j]!;
+      const nb = nBins[f]!;
+      const off = this.featOffset[f]!;
+      if (parent !== null && sibling !== null && parent.valid[f] === 1 && sibling.valid[f] === 1) {
+        const ph = parent.hist;
+        const sh = sibling.hist;
+        for (let c = off, e = off + nb * s; c < e; c++) h[c] = ph[c]! - sh[c]!;
+        buf.valid[f] = 1;
+        if (this.scanHistogram(f, h, off, nb)) nonConstant++;
+        else buf.isConst[f] = 1;
+      } else if (n * n <= 2 * nb * s) {
+        if (this.searchSorted(f, nr, start, end)) nonConstant++;
+        else buf.isConst[f] = 1;
+      } else {
+        h.fill(0, off, off + nb * s);
+        dense[nDense] = f;
+        denseOff[nDense++] = off;
+      }
+    }
+    if (nDense === 0) return nonConstant;
+    this.accumulate(h, nDense, nr, start, end);
+    for (let j = 0; j < nDense; j++) {
+      const f = dense[j]!;
+      buf.valid[f] = 1;
+      if (this.scanHistogram(f, h, denseOff[j]!, nBins[f]!)) nonConstant++;
+      else buf.isConst[f] = 1;
+    }
+    return nonConstant;
+  }
+
+  /** Adds rows [start, end) to the histograms of the `m` features listed in `dense`. */
+  private accumulate(h: Int32Array, m: number, nr: NodeRows, start: number, end: number): void {
+    const { bytes, ys, ws } = nr;
+    const stride = this.data.rowWords * 4;
+    const s = this.stride;
+    const k = s - 1;
+    const dense = this.dense;
+    const denseOff = this.denseOff;
+    for (let i = start; i < end; i++) {
+      const base = i * stride;
+      const y = ys[i]!;
+      const w = ws[i]!;
+      for (let j = 0; j < m; j++) {
+        const p = denseOff[j]! + bytes[base + dense[j]!]! * s;
+        h[p + y] = h[p + y]! + w;
         h[p + k] = h[p + k]! + 1;
       }
     }
-    buf.valid[f] = 1;
-    return this.scanHistogram(f, h, off, nb);
   }
 
   private scanHistogram(f: number, h: Int32Array, off: number, nb: number): boolean {
@@ -188,12 +237,11 @@ export class SplitSearch {
     const n = end - start;
     let keys = this.keys;
     if (keys.length < n) keys = this.keys = new Int32Array(n * 2);
-    const { rows, ys, ws } = nr;
-    const bins = this.data.bins;
-    const col = f * this.data.nRows;
+    const { bytes, ys, ws } = nr;
+    const stride = this.data.rowWords * 4;
     // Key = bin << 16 | position; n is small here (n * n <= 2 * 255 * 256), so it fits.
     for (let i = 0; i < n; i++) {
-      const key = (bins[col + rows[start + i]!]! << 16) | i;
+      const key = (bytes[(start + i) * stride + f]! << 16) | i;
       let j = i - 1;
       while (j >= 0 && keys[j]! > key) {
         keys[j + 1] = keys[j]!;

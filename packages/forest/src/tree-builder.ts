@@ -33,8 +33,8 @@ class Pending {
 
 /**
  * Grows trees depth-first on one TrainingData, reusing its buffers from tree to tree.
- * Rows are kept in one index array partitioned in place (stably, so every node's rows
- * stay in ascending order and the column reads move forward through memory).
+ * The in-bag rows are copied into node order (see NodeRows) and partitioned in place,
+ * stably, at every split.
  */
 export class TreeBuilder {
   private readonly weight: Int32Array;
@@ -44,6 +44,8 @@ export class TreeBuilder {
   private readonly store: NodeStore;
   private readonly pool: HistBuffer[] = [];
   private readonly counts: Float64Array;
+  private readonly feats: Int32Array;
+  private readonly batch: Int32Array;
 
   constructor(
     private readonly data: TrainingData,
@@ -51,23 +53,20 @@ export class TreeBuilder {
   ) {
     const n = data.nRows;
     this.weight = new Int32Array(n);
-    this.nr = { rows: new Int32Array(n), ys: new Uint8Array(n), ws: new Int32Array(n) };
-    this.tmp = { rows: new Int32Array(n), ys: new Uint8Array(n), ws: new Int32Array(n) };
+    this.nr = nodeRows(n, data.rowWords);
+    this.tmp = nodeRows(n, data.rowWords);
     this.search = new SplitSearch(data, opts.entropy, opts.minSamplesLeaf);
     this.store = new NodeStore(data.nClasses);
     this.counts = new Float64Array(data.nClasses);
+    this.feats = new Int32Array(data.nFeatures);
+    this.batch = new Int32Array(data.nFeatures);
   }
 
   private acquire(from: HistBuffer | null): HistBuffer {
     const b = this.pool.pop() ?? new HistBuffer(this.search.histSize, this.data.nFeatures);
     b.valid.fill(0);
-    if (from === null) {
-      for (let f = 0; f < b.feats.length; f++) b.feats[f] = f;
-      b.nConst = 0;
-    } else {
-      b.feats.set(from.feats);
-      b.nConst = from.nConst;
-    }
+    if (from === null) b.isConst.fill(0);
+    else b.isConst.set(from.isConst);
     return b;
   }
 
@@ -82,12 +81,12 @@ export class TreeBuilder {
         w[r] = w[r]! + 1;
       }
     } else w.fill(1);
-    const { rows, ys, ws } = this.nr;
-    const codes = this.data.codes;
+    const { words, ys, ws } = this.nr;
+    const { codes, rowBins, rowWords } = this.data;
     let n = 0;
     for (let r = 0; r < nRows; r++) {
       if (w[r] === 0) continue;
-      rows[n] = r;
+      for (let j = 0, a = n * rowWords, b = r * rowWords; j < rowWords; j++) words[a + j] = rowBins[b + j]!;
       ys[n] = codes[r]!;
       ws[n++] = w[r]!;
     }
@@ -97,6 +96,8 @@ export class TreeBuilder {
   /** Grows one tree with `rng` drawing its bootstrap sample and its split features. */
   grow(rng: Random): Tree {
     const n = this.sample(rng);
+    // Every tree starts from the same feature order, so tree i depends only on (seed, i).
+    for (let f = 0; f < this.feats.length; f++) this.feats[f] = f;
     const store = this.store;
     store.reset();
     const importances = new Float64Array(this.data.nFeatures);
@@ -161,32 +162,25 @@ export class TreeBuilder {
       this.store.setLeaf(node, s.total, s.totalW);
       return null;
     }
-    const feats = buf.feats;
-    const nKnown = buf.nConst;
-    let nDrawnConst = 0;
-    let nFoundConst = 0;
-    let nTotalConst = nKnown;
-    let fi = feats.length;
-    let visited = 0;
-    while (fi > nTotalConst && (visited < o.maxFeatures || visited <= nFoundConst + nDrawnConst)) {
-      visited++;
-      let fj = nDrawnConst + rng.nextInt(fi - nFoundConst - nDrawnConst);
-      if (fj < nKnown) {
-        swap(feats, nDrawnConst, fj);
-        nDrawnConst++;
-        continue;
-      }
-      fj += nFoundConst;
-      if (!s.searchFeature(feats[fj]!, this.nr, start, end, buf, parent, sibling)) {
-        swap(feats, fj, nTotalConst);
-        nFoundConst++;
-        nTotalConst++;
-        continue;
-      }
-      fi--;
-      swap(feats, fi, fj);
+    // Draw maxFeatures features without replacement; known constants count as drawn but
+    // are not searched. The rest are searched in one batch; if all were constant, draw on
+    // one at a time until one is not (scikit-learn's rule, same distribution of draws).
+    const feats = this.feats;
+    const batch = this.batch;
+    const nf = feats.length;
+    let drawn = 0;
+    let m = 0;
+    while (drawn < nf && drawn < o.maxFeatures) {
+      const f = this.draw(drawn++, rng);
+      if (buf.isConst[f] === 0) batch[m++] = f;
     }
-    buf.nConst = nTotalConst;
+    let found = s.searchFeatures(batch, m, this.nr, start, end, buf, parent, sibling);
+    while (found === 0 && drawn < nf) {
+      const f = this.draw(drawn++, rng);
+      if (buf.isConst[f] === 1) continue;
+      batch[0] = f;
+      found = s.searchFeatures(batch, 1, this.nr, start, end, buf, parent, sibling);
+    }
     if (s.bestFeature < 0) {
       this.store.setLeaf(node, s.total, s.totalW);
       return null;
@@ -200,35 +194,56 @@ export class TreeBuilder {
     return new Pending(node, start, end, depth, buf, s.bestFeature, s.bestBin, improvement);
   }
 
+  /** Partial Fisher-Yates: moves a uniformly drawn feature of feats[i..] to i and returns it. */
+  private draw(i: number, rng: Random): number {
+    const feats = this.feats;
+    const j = i + rng.nextInt(feats.length - i);
+    const f = feats[j]!;
+    feats[j] = feats[i]!;
+    feats[i] = f;
+    return f;
+  }
+
   /** Stable partition of [start, end) on bin <= threshold; returns where the right side begins. */
   private partition(start: number, end: number, f: number, bin: number): number {
-    const { rows, ys, ws } = this.nr;
+    const { words, bytes, ys, ws } = this.nr;
     const t = this.tmp;
-    const bins = this.data.bins;
-    const col = f * this.data.nRows;
+    const rw = this.data.rowWords;
+    const stride = rw * 4;
     let l = start;
     let k = 0;
     for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      if (bins[col + r]! <= bin) {
-        rows[l] = r;
-        ys[l] = ys[i]!;
-        ws[l++] = ws[i]!;
+      const src = i * rw;
+      if (bytes[i * stride + f]! <= bin) {
+        // l <= i: copying forward word by word never overwrites a row not yet read,
+        // and while nothing went right yet the row is already in place.
+        if (l !== i) {
+          const dst = l * rw;
+          for (let j = 0; j < rw; j++) words[dst + j] = words[src + j]!;
+          ys[l] = ys[i]!;
+          ws[l] = ws[i]!;
+        }
+        l++;
       } else {
-        t.rows[k] = r;
+        const dst = k * rw;
+        for (let j = 0; j < rw; j++) t.words[dst + j] = words[src + j]!;
         t.ys[k] = ys[i]!;
         t.ws[k++] = ws[i]!;
       }
     }
-    rows.set(t.rows.subarray(0, k), l);
+    words.set(t.words.subarray(0, k * rw), l * rw);
     ys.set(t.ys.subarray(0, k), l);
     ws.set(t.ws.subarray(0, k), l);
     return l;
   }
 }
 
-function swap(a: Int32Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
+function nodeRows(n: number, rowWords: number): NodeRows {
+  const words = new Int32Array(n * rowWords);
+  return {
+    words,
+    bytes: new Uint8Array(words.buffer),
+    ys: new Uint8Array(n),
+    ws: new Int32Array(n),
+  };
 }
