@@ -63,7 +63,10 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
     } else if (object instanceof SabMarker) {
       this.writeUint32(Tag.sab);
       this.writeUint32(this.share(object.sab));
-    } else if (ArrayBuffer.isView(object) && object.byteLength >= OUT_OF_BAND_MIN_BYTES) {
+    } else if (
+      ArrayBuffer.isView(object) &&
+      (object.byteLength >= OUT_OF_BAND_MIN_BYTES || object.buffer instanceof SharedArrayBuffer)
+    ) {
       this.writeOutOfBand(object);
     } else {
       this.writeUint32(Tag.inline);
@@ -74,12 +77,10 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
   private writeOutOfBand(view: ArrayBufferView): void {
     const typeIndex = Buffer.isBuffer(view) ? BUFFER_TYPE : viewTypes.findIndex((c) => view instanceof c);
     let sab: SharedArrayBuffer;
-    if (
-      view.buffer instanceof SharedArrayBuffer &&
-      view.byteOffset === 0 &&
-      view.byteLength === view.buffer.byteLength
-    ) {
-      sab = view.buffer; // already shared memory: no copy
+    let offset = 0;
+    if (view.buffer instanceof SharedArrayBuffer) {
+      sab = view.buffer; // already shared memory: shared, as structured clone does
+      offset = view.byteOffset;
     } else {
       sab = new SharedArrayBuffer(view.byteLength);
       new Uint8Array(sab).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
@@ -87,6 +88,8 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
     this.writeUint32(Tag.outOfBand);
     this.writeUint32(typeIndex);
     this.writeUint32(this.share(sab));
+    this.writeDouble(offset);
+    this.writeDouble(view.byteLength);
   }
 
   private share(sab: SharedArrayBuffer): number {
@@ -131,10 +134,12 @@ class OutOfBandDeserializer extends v8.DefaultDeserializer {
       case Tag.outOfBand: {
         const typeIndex = this.readUint32();
         const sab = this.sharedBuffer(this.readUint32());
-        if (typeIndex === BUFFER_TYPE) return Buffer.from(sab, 0, sab.byteLength);
+        const offset = this.readDouble();
+        const byteLength = this.readDouble();
+        if (typeIndex === BUFFER_TYPE) return Buffer.from(sab, offset, byteLength);
         const Ctor = viewTypes[typeIndex] ?? Uint8Array;
         const bytesPer = (Ctor as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
-        return new Ctor(sab, 0, Ctor === DataView ? sab.byteLength : sab.byteLength / bytesPer);
+        return new Ctor(sab, offset, Ctor === DataView ? byteLength : byteLength / bytesPer);
       }
       default:
         throw new SerializationError(`corrupt value: unknown host object tag ${tag}`);
