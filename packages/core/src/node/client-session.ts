@@ -83,7 +83,7 @@ export class ClientSession {
         return this.send({ type: 'flushReply', reqId: m.reqId });
       case 'taskStarted':
         this.tasks.add(m.taskId);
-        return;
+        return node.taskStarted(this, m.taskId);
       case 'taskEnded':
         this.tasks.delete(m.taskId);
         return;

@@ -184,8 +184,17 @@ export class NodeRuntime {
    */
   stopTaskThread(taskId: string): void {
     for (const s of this.sessions) {
-      if (s.tasks.has(taskId)) void this.pools.terminateThread(s.threadId);
+      if (s.tasks.has(taskId)) return void this.pools.terminateThread(s.threadId);
     }
+    // Its thread has not said it started yet: stop it when it does.
+    this.forceCancelled.add(taskId);
+  }
+
+  /** Force-cancelled tasks whose thread is not known yet. */
+  readonly forceCancelled = new Set<string>();
+
+  taskStarted(session: ClientSession, taskId: string): void {
+    if (this.forceCancelled.delete(taskId)) void this.pools.terminateThread(session.threadId);
   }
 
   actorGone(actorId: string): void {

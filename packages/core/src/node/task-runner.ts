@@ -84,6 +84,7 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
     }
   } finally {
     node.running.delete(task.taskId);
+    node.forceCancelled.delete(task.taskId);
     node.toHead({ type: 'taskFinished', nodeId: node.nodeId, taskId: task.taskId });
   }
 }
