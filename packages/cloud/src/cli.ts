@@ -106,11 +106,11 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     const config = await loadClusterConfig(file);
     const pollIntervalMs = seconds(values['poll-interval'], '--poll-interval');
     const options: CloudOptions = {
+      ...io.options,
       log: out,
       ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
       ...(values['no-wait'] ? { waitForJoin: false } : {}),
-      ...io.options,
     };
     switch (command) {
       case 'validate':

@@ -88,8 +88,8 @@ describe('openstack provider: up, status, add-workers (pkgcloud against a fake O
     expect(
       rules.map((r) => [r.port_range_min, r.port_range_max, r.remote_ip_prefix, r.protocol, r.direction]),
     ).to.deep.equal([
-      [6379, 6379, '192.168.1.0/24', 'tcp', 'ingress'],
-      [22, 22, '192.168.1.0/24', 'tcp', 'ingress'],
+      [6379, 6379, '127.0.1.0/24', 'tcp', 'ingress'],
+      [22, 22, '127.0.1.0/24', 'tcp', 'ingress'],
     ]);
     expect(JSON.stringify(rules)).not.to.contain('0.0.0.0/0');
 

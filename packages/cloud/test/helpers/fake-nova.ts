@@ -1,4 +1,5 @@
 // Nova (compute v2.1) routes of the fake OpenStack: flavors, images, key pairs and servers.
+// VM addresses are on loopback (127.0.1.0/24) so that a real join check is refused at once.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { send, type FakeOpenStack, type FakeServer } from './fake-openstack.js';
@@ -90,7 +91,7 @@ function createServer(os: FakeOpenStack, body: unknown, res: ServerResponse): tr
     name: server.name,
     status: 'BUILD',
     body: server,
-    ip: `192.168.1.${os.nextIp++}`,
+    ip: `127.0.1.${os.nextIp++}`,
     polls: 0,
     deleting: false,
     deletePolls: 0,

@@ -82,7 +82,7 @@ export class FakeOpenStack {
     {
       id: 'net-1',
       name: 'uppmax-internal',
-      subnets: [{ id: 'sub-1', cidr: '192.168.1.0/24', ipVersion: 4 }],
+      subnets: [{ id: 'sub-1', cidr: '127.0.1.0/24', ipVersion: 4 }],
     },
     { id: 'net-2', name: 'other-net', subnets: [{ id: 'sub-2', cidr: '10.9.0.0/16', ipVersion: 4 }] },
   ];
