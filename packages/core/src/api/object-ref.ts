@@ -4,9 +4,11 @@
  *
  * @typeParam T - the type of the value it refers to.
  */
+declare const valueType: unique symbol;
+
 export class ObjectRef<T = unknown> {
-  /** Phantom field that carries `T` for the type checker; never set. */
-  declare private readonly phantom?: T;
+  /** Carries `T` for the type checker only (never set), so that refs of other types do not mix. */
+  declare readonly [valueType]?: T;
   /** Unique id of the object in the cluster. */
   readonly id: string;
   /** The client (driver or worker) that created the ref and owns the object. */
