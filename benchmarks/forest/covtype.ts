@@ -77,8 +77,7 @@ export function stratifiedSplit(t: Table, testFraction: number, seed: number): {
       [rows[i], rows[j]] = [rows[j]!, rows[i]!];
     }
     const nTest = Math.round(rows.length * testFraction);
-    test.push(...rows.slice(0, nTest));
-    train.push(...rows.slice(nTest));
+    for (let i = 0; i < rows.length; i++) (i < nTest ? test : train).push(rows[i]!);
   }
   const sort = (a: number[]): Int32Array => Int32Array.from(a).sort();
   return { train: take(t, sort(train)), test: take(t, sort(test)) };

@@ -23,13 +23,20 @@ export interface TrainingData {
  * The in-bag rows of the tree in node order: every node owns a contiguous range, holding
  * each row's padded bins (a copy, moved by every partition), class code and bootstrap
  * weight. Copying rows along costs sequential bandwidth; looking them up by index cost a
- * cache miss per row and feature, which was most of the time on 581k rows.
+ * cache miss per row and feature, which was most of the time on 581k rows, but only
+ * while the node is larger than the cache (see `pos`).
  */
 export interface NodeRows {
   /** Row i's bins at words [i * rowWords, (i + 1) * rowWords). */
   readonly words: Int32Array;
   /** The same memory as bytes: feature f of row i at i * rowWords * 4 + f. */
   readonly bytes: Uint8Array;
+  /**
+   * Where the i-th row of node order lies in `words`. Large nodes move the rows
+   * themselves (pos[i] = i there); once a node is small enough for its rows to stay in
+   * cache, its subtree moves only these positions, which is cheaper.
+   */
+  readonly pos: Int32Array;
   readonly ys: Uint8Array;
   readonly ws: Int32Array;
 }
@@ -98,16 +105,24 @@ export class SplitSearch {
     this.bestLeft = new Float64Array(k);
   }
 
-  /** Starts a node: sums its class weights and forgets the previous best split. */
-  begin(nr: NodeRows, start: number, end: number): void {
+  /**
+   * Starts a node and forgets the previous best split. Its class weights are `counts`
+   * when the parent's split already gave them, else summed over its rows.
+   */
+  begin(nr: NodeRows, start: number, end: number, counts: Float64Array | null): void {
     const total = this.total;
-    total.fill(0);
-    const { ys, ws } = nr;
     let w = 0;
-    for (let i = start; i < end; i++) {
-      const y = ys[i]!;
-      total[y] = total[y]! + ws[i]!;
-      w += ws[i]!;
+    if (counts !== null) {
+      total.set(counts);
+      for (let c = 0; c < total.length; c++) w += total[c]!;
+    } else {
+      total.fill(0);
+      const { ys, ws } = nr;
+      for (let i = start; i < end; i++) {
+        const y = ys[i]!;
+        total[y] = total[y]! + ws[i]!;
+        w += ws[i]!;
+      }
     }
     this.totalW = w;
     this.nodeN = end - start;
@@ -187,14 +202,14 @@ export class SplitSearch {
 
   /** Adds rows [start, end) to the histograms of the `m` features listed in `dense`. */
   private accumulate(h: Int32Array, m: number, nr: NodeRows, start: number, end: number): void {
-    const { bytes, ys, ws } = nr;
+    const { bytes, pos, ys, ws } = nr;
     const stride = this.data.rowWords * 4;
     const s = this.stride;
     const k = s - 1;
     const dense = this.dense;
     const denseOff = this.denseOff;
     for (let i = start; i < end; i++) {
-      const base = i * stride;
+      const base = pos[i]! * stride;
       const y = ys[i]!;
       const w = ws[i]!;
       for (let j = 0; j < m; j++) {
@@ -237,11 +252,11 @@ export class SplitSearch {
     const n = end - start;
     let keys = this.keys;
     if (keys.length < n) keys = this.keys = new Int32Array(n * 2);
-    const { bytes, ys, ws } = nr;
+    const { bytes, pos, ys, ws } = nr;
     const stride = this.data.rowWords * 4;
     // Key = bin << 16 | position; n is small here (n * n <= 2 * 255 * 256), so it fits.
     for (let i = 0; i < n; i++) {
-      const key = (bytes[(start + i) * stride + f]! << 16) | i;
+      const key = (bytes[pos[start + i]! * stride + f]! << 16) | i;
       let j = i - 1;
       while (j >= 0 && keys[j]! > key) {
         keys[j + 1] = keys[j]!;

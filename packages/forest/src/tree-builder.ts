@@ -28,6 +28,9 @@ class Pending {
     readonly feature: number,
     readonly bin: number,
     readonly improvement: number,
+    /** Class weights of the left and right children, known from the split. */
+    readonly leftCounts: Float64Array,
+    readonly rightCounts: Float64Array,
   ) {}
 }
 
@@ -43,7 +46,6 @@ export class TreeBuilder {
   private readonly search: SplitSearch;
   private readonly store: NodeStore;
   private readonly pool: HistBuffer[] = [];
-  private readonly counts: Float64Array;
   private readonly feats: Int32Array;
   private readonly batch: Int32Array;
 
@@ -57,7 +59,6 @@ export class TreeBuilder {
     this.tmp = nodeRows(n, data.rowWords);
     this.search = new SplitSearch(data, opts.entropy, opts.minSamplesLeaf);
     this.store = new NodeStore(data.nClasses);
-    this.counts = new Float64Array(data.nClasses);
     this.feats = new Int32Array(data.nFeatures);
     this.batch = new Int32Array(data.nFeatures);
   }
@@ -81,11 +82,12 @@ export class TreeBuilder {
         w[r] = w[r]! + 1;
       }
     } else w.fill(1);
-    const { words, ys, ws } = this.nr;
+    const { words, pos, ys, ws } = this.nr;
     const { codes, rowBins, rowWords } = this.data;
     let n = 0;
     for (let r = 0; r < nRows; r++) {
       if (w[r] === 0) continue;
+      pos[n] = n;
       for (let j = 0, a = n * rowWords, b = r * rowWords; j < rowWords; j++) words[a + j] = rowBins[b + j]!;
       ys[n] = codes[r]!;
       ws[n++] = w[r]!;
@@ -104,7 +106,7 @@ export class TreeBuilder {
     const stack: Pending[] = [];
     const root = store.add();
     const rootBuf = this.acquire(null);
-    const first = this.evaluate(root, 0, n, 0, rootBuf, null, null, rng);
+    const first = this.evaluate(root, 0, n, 0, null, rootBuf, null, null, rng);
     if (first) stack.push(first);
     else this.pool.push(rootBuf);
     const { edges, edgeOffsets } = this.data;
@@ -118,13 +120,14 @@ export class TreeBuilder {
       // The smaller child builds its histograms; the larger one subtracts them from the parent's.
       const leftSmall = mid - t.start <= t.end - mid;
       const smallBuf = this.acquire(t.buf);
+      const d = t.depth + 1;
       const small = leftSmall
-        ? this.evaluate(l, t.start, mid, t.depth + 1, smallBuf, null, null, rng)
-        : this.evaluate(r, mid, t.end, t.depth + 1, smallBuf, null, null, rng);
+        ? this.evaluate(l, t.start, mid, d, t.leftCounts, smallBuf, null, null, rng)
+        : this.evaluate(r, mid, t.end, d, t.rightCounts, smallBuf, null, null, rng);
       const bigBuf = this.acquire(t.buf);
       const big = leftSmall
-        ? this.evaluate(r, mid, t.end, t.depth + 1, bigBuf, t.buf, smallBuf, rng)
-        : this.evaluate(l, t.start, mid, t.depth + 1, bigBuf, t.buf, smallBuf, rng);
+        ? this.evaluate(r, mid, t.end, d, t.rightCounts, bigBuf, t.buf, smallBuf, rng)
+        : this.evaluate(l, t.start, mid, d, t.leftCounts, bigBuf, t.buf, smallBuf, rng);
       this.pool.push(t.buf);
       if (big) stack.push(big);
       else this.pool.push(bigBuf);
@@ -148,6 +151,7 @@ export class TreeBuilder {
     start: number,
     end: number,
     depth: number,
+    counts: Float64Array | null,
     buf: HistBuffer,
     parent: HistBuffer | null,
     sibling: HistBuffer | null,
@@ -156,7 +160,7 @@ export class TreeBuilder {
     const o = this.opts;
     const s = this.search;
     const n = end - start;
-    s.begin(this.nr, start, end);
+    s.begin(this.nr, start, end, counts);
     const impurity = s.impurity(s.total, s.totalW);
     if (depth >= o.maxDepth || n < o.minSamplesSplit || n < 2 * o.minSamplesLeaf || impurity <= 1e-12) {
       this.store.setLeaf(node, s.total, s.totalW);
@@ -186,12 +190,13 @@ export class TreeBuilder {
       return null;
     }
     // Weighted impurity decrease, for featureImportances (mean decrease in impurity).
-    const counts = this.counts;
+    const left = s.bestLeft.slice();
+    const right = new Float64Array(left.length);
+    for (let c = 0; c < left.length; c++) right[c] = s.total[c]! - left[c]!;
     const wL = s.bestLeftW;
     const wR = s.totalW - wL;
-    for (let c = 0; c < counts.length; c++) counts[c] = s.total[c]! - s.bestLeft[c]!;
-    const improvement = s.totalW * impurity - wL * s.impurity(s.bestLeft, wL) - wR * s.impurity(counts, wR);
-    return new Pending(node, start, end, depth, buf, s.bestFeature, s.bestBin, improvement);
+    const improvement = s.totalW * impurity - wL * s.impurity(left, wL) - wR * s.impurity(right, wR);
+    return new Pending(node, start, end, depth, buf, s.bestFeature, s.bestBin, improvement, left, right);
   }
 
   /** Partial Fisher-Yates: moves a uniformly drawn feature of feats[i..] to i and returns it. */
@@ -206,12 +211,14 @@ export class TreeBuilder {
 
   /** Stable partition of [start, end) on bin <= threshold; returns where the right side begins. */
   private partition(start: number, end: number, f: number, bin: number): number {
+    const rw = this.data.rowWords;
+    if ((end - start) * rw * 4 < COPY_MIN_BYTES) return this.partitionPositions(start, end, f, bin);
     const { words, bytes, ys, ws } = this.nr;
     const t = this.tmp;
-    const rw = this.data.rowWords;
     const stride = rw * 4;
     let l = start;
     let k = 0;
+    // A node this large has pos[i] = i: its rows are where its order says.
     for (let i = start; i < end; i++) {
       const src = i * rw;
       if (bytes[i * stride + f]! <= bin) {
@@ -236,13 +243,42 @@ export class TreeBuilder {
     ws.set(t.ws.subarray(0, k), l);
     return l;
   }
+
+  /** The same partition for a node that fits in cache: rows stay, positions move. */
+  private partitionPositions(start: number, end: number, f: number, bin: number): number {
+    const { bytes, pos, ys, ws } = this.nr;
+    const t = this.tmp;
+    const stride = this.data.rowWords * 4;
+    let l = start;
+    let k = 0;
+    for (let i = start; i < end; i++) {
+      const p = pos[i]!;
+      if (bytes[p * stride + f]! <= bin) {
+        pos[l] = p;
+        ys[l] = ys[i]!;
+        ws[l++] = ws[i]!;
+      } else {
+        t.pos[k] = p;
+        t.ys[k] = ys[i]!;
+        t.ws[k++] = ws[i]!;
+      }
+    }
+    pos.set(t.pos.subarray(0, k), l);
+    ys.set(t.ys.subarray(0, k), l);
+    ws.set(t.ws.subarray(0, k), l);
+    return l;
+  }
 }
+
+/** Nodes with at least this many bytes of rows move the rows; smaller ones move positions. */
+const COPY_MIN_BYTES = 1 << 18;
 
 function nodeRows(n: number, rowWords: number): NodeRows {
   const words = new Int32Array(n * rowWords);
   return {
     words,
     bytes: new Uint8Array(words.buffer),
+    pos: new Int32Array(n),
     ys: new Uint8Array(n),
     ws: new Int32Array(n),
   };
