@@ -74,7 +74,8 @@ function reason(e: unknown): string {
 }
 
 async function joined(s: Session, state: ClusterState, expected: number): Promise<ClusterView | undefined> {
-  if (!s.options.waitForJoin || state.head === undefined) return undefined;
+  if (!s.options.waitForJoin || state.head === undefined || s.provider.joinsOnStart === true)
+    return undefined;
   s.options.log(
     `waiting for ${expected} node${expected === 1 ? '' : 's'} to join ${state.head.host}:${state.head.port}`,
   );

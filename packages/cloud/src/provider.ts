@@ -37,6 +37,11 @@ export interface DestroyResult {
 export interface Provider {
   readonly name: string;
   /**
+   * True when create/addWorkers return only after every new node reported that it joined
+   * (local processes tell their launcher); then there is no separate wait for the head.
+   */
+  readonly joinsOnStart?: boolean;
+  /**
    * Creates the head, then `config.workers` workers, and sets `state.head`. Throws on failure
    * without cleaning up: the caller destroys what `state` records.
    */

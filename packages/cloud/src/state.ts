@@ -56,12 +56,22 @@ export class StateStore {
     return JSON.parse(text) as ClusterState;
   }
 
-  /** Writes the state atomically (a crash mid-write leaves the previous state, not half a file). */
-  async save(state: ClusterState): Promise<void> {
-    await this.ensureDir();
-    const tmp = `${this.statePath}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, this.statePath);
+  private saving: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes the state atomically (a crash mid-write leaves the previous state, not half a file).
+   * Saves run one after another: machines started in parallel each save as soon as they exist.
+   */
+  save(state: ClusterState): Promise<void> {
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    const write = async () => {
+      await this.ensureDir();
+      const tmp = `${this.statePath}.${process.pid}.tmp`;
+      await writeFile(tmp, text, { mode: 0o600 });
+      await rename(tmp, this.statePath);
+    };
+    this.saving = this.saving.then(write, write);
+    return this.saving;
   }
 
   /** Creates a new random cluster token and stores it with mode 0600; returns it. */
@@ -79,8 +89,11 @@ export class StateStore {
 
   /** Deletes the state and token of a cluster that no longer exists. */
   async remove(): Promise<void> {
+    await this.saving.catch(() => {});
     await rm(this.statePath, { force: true });
     await rm(this.tokenPath, { force: true });
+    // Local nodes' DE2_HOME: the head keeps a copy of the token there.
+    await rm(join(this.dir, 'de2-home'), { recursive: true, force: true });
   }
 
   private async ensureDir(): Promise<void> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,31 +38,72 @@ function isOurNode(pid: number): boolean {
   }
 }
 
-/** The port a head started with --port 0 says it listens on (it prints how workers join it). */
-export function listenPortFrom(log: string): number | undefined {
-  const m = /--address\s+\S+?:(\d+)/.exec(log) ?? /listening on \S*?:(\d+)/i.exec(log);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
+/** What `de2-node start --block` sends over the IPC channel once it serves (or failed to start). */
+interface NodeMessage {
+  type: 'ready' | 'failed';
+  nodeId?: string;
+  clusterAddress?: string;
+  port?: number;
+  message?: string;
 }
 
 /** Starts nodes as local `de2-node start ... --block` processes that outlive this command. */
 export class LocalProvider implements Provider {
   readonly name = 'local';
+  /** Each node reports that it serves (a worker: that it joined) before create returns. */
+  readonly joinsOnStart = true;
 
-  private spawnNode(ctx: ProviderContext, name: string, args: string[]): number {
-    mkdirSync(ctx.logDir, { recursive: true });
-    const logPath = join(ctx.logDir, `${name}.log`);
+  /**
+   * Spawns a detached node and waits for its ready message: de2-node reports over IPC when it
+   * has a parent channel, instead of printing the join command (which holds the token) to its log.
+   */
+  private async startNode(ctx: ProviderContext, vm: VmRecord, args: string[]): Promise<NodeMessage> {
+    mkdirSync(ctx.logDir, { recursive: true, mode: 0o700 });
+    const logPath = join(ctx.logDir, `${vm.name}.log`);
     const fd = openSync(logPath, 'a', 0o600);
+    const child = spawn(process.execPath, [de2NodeBin(), ...args], {
+      detached: true,
+      stdio: ['ignore', fd, fd, 'ipc'],
+      // Its own DE2_HOME: the head saves its token there, not over the user's ~/.de2/token.
+      env: { ...process.env, DE2_TOKEN: ctx.token, DE2_HOME: join(ctx.logDir, '..', 'de2-home') },
+    });
+    closeSync(fd);
+    if (child.pid === undefined) throw new LocalNodeError(`could not start de2-node for ${vm.name}`);
+    vm.pid = child.pid;
+    ctx.state.vms.push(vm);
+    await ctx.save();
     try {
-      const child = spawn(process.execPath, [de2NodeBin(), ...args], {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-        env: { ...process.env, DE2_TOKEN: ctx.token },
+      const message = await new Promise<NodeMessage>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new LocalNodeError(
+                `${vm.name} did not report ready within ${ctx.options.activeTimeoutMs / 1000} s; see ${logPath}`,
+              ),
+            ),
+          ctx.options.activeTimeoutMs,
+        );
+        child.once('message', (m: NodeMessage) => {
+          clearTimeout(timer);
+          if (m.type === 'ready') resolve(m);
+          else
+            reject(
+              new LocalNodeError(`${vm.name} did not start: ${m.message ?? 'unknown error'}; see ${logPath}`),
+            );
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new LocalNodeError(`${vm.name} exited with code ${code} at start; see ${logPath}`));
+        });
       });
-      if (child.pid === undefined) throw new LocalNodeError(`could not start de2-node for ${name}`);
-      child.unref();
-      return child.pid;
+      ctx.log(
+        `  ${vm.name}: ${vm.role === 'head' ? 'listening on' : 'joined'} ${message.clusterAddress ?? ''} (pid ${child.pid})`,
+      );
+      return message;
     } finally {
-      closeSync(fd);
+      child.removeAllListeners();
+      if (child.connected) child.disconnect();
+      child.unref();
     }
   }
 
@@ -70,19 +111,14 @@ export class LocalProvider implements Provider {
     const name = `${ctx.config.name}-head`;
     const args = startArgs({ role: 'head', port: ctx.config.port, node: ctx.config.node });
     ctx.log(`starting ${name}: de2-node ${args.join(' ')}`);
-    const pid = this.spawnNode(ctx, name, args);
-    ctx.state.vms.push({ name, role: 'head', pid, privateIp: HOST });
-    await ctx.save();
-    let port = ctx.config.port;
-    const deadline = Date.now() + ctx.options.activeTimeoutMs;
-    while (port === 0) {
-      const log = readFileSync(join(ctx.logDir, `${name}.log`), 'utf8');
-      port = listenPortFrom(log) ?? 0;
-      if (port !== 0) break;
-      if (!isAlive(pid)) throw new LocalNodeError(`the head exited at start:\n${log.slice(-2000)}`);
-      if (Date.now() > deadline) throw new LocalNodeError('the head did not say which port it listens on');
-      await sleep(Math.min(ctx.options.pollIntervalMs, 200));
-    }
+    const ready = await this.startNode(ctx, { name, role: 'head', privateIp: HOST }, [
+      ...args,
+      '--host',
+      HOST,
+    ]);
+    const port = ready.port ?? Number(ready.clusterAddress?.split(':').pop());
+    if (!Number.isInteger(port) || port <= 0)
+      throw new LocalNodeError('the head did not say which port it listens on');
     ctx.state.head = { host: HOST, port };
     await ctx.save();
   }
@@ -92,18 +128,26 @@ export class LocalProvider implements Provider {
     if (head === undefined) throw new LocalNodeError('the state records no head');
     const taken = ctx.state.vms.map((v) => Number(/-worker-(\d+)$/.exec(v.name)?.[1] ?? 0));
     const first = Math.max(0, ...taken) + 1;
+    const args = startArgs({
+      role: 'worker',
+      port: head.port,
+      headAddress: head.host,
+      node: ctx.config.node,
+    });
+    ctx.log(`starting ${count} worker${count === 1 ? '' : 's'}: de2-node ${args.join(' ')}`);
+    const starts: Promise<NodeMessage>[] = [];
     for (let i = first; i < first + count; i++) {
-      const name = `${ctx.config.name}-worker-${i}`;
-      const args = startArgs({
-        role: 'worker',
-        port: head.port,
-        headAddress: head.host,
-        node: ctx.config.node,
-      });
-      ctx.log(`starting ${name}: de2-node ${args.join(' ')}`);
-      ctx.state.vms.push({ name, role: 'worker', pid: this.spawnNode(ctx, name, args), privateIp: HOST });
-      await ctx.save();
+      starts.push(
+        this.startNode(
+          ctx,
+          { name: `${ctx.config.name}-worker-${i}`, role: 'worker', privateIp: HOST },
+          args,
+        ),
+      );
     }
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   async create(ctx: ProviderContext): Promise<void> {

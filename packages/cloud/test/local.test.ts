@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get, init, remote, shutdown } from '@de2/core';
+import { addWorkers, down, parseClusterConfig, status, up, type ClusterInfo } from '@de2/cloud';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local provider: de2-node processes on this machine', function () {
+  this.timeout(120_000);
+  const config = parseClusterConfig(
+    'name: local-test\nprovider: local\nworkers: 2\nport: 0\nnode: { numCpus: 1 }\n',
+  );
+  let stateDir: string;
+  let lines: string[];
+  let options: {
+    stateDir: string;
+    log: (l: string) => void;
+    pollIntervalMs: number;
+    activeTimeoutMs: number;
+  };
+
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'de2-cloud-local-'));
+    lines = [];
+    options = { stateDir, log: (l) => lines.push(l), pollIntervalMs: 50, activeTimeoutMs: 60_000 };
+  });
+  after(async () => {
+    await down(config, options).catch(() => {});
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  let info: ClusterInfo;
+
+  it('brings up a 3-node cluster that runs a task', async () => {
+    info = await up(config, options);
+    expect(info.vms.map((v) => v.name)).to.deep.equal([
+      'local-test-head',
+      'local-test-worker-1',
+      'local-test-worker-2',
+    ]);
+    expect(info.head.host).to.equal('127.0.0.1');
+    expect(info.head.port).to.be.greaterThan(0);
+    expect(lines.filter((l) => /joined 127\.0\.0\.1:\d+/.test(l))).to.have.length(2);
+    await init({
+      address: `${info.head.host}:${info.head.port}`,
+      token: (await readFile(info.tokenPath, 'utf8')).trim(),
+    });
+    try {
+      const square = remote((x: number) => x * x);
+      expect(await get(square.remote(12))).to.equal(144);
+    } finally {
+      await shutdown();
+    }
+  });
+
+  it('status shows every process running; add-workers starts another that joins', async () => {
+    const s = await status(config, options);
+    expect(s.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
+    const more = await addWorkers(config, 1, options);
+    expect(more.vms.map((v) => v.name)).to.include('local-test-worker-3');
+    expect(lines.some((l) => /local-test-worker-3: joined/.test(l))).to.equal(true);
+  });
+
+  it('down stops every process, and a second down has nothing to do', async () => {
+    const pids = (await status(config, options)).vms.map((v) => Number(v.id?.replace('pid ', '')));
+    expect(pids.every((p) => p > 0 && alive(p))).to.equal(true);
+    const result = await down(config, options);
+    expect(result.deleted).to.have.length(4);
+    expect(pids.filter(alive)).to.deep.equal([]);
+    expect((await down(config, options)).deleted).to.deep.equal([]);
+  });
+});
