@@ -109,7 +109,7 @@ export function parseCommand(argv: string[]): Command {
           address: values.address === undefined ? undefined : checkAddress(values.address),
           port: positiveInt('port', values.port, 0) ?? 6379,
           host: values.host ?? '0.0.0.0',
-          numCpus: positiveInt('num-cpus', values['num-cpus']),
+          numCpus: positiveInt('num-cpus', values['num-cpus'], 0),
           objectStoreMemory: positiveInt('object-store-memory', values['object-store-memory']),
           resources: parseResources(values.resources),
           token: values.token,

@@ -14,6 +14,7 @@ import { createToken, findToken, saveToken } from '../transport/token.js';
 import { AuthenticationError } from '../errors/errors.js';
 import { tokenPath } from './paths.js';
 import { startClusterNode, type ClusterNode } from '../cluster/start-node.js';
+import { localAddressTowards, splitAddress } from '../transport/local-address.js';
 
 export { DE2_VERSION } from '../version.js';
 
@@ -48,7 +49,12 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
   const logFile = join(sessionDir, 'logs', 'node.log');
   const numCpus = options.numCpus ?? availableParallelism();
   const objectStoreMemory = options.objectStoreMemory ?? Math.floor(totalmem() * 0.3);
-  const advertiseHost = advertisedHost(options.host);
+  // Others reach a worker at the interface that faces the head; a head at its --host or first address.
+  const headHost = options.address === undefined ? undefined : splitAddress(options.address);
+  const advertiseHost =
+    options.host !== '0.0.0.0' || headHost === undefined
+      ? advertisedHost(options.host)
+      : await localAddressTowards(headHost.host, headHost.port).catch(() => advertisedHost(options.host));
   let token: string;
   let tokenFile: string | undefined;
   const start = (): Promise<ClusterNode> =>

@@ -8,6 +8,8 @@ import { tokenPath } from '../cli/paths.js';
 import { AuthenticationError, De2Error } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
 import { startClusterNode } from './start-node.js';
+import { checkAddress } from '../cli/args.js';
+import { localAddressTowards, splitAddress } from '../transport/local-address.js';
 import type { EmbeddedCluster } from '../embedded/embedded-cluster.js';
 
 /**
@@ -33,8 +35,6 @@ export interface DriverConnectOptions {
   sessionDir: string;
   spillLimitBytes: number;
   logToDriver: boolean;
-  /** Host other nodes reach this driver at, to pull the objects it `put`s. */
-  advertiseHost: string;
 }
 
 /**
@@ -43,16 +43,23 @@ export interface DriverConnectOptions {
  */
 export async function connectDriver(o: DriverConnectOptions): Promise<EmbeddedCluster> {
   const address = resolveAddress(o.address);
+  try {
+    checkAddress(address);
+  } catch {
+    throw new TypeError(`options.address must be HOST:PORT (such as 10.0.0.5:6379) or 'auto', got '${address}'`);
+  }
   const token = findToken(o.token);
   if (token === undefined) {
     throw new AuthenticationError(
       `init({ address: '${o.address}' }): no cluster token: pass init({ token }), set DE2_TOKEN, or put it in ${tokenPath()}`,
     );
   }
+  const head = splitAddress(address);
   const cluster = await startClusterNode({
     role: 'driver',
     headAddress: address,
-    advertiseHost: o.advertiseHost,
+    // Other nodes pull this driver's `put` objects from the interface that faces the head.
+    advertiseHost: await localAddressTowards(head.host, head.port),
     token,
     numCpus: 0,
     objectStoreMemory: o.objectStoreMemory,

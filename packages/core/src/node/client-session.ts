@@ -9,9 +9,6 @@ import type { NodeRuntime } from './node-runtime.js';
 export class ClientSession {
   clientId = '';
   isDriver = false;
-  threadId = 0;
-  /** Tasks this worker thread runs now. */
-  readonly tasks = new Set<string>();
   /** get/wait requests of this client that wait on objects, with the task that blocked. */
   private readonly blocked = new Map<number, string>();
   private readonly cancelled = new Set<number>();
@@ -34,7 +31,6 @@ export class ClientSession {
       case 'hello':
         this.clientId = m.clientId;
         this.isDriver = m.isDriver;
-        this.threadId = m.threadId;
         return;
       case 'registerFunction':
         return node.registerFunction(m.hash, m.source, m.name);
@@ -81,12 +77,6 @@ export class ClientSession {
         return node.toHead({ type: 'removeRef', holderId: this.clientId, ids: m.ids });
       case 'flush':
         return this.send({ type: 'flushReply', reqId: m.reqId });
-      case 'taskStarted':
-        this.tasks.add(m.taskId);
-        return node.taskStarted(this, m.taskId);
-      case 'taskEnded':
-        this.tasks.delete(m.taskId);
-        return;
       case 'log':
         return node.log(m);
     }

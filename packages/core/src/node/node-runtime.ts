@@ -182,19 +182,9 @@ export class NodeRuntime {
    * Force-cancel: ends the worker thread that runs `taskId` (a running task cannot be
    * interrupted otherwise). Other tasks on that thread are retried as after a crash.
    */
-  stopTaskThread(taskId: string): void {
-    for (const s of this.sessions) {
-      if (s.tasks.has(taskId)) return void this.pools.terminateThread(s.threadId);
-    }
-    // Its thread has not said it started yet: stop it when it does.
-    this.forceCancelled.add(taskId);
-  }
-
-  /** Force-cancelled tasks whose thread is not known yet. */
-  readonly forceCancelled = new Set<string>();
-
-  taskStarted(session: ClientSession, taskId: string): void {
-    if (this.forceCancelled.delete(taskId)) void this.pools.terminateThread(session.threadId);
+  stopTaskThread(slot: number): void {
+    const threadId = this.pools.running.cancel(slot);
+    if (threadId > 0) void this.pools.terminateThread(threadId);
   }
 
   actorGone(actorId: string): void {

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { WorkerResult, WorkerTask } from '../protocol/messages.js';
+import { RunningTable } from './running-table.js';
 
 /** The worker-thread entry every pool loads. */
 export const WORKER_ENTRY = new URL('../worker/entry.js', import.meta.url).href;
@@ -56,6 +57,8 @@ export interface PoolOptions {
   onWorkerPort: (port: MessagePort) => void;
   /** Keep `threads` threads started (the default pool); others start on demand. */
   eager: boolean;
+  /** The node's running table, shared with every thread. */
+  runningTable?: SharedArrayBuffer;
 }
 
 export function createPool(options: PoolOptions): Piscina<WorkerTask, WorkerResult> {
@@ -66,6 +69,7 @@ export function createPool(options: PoolOptions): Piscina<WorkerTask, WorkerResu
     minThreads: options.eager ? options.threads : 0,
     concurrentTasksPerWorker: options.slots,
     idleTimeout: options.eager ? Number.MAX_SAFE_INTEGER : 10_000,
+    workerData: { runningTable: options.runningTable },
     ...(options.memory > 0
       ? { resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(16, mb) } }
       : {}),
@@ -82,6 +86,7 @@ export function createPool(options: PoolOptions): Piscina<WorkerTask, WorkerResu
 /** The node's task pools: one shared pool, plus one per distinct `memory` budget. */
 export class TaskPools {
   private readonly pools = new Map<number, Piscina<WorkerTask, WorkerResult>>();
+  readonly running = new RunningTable();
 
   constructor(
     private readonly threads: number,
@@ -99,6 +104,7 @@ export class TaskPools {
         slots: SLOTS_PER_THREAD,
         onWorkerPort: this.onWorkerPort,
         eager: memory === 0,
+        runningTable: this.running.buffer,
       });
       this.pools.set(memory, pool);
     }

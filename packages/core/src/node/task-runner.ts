@@ -9,7 +9,7 @@ export interface TaskControl {
   cancel(force: boolean): void;
 }
 
-export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[]): WorkerTask {
+export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[], slot = -1): WorkerTask {
   return {
     kind: task.kind,
     taskId: task.taskId,
@@ -21,6 +21,7 @@ export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[]): WorkerTas
     refArgIndexes: task.refArgIndexes,
     refArgs,
     numReturns: task.returnIds.length,
+    slot,
   };
 }
 
@@ -52,19 +53,21 @@ export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerRes
  */
 export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
   let cancelled = false;
+  const slot = node.pools.running.acquire();
   node.running.set(task.taskId, {
     cancel(force) {
       if (cancelled) return;
       cancelled = true;
       for (const id of task.returnIds) node.storeError(id, cancelledError(task), task.ownerId);
-      if (force) node.stopTaskThread(task.taskId);
+      if (force) node.stopTaskThread(slot);
     },
   });
   try {
     const refArgs = task.refArgIds.length > 0 ? await node.resolveObjects(task.refArgIds) : [];
-    const workerTask = workerTaskOf(task, refArgs);
+    const workerTask = workerTaskOf(task, refArgs, slot);
     for (let attempt = 0; !cancelled; attempt++) {
       let result: WorkerResult;
+      if (attempt > 0) node.pools.running.reset(slot);
       try {
         result = await node.pools.run(workerTask, task.memory);
       } catch (error) {
@@ -84,7 +87,7 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
     }
   } finally {
     node.running.delete(task.taskId);
-    node.forceCancelled.delete(task.taskId);
+    node.pools.running.release(slot);
     node.toHead({ type: 'taskFinished', nodeId: node.nodeId, taskId: task.taskId });
   }
 }

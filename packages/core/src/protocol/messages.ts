@@ -110,9 +110,6 @@ export type ClientToNode =
   | { type: 'removeRef'; ids: string[] }
   | { type: 'clusterInfo'; reqId: number }
   | { type: 'flush'; reqId: number }
-  /** A worker thread began running a task (so the node knows which thread to stop on force-cancel). */
-  | { type: 'taskStarted'; taskId: string }
-  | { type: 'taskEnded'; taskId: string }
   | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
 
 export type NodeToClient =
@@ -171,6 +168,8 @@ export interface WorkerTask {
   /** The resolved values (or errors) of the top-level ref arguments, same order. */
   refArgs: ObjectResult[];
   numReturns: number;
+  /** Slot in the node's running table (see node/running-table.ts), -1 for none. */
+  slot: number;
 }
 
 /** What a worker thread answers: the return values, or the user's error. */

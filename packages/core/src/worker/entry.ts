@@ -3,11 +3,13 @@
  * client port to the node, then runs what the node sends through Piscina.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import '../api/actor.js'; // registers how actor handles are rebuilt in this thread
 import { CoreClient } from '../client/client.js';
 import { setClient } from '../client/context.js';
+import { ErrorCode } from '../errors/codes.js';
 import { toWire } from '../errors/wire.js';
+import { claimSlot } from '../node/running-table.js';
 import { PortChannel } from '../protocol/channel.js';
 import type {
   ClientToNode,
@@ -42,6 +44,9 @@ setClient(client);
 
 let prefix = `(worker ${threadId})`;
 redirectConsole(client, () => prefix);
+
+const table = (workerData as { runningTable?: SharedArrayBuffer } | undefined)?.runningTable;
+const runningCells = table ? new Int32Array(table) : undefined;
 
 const actors = new Map<string, Record<string, unknown>>();
 
@@ -100,10 +105,8 @@ async function execute(task: WorkerTask): Promise<WorkerResult> {
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  client.send({ type: 'taskStarted', taskId: task.taskId });
-  try {
-    return await currentTask.run(task.taskId, () => execute(task));
-  } finally {
-    client.send({ type: 'taskEnded', taskId: task.taskId });
+  if (runningCells && !claimSlot(runningCells, task.slot, threadId)) {
+    return { ok: false, error: { code: ErrorCode.TASK_CANCELLED, name: 'TaskCancelledError', message: `task ${task.name} was cancelled` } };
   }
+  return currentTask.run(task.taskId, () => execute(task));
 }
