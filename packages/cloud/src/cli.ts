@@ -36,11 +36,9 @@ function printInfo(out: (l: string) => void, c: ClusterInfo): void {
   out(`cluster '${c.name}' is up: head ${c.head.host}:${c.head.port}${joined}`);
   for (const vm of c.vms) out(`  ${vm.role.padEnd(6)} ${vm.name.padEnd(28)} ${vm.privateIp ?? ''}`);
   out(`token: ${c.tokenPath} (mode 0600: it admits anyone who holds it)`);
-  out('run the example against it, from a machine on the cluster network:');
-  out(`  export DE2_TOKEN="$(cat ${c.tokenPath})"`);
-  out(
-    `  npx tsx examples/random-forest.ts   # whose program calls init({ address: '${c.head.host}:${c.head.port}' })`,
-  );
+  out('run a program against it from a machine on the cluster network, e.g. the DE2 example:');
+  out(`  export DE2_ADDRESS=${c.head.host}:${c.head.port} DE2_TOKEN="$(cat ${c.tokenPath})"`);
+  out("  npx tsx examples/random-forest.ts   # a program that calls init({ address: 'auto' })");
   out(`state: ${c.statePath}`);
 }
 

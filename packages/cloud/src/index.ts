@@ -56,7 +56,7 @@ export {
   type NodeView,
 } from './join.js';
 export { LocalProvider } from './local/local-provider.js';
-export { OpenStackProvider } from './openstack/openstack-provider.js';
+export { OpenStackProvider, type ResolvedResources } from './openstack/openstack-provider.js';
 export type { CloudOptions } from './options.js';
 export type { Provider, ProviderContext, VmStatus, DestroyResult } from './provider.js';
 export type { ClusterState, VmRecord } from './state.js';

@@ -141,8 +141,7 @@ describe('de2-cloud CLI', () => {
     const text = lines.join('\n');
     expect(text).to.contain('nodes joined: 3/3');
     expect(text).to.match(/cluster 'covtype' is up: head 127\.0\.1\.\d+:6379, 3 nodes joined/);
-    expect(text).to.match(/init\(\{ address: '127\.0\.1\.\d+:6379' \}\)/);
-    expect(text).to.contain('export DE2_TOKEN="$(cat ');
+    expect(text).to.match(/export DE2_ADDRESS=127\.0\.1\.\d+:6379 DE2_TOKEN="\$\(cat \S+token\)"/);
     expect(
       await main(['down', join(h.stateDir, 'cluster.yaml')], {
         out: () => {},

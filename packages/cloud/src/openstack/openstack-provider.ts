@@ -16,7 +16,7 @@ import {
 } from './servers.js';
 
 /** The ids behind the names in cluster.yaml. */
-interface Resolved {
+export interface ResolvedResources {
   headFlavor: string;
   workerFlavor: string;
   image: string;
@@ -51,7 +51,7 @@ export class OpenStackProvider implements Provider {
   }
 
   /** Checks that the flavors, image, network and key pair exist; creates nothing. */
-  async resolve(config: OpenStackClusterConfig): Promise<Resolved> {
+  async resolve(config: OpenStackClusterConfig): Promise<ResolvedResources> {
     const [flavors, images, keyPairs, networks, subnets] = await Promise.all([
       this.api.flavors(),
       this.api.images(),
@@ -124,7 +124,7 @@ export class OpenStackProvider implements Provider {
     await this.createWorkers(ctx, r, count, userData);
   }
 
-  private async createWorkers(ctx: ProviderContext, r: Resolved, count: number, userData: string) {
+  private async createWorkers(ctx: ProviderContext, r: ResolvedResources, count: number, userData: string) {
     if (count === 0) return;
     const taken = ctx.state.vms
       .map((v) => /-worker-(\d+)$/.exec(v.name)?.[1])
@@ -147,7 +147,7 @@ export class OpenStackProvider implements Provider {
 
   private async createVm(
     ctx: ProviderContext,
-    r: Resolved,
+    r: ResolvedResources,
     name: string,
     role: 'head' | 'worker',
     userData: string,
