@@ -46,7 +46,9 @@ export async function connectDriver(o: DriverConnectOptions): Promise<EmbeddedCl
   try {
     checkAddress(address);
   } catch {
-    throw new TypeError(`options.address must be HOST:PORT (such as 10.0.0.5:6379) or 'auto', got '${address}'`);
+    throw new TypeError(
+      `options.address must be HOST:PORT (such as 10.0.0.5:6379) or 'auto', got '${address}'`,
+    );
   }
   const token = findToken(o.token);
   if (token === undefined) {
