@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { addWorkers, down, status, up, type ClusterInfo, type ClusterStatus } from './cluster.js';
 import { loadClusterConfig } from './config.js';
 import { CloudError, ClusterConfigError, CredentialsError } from './errors.js';
+import { isDriver } from './join.js';
 import type { CloudOptions } from './options.js';
 
 const USAGE = `Usage: de2-cloud <command> [CLUSTER.yaml] [options]
@@ -32,7 +33,8 @@ export interface CliIo {
 }
 
 function printInfo(out: (l: string) => void, c: ClusterInfo): void {
-  const joined = c.nodes === undefined ? '' : `, ${c.nodes.filter((n) => n.alive).length} nodes joined`;
+  const joined =
+    c.nodes === undefined ? '' : `, ${c.nodes.filter((n) => n.alive && !isDriver(n)).length} nodes joined`;
   out(`cluster '${c.name}' is up: head ${c.head.host}:${c.head.port}${joined}`);
   for (const vm of c.vms) out(`  ${vm.role.padEnd(6)} ${vm.name.padEnd(28)} ${vm.privateIp ?? ''}`);
   out(`token: ${c.tokenPath} (mode 0600: it admits anyone who holds it)`);

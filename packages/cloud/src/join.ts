@@ -68,6 +68,14 @@ export const de2NodeStatusCheck: JoinCheck = async (target) => {
   return parseClusterView(JSON.parse(stdout));
 };
 
+/**
+ * Drivers (the status command's own connection among them) are listed in the head's node table
+ * with ids 'driver-...'; they offer no CPUs and are not nodes that joined.
+ */
+export function isDriver(node: NodeView): boolean {
+  return node.nodeId.startsWith('driver-');
+}
+
 export interface WaitForJoinOptions {
   timeoutMs: number;
   pollIntervalMs: number;
@@ -87,7 +95,7 @@ export async function waitForJoin(
   for (;;) {
     try {
       const view = await check(target);
-      const alive = view.nodes.filter((n) => n.alive).length;
+      const alive = view.nodes.filter((n) => n.alive && !isDriver(n)).length;
       lastError = undefined;
       if (alive !== lastAlive) options.log(`nodes joined: ${alive}/${expected}`);
       lastAlive = alive;

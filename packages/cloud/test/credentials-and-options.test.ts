@@ -135,11 +135,12 @@ describe('waiting for nodes to join', () => {
     expect(lines).to.deep.equal(['nodes joined: 1/3', 'nodes joined: 2/3', 'nodes joined: 3/3']);
   });
 
-  it('counts only alive nodes and times out saying how many joined and the last error', async () => {
+  it('counts only alive nodes (not drivers) and times out saying how many joined and the last error', async () => {
     const check: JoinCheck = async () => ({
       nodes: [
-        { nodeId: 'a', address: 'x:1', alive: true },
-        { nodeId: 'b', address: 'y:1', alive: false },
+        { nodeId: 'node-a', address: 'x:1', alive: true },
+        { nodeId: 'node-b', address: 'y:1', alive: false },
+        { nodeId: 'driver-c', address: 'z:1', alive: true },
       ],
     });
     const e = await caught(
