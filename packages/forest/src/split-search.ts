@@ -208,6 +208,19 @@ export class SplitSearch {
     const k = s - 1;
     const dense = this.dense;
     const denseOff = this.denseOff;
+    if (this.minSamplesLeaf === 1) {
+      // No leaf-size rule to check: the weights alone tell empty bins (every weight >= 1).
+      for (let i = start; i < end; i++) {
+        const base = pos[i]! * stride;
+        const y = ys[i]!;
+        const w = ws[i]!;
+        for (let j = 0; j < m; j++) {
+          const q = denseOff[j]! + bytes[base + dense[j]!]! * s + y;
+          h[q] = h[q]! + w;
+        }
+      }
+      return;
+    }
     for (let i = start; i < end; i++) {
       const base = pos[i]! * stride;
       const y = ys[i]!;
@@ -230,19 +243,20 @@ export class SplitSearch {
     let leftW = 0;
     let prev = -1;
     let nonEmpty = 0;
+    // With minSamplesLeaf 1 the count slot is not kept (see accumulate): a bin's weight
+    // tells whether it is empty, and leaf sizes are then never checked.
+    const counted = this.minSamplesLeaf > 1;
     for (let b = 0; b < nb; b++) {
       const p = off + b * s;
-      const cnt = h[p + k]!;
-      if (cnt === 0) continue;
+      let w = 0;
+      for (let c = 0; c < k; c++) w += h[p + c]!;
+      if (w === 0) continue;
       if (prev >= 0) this.consider(f, prev, b, leftN, n - leftN, leftW);
       prev = b;
       nonEmpty++;
-      leftN += cnt;
-      for (let c = 0; c < k; c++) {
-        const v = h[p + c]!;
-        left[c] = left[c]! + v;
-        leftW += v;
-      }
+      leftN += counted ? h[p + k]! : 1;
+      for (let c = 0; c < k; c++) left[c] = left[c]! + h[p + c]!;
+      leftW += w;
     }
     // One non-empty bin: the feature is constant in this node.
     return nonEmpty > 1;
