@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { addWorkers, down, status, up, type ClusterInfo, type ClusterStatus } from './cluster.js';
 import { loadClusterConfig } from './config.js';
 import { CloudError, ClusterConfigError, CredentialsError } from './errors.js';
+import { INTERRUPTED } from './abort.js';
 import { isDriver } from './join.js';
 import type { CloudOptions } from './options.js';
 
@@ -70,6 +71,30 @@ function seconds(value: string | undefined, name: string): number | undefined {
   return n * 1000;
 }
 
+/**
+ * Runs `up`/`add-workers` so that Ctrl-C stops them and deletes what they created; a second
+ * Ctrl-C quits at once (then `de2-cloud down` deletes what is left).
+ */
+async function interruptible<T>(
+  err: (l: string) => void,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    err(
+      'interrupted: deleting what this command created (Ctrl-C again to quit now, then run de2-cloud down)',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 bad usage or configuration). */
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const out = io.out ?? ((l: string) => console.log(l));
@@ -117,7 +142,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
         out(`${file} is valid:\n${JSON.stringify(config, null, 2)}`);
         return 0;
       case 'up':
-        printInfo(out, await up(config, options));
+        printInfo(out, await interruptible(err, (signal) => up(config, { ...options, signal })));
         return 0;
       case 'add-workers': {
         const count = Number(values.count);
@@ -125,7 +150,10 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
           err('de2-cloud add-workers: --count N (a whole number >= 1) is required');
           return 2;
         }
-        printInfo(out, await addWorkers(config, count, options));
+        printInfo(
+          out,
+          await interruptible(err, (signal) => addWorkers(config, count, { ...options, signal })),
+        );
         return 0;
       }
       case 'status': {
@@ -146,7 +174,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     }
     if (e instanceof CloudError) {
       err(`de2-cloud ${command} failed (${e.code}): ${e.message}`);
-      return 1;
+      return (e.cause as Error | undefined)?.message === INTERRUPTED ? 130 : 1;
     }
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       err(`de2-cloud: ${(e as Error).message}`);

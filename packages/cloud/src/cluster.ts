@@ -83,6 +83,7 @@ async function joined(s: Session, state: ClusterState, expected: number): Promis
     timeoutMs: s.options.joinTimeoutMs,
     pollIntervalMs: s.options.pollIntervalMs,
     log: s.options.log,
+    signal: s.options.signal,
   });
 }
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pause } from './abort.js';
 import { isPlainObject } from './config-checks.js';
 import { JoinTimeoutError } from './errors.js';
 
@@ -80,6 +80,7 @@ export interface WaitForJoinOptions {
   timeoutMs: number;
   pollIntervalMs: number;
   log: (line: string) => void;
+  signal?: AbortSignal | undefined;
 }
 
 /** Polls the head until `expected` nodes are alive; throws JoinTimeoutError after `timeoutMs`. */
@@ -113,6 +114,6 @@ export async function waitForJoin(
         seen,
       );
     }
-    await sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())));
+    await pause(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), options.signal);
   }
 }

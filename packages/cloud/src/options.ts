@@ -24,6 +24,11 @@ export interface CloudOptions {
   joinCheck?: JoinCheck;
   /** Use this provider instead of the one cluster.yaml names (tests, other clouds). */
   provider?: Provider;
+  /**
+   * Stops `up`/`addWorkers` at the next step or poll; what they created is then deleted and they
+   * throw ProvisionError('interrupted'). The CLI aborts on Ctrl-C.
+   */
+  signal?: AbortSignal;
 }
 
 /** CloudOptions with every default applied. */
@@ -38,6 +43,7 @@ export interface ResolvedCloudOptions {
   waitForJoin: boolean;
   joinCheck: JoinCheck;
   provider: Provider | undefined;
+  signal: AbortSignal | undefined;
 }
 
 function duration(name: string, value: unknown, fallback: number): number {
@@ -74,5 +80,6 @@ export function resolveOptions(options: CloudOptions = {}): ResolvedCloudOptions
     waitForJoin: options.waitForJoin ?? true,
     joinCheck: options.joinCheck ?? de2NodeStatusCheck,
     provider: options.provider,
+    signal: options.signal,
   };
 }

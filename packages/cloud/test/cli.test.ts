@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,40 @@ describe('de2-cloud CLI', () => {
       expect(run.output).to.contain('Everything it had created was deleted.');
       expect(run.output).not.to.contain(CREDENTIALS.password);
       expect(os.servers.size).to.equal(0);
+    } finally {
+      await os.close();
+    }
+  });
+
+  it('Ctrl-C during up deletes what it created and exits 130', async () => {
+    const os = new FakeOpenStack({ buildPolls: 1e9 });
+    await os.start();
+    try {
+      const args = [BIN, 'up', '--state-dir', join(h.stateDir, 's'), '--poll-interval', '0.01', '--no-wait'];
+      const child = spawn(process.execPath, args, {
+        cwd: h.stateDir,
+        env: { PATH: process.env.PATH, ...os.env() },
+      });
+      let output = '';
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('covtype-head: BUILD')) {
+            child.stdout.off('data', onData);
+            resolve();
+          }
+        };
+        child.stdout.on('data', onData);
+      });
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.kill('SIGINT');
+      expect(await exited).to.equal(130);
+      expect(output).to.contain('interrupted: deleting what this command created');
+      expect(output).to.contain('up failed: interrupted');
+      expect(os.servers.size).to.equal(0);
+      expect([...os.groups.values()].map((g) => g.name)).to.deep.equal(['default']);
     } finally {
       await os.close();
     }

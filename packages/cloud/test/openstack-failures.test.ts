@@ -74,6 +74,24 @@ describe('openstack provider: failures clean up and say why', () => {
     await expectNothingLeft(h);
   });
 
+  it('an aborted up (Ctrl-C in the CLI) stops at the next poll and deletes what it created', async () => {
+    h = await harness({ buildPolls: 1e9 });
+    const controller = new AbortController();
+    const options = {
+      ...h.options,
+      signal: controller.signal,
+      log: (l: string) => {
+        h?.lines.push(l);
+        if (l.includes('covtype-head: BUILD')) controller.abort();
+      },
+    };
+    const e = await caught(up(clusterConfig(), options));
+    expect(e).to.be.instanceOf(ProvisionError);
+    expect(e.message).to.match(/^up failed: interrupted/);
+    expect(h.os.bodiesOf('POST', /\/servers$/)).to.have.length(1);
+    await expectNothingLeft(h);
+  });
+
   it('down is idempotent: a second down, and a down with no state, delete nothing and succeed', async () => {
     h = await harness();
     await up(clusterConfig(), h.options);

@@ -1,3 +1,4 @@
+import { checkAborted } from '../abort.js';
 import type { OpenStackClusterConfig } from '../config.js';
 import type { OpenStackCredentials } from '../credentials.js';
 import { ProvisionError, ResourceNotFoundError } from '../errors.js';
@@ -94,6 +95,7 @@ export class OpenStackProvider implements Provider {
         node: config.node,
         token: ctx.token,
       });
+    checkAborted(ctx.options.signal);
     const head = await this.createVm(ctx, r, `${config.name}-head`, 'head', userData('head'));
     ctx.log('waiting for the head to become ACTIVE');
     const active = await waitActive(this.api, ctx, [head], r.network.name);
@@ -133,6 +135,7 @@ export class OpenStackProvider implements Provider {
     const first = Math.max(0, ...taken) + 1;
     const created: VmRecord[] = [];
     for (let i = first; i < first + count; i++) {
+      checkAborted(ctx.options.signal);
       created.push(await this.createVm(ctx, r, `${ctx.config.name}-worker-${i}`, 'worker', userData));
     }
     ctx.log(`waiting for ${count} worker${count === 1 ? '' : 's'} to become ACTIVE`);

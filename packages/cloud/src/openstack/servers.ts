@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkAborted, pause } from '../abort.js';
 import { OpenStackApiError, ProvisionError } from '../errors.js';
 import type { ProviderContext } from '../provider.js';
 import type { VmRecord } from '../state.js';
@@ -68,13 +69,14 @@ export async function waitActive(
         `timed out after ${Math.round(activeTimeoutMs / 1000)} s waiting for ACTIVE: ${waiting.join(', ')}`,
       );
     }
+    checkAborted(ctx.options.signal);
     if (Date.now() - lastSummary >= 30_000) {
       lastSummary = Date.now();
       ctx.log(
         `  still waiting for ACTIVE (${Math.round(elapsed / 1000)} s): ${done.size}/${vms.length} ready`,
       );
     }
-    await sleep(pollIntervalMs);
+    await pause(pollIntervalMs, ctx.options.signal);
   }
 }
 
