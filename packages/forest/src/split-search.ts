@@ -200,7 +200,12 @@ export class SplitSearch {
     return nonConstant;
   }
 
-  /** Adds rows [start, end) to the histograms of the `m` features listed in `dense`. */
+  /**
+   * Adds rows [start, end) to the histograms of the `m` features listed in `dense`.
+   * Bin 0 is skipped and filled in afterwards as the node's total minus the other bins:
+   * most of Covertype's features are one-hot, so nearly every row is in bin 0, and
+   * adding them all into one cell makes every add wait for the one before.
+   */
   private accumulate(h: Int32Array, m: number, nr: NodeRows, start: number, end: number): void {
     const { bytes, pos, ys, ws } = nr;
     const stride = this.data.rowWords * 4;
@@ -208,27 +213,50 @@ export class SplitSearch {
     const k = s - 1;
     const dense = this.dense;
     const denseOff = this.denseOff;
-    if (this.minSamplesLeaf === 1) {
+    const counted = this.minSamplesLeaf > 1;
+    if (!counted) {
       // No leaf-size rule to check: the weights alone tell empty bins (every weight >= 1).
       for (let i = start; i < end; i++) {
         const base = pos[i]! * stride;
         const y = ys[i]!;
         const w = ws[i]!;
         for (let j = 0; j < m; j++) {
-          const q = denseOff[j]! + bytes[base + dense[j]!]! * s + y;
-          h[q] = h[q]! + w;
+          const b = bytes[base + dense[j]!]!;
+          if (b !== 0) {
+            const q = denseOff[j]! + b * s + y;
+            h[q] = h[q]! + w;
+          }
         }
       }
-      return;
+    } else {
+      for (let i = start; i < end; i++) {
+        const base = pos[i]! * stride;
+        const y = ys[i]!;
+        const w = ws[i]!;
+        for (let j = 0; j < m; j++) {
+          const b = bytes[base + dense[j]!]!;
+          if (b !== 0) {
+            const p = denseOff[j]! + b * s;
+            h[p + y] = h[p + y]! + w;
+            h[p + k] = h[p + k]! + 1;
+          }
+        }
+      }
     }
-    for (let i = start; i < end; i++) {
-      const base = pos[i]! * stride;
-      const y = ys[i]!;
-      const w = ws[i]!;
-      for (let j = 0; j < m; j++) {
-        const p = denseOff[j]! + bytes[base + dense[j]!]! * s;
-        h[p + y] = h[p + y]! + w;
-        h[p + k] = h[p + k]! + 1;
+    const total = this.total;
+    const nBins = this.data.nBins;
+    for (let j = 0; j < m; j++) {
+      const off = denseOff[j]!;
+      const end0 = off + nBins[dense[j]!]! * s;
+      for (let c = 0; c < k; c++) {
+        let rest = 0;
+        for (let p = off + s + c; p < end0; p += s) rest += h[p]!;
+        h[off + c] = total[c]! - rest;
+      }
+      if (counted) {
+        let rest = 0;
+        for (let p = off + s + k; p < end0; p += s) rest += h[p]!;
+        h[off + k] = this.nodeN - rest;
       }
     }
   }
