@@ -91,7 +91,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
           o.log(`${peer.hello.role} ${peer.hello.nodeId} disconnected`);
           h.nodeLost(peer.hello.nodeId);
         });
-        h.connect(channel);
+        h.connect(channel, { runsTasks: peer.hello.role !== 'driver' });
       },
     });
     headAddress = `${o.advertiseHost}:${await wireServer.listen()}`;
@@ -130,6 +130,14 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     headChannel,
   );
   holder.node = runtime;
+  if (o.role !== 'head') {
+    headChannel.onClose(() =>
+      runtime.headLost(
+        `lost the connection to the de2 head at ${headAddress}: the head stopped or cannot be reached ` +
+          '(see `npx de2-node status`); restart it, or init() again once it is back',
+      ),
+    );
+  }
 
   return {
     nodeId,

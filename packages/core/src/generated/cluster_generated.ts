@@ -589,7 +589,7 @@ resourcesLength():number {
 
 maxRetries():number {
   const offset = this.bb!.__offset(this.bb_pos, 28);
-  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
 retryExceptions():boolean {
@@ -620,17 +620,17 @@ actorName(optionalEncoding?:any):string|Uint8Array|null {
 
 maxRestarts():number {
   const offset = this.bb!.__offset(this.bb_pos, 38);
-  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
 maxTaskRetries():number {
   const offset = this.bb!.__offset(this.bb_pos, 40);
-  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
 maxConcurrency():number {
   const offset = this.bb!.__offset(this.bb_pos, 42);
-  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
 methodNames(index: number):string
@@ -751,7 +751,7 @@ static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
 }
 
 static addMaxRetries(builder:flatbuffers.Builder, maxRetries:number) {
-  builder.addFieldInt32(12, maxRetries, 0);
+  builder.addFieldFloat64(12, maxRetries, 0.0);
 }
 
 static addRetryExceptions(builder:flatbuffers.Builder, retryExceptions:boolean) {
@@ -771,15 +771,15 @@ static addActorName(builder:flatbuffers.Builder, actorNameOffset:flatbuffers.Off
 }
 
 static addMaxRestarts(builder:flatbuffers.Builder, maxRestarts:number) {
-  builder.addFieldInt32(17, maxRestarts, 0);
+  builder.addFieldFloat64(17, maxRestarts, 0.0);
 }
 
 static addMaxTaskRetries(builder:flatbuffers.Builder, maxTaskRetries:number) {
-  builder.addFieldInt32(18, maxTaskRetries, 0);
+  builder.addFieldFloat64(18, maxTaskRetries, 0.0);
 }
 
 static addMaxConcurrency(builder:flatbuffers.Builder, maxConcurrency:number) {
-  builder.addFieldInt32(19, maxConcurrency, 0);
+  builder.addFieldFloat64(19, maxConcurrency, 0.0);
 }
 
 static addMethodNames(builder:flatbuffers.Builder, methodNamesOffset:flatbuffers.Offset) {

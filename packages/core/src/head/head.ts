@@ -36,11 +36,18 @@ export class Head {
   private readonly actors = new ActorTable();
   /** Creation task of each actor: its resources are held until the actor dies. */
   private readonly actorTasks = new Map<string, string>();
+  /** The task that made each live object, to rebuild it if every copy is lost (lineage). */
+  private readonly lineage = new Map<string, { task: TaskSpec; fromNode: string }>();
+  /** How each actor was created, to create it again if its node dies. */
+  private readonly actorSpecs = new Map<string, { task: TaskSpec; fromNode: string }>();
+  /** Nodes that died, as they were last seen (for `status`). */
+  private readonly deadNodes = new Map<string, NodeInfo>();
   readonly directory: ObjectDirectory;
 
   constructor() {
     this.directory = new ObjectDirectory(
       (id, locations) => {
+        this.lineage.delete(id);
         for (const nodeId of locations) this.send(nodeId, { type: 'freeObject', id });
       },
       (id, subscribers, locations) => {
@@ -52,8 +59,10 @@ export class Head {
   }
 
   /** Accepts a node's channel; the node introduces itself with `registerNode`. */
-  connect(channel: Channel<HeadToNode, NodeToHead>): void {
-    channel.onMessage((message) => this.handle(channel, message));
+  connect(channel: Channel<HeadToNode, NodeToHead>, options: { runsTasks?: boolean } = {}): void {
+    // A driver's own node holds its objects but never runs tasks or actors.
+    const runsTasks = options.runsTasks ?? true;
+    channel.onMessage((message) => this.handle(channel, message, runsTasks));
   }
 
   private addressesOf(nodeIds: string[]): string[] {
@@ -61,47 +70,154 @@ export class Head {
   }
 
   /**
-   * A node is gone (its connection closed): its tasks are retried elsewhere while they have
-   * retries left, else fail with NodeDiedError; its actors die; its object copies are lost.
+   * A node is gone (its connection closed or stopped answering). Ray's rules:
+   * - tasks running there are retried elsewhere while `maxRetries` allows, else fail with
+   *   NodeDiedError; actor calls running there fail with ActorDiedError unless
+   *   `maxTaskRetries` allows a retry on the restarted actor;
+   * - its actors restart on another node while `maxRestarts` allows, else die;
+   * - what it owned shares its fate: tasks it submitted are dropped, actors it created killed
+   *   (this is how a driver that disconnects is cleaned up);
+   * - objects whose only copy was there are rebuilt by re-running the task that made them
+   *   (lineage); an object made by `put` there is lost (ObjectLostError).
    */
   nodeLost(nodeId: string): void {
-    if (!this.nodes.delete(nodeId)) return;
+    const node = this.nodes.get(nodeId);
+    if (!node) return;
+    const info = this.nodeInfos().find((n) => n.nodeId === nodeId);
+    if (info) this.deadNodes.set(nodeId, { ...info, alive: false });
+    this.nodes.delete(nodeId);
     this.scheduler.removeNode(nodeId);
-    const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} died`);
+    const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} (${node.address}) died`);
+    const actorDied = (actorId: string): WireError => ({
+      ...died,
+      code: ErrorCode.ACTOR_DIED,
+      name: 'ActorDiedError',
+      message: `actor ${actorId} died with its node ${nodeId} (${node.address})`,
+      nodeId,
+      actorId,
+    });
     for (const record of [...this.tasks.values()]) {
-      if (record.nodeId !== nodeId || record.state !== 'running') continue;
-      const { task } = record;
-      if (task.kind === TaskKind.task && task.maxRetries > 0) {
+      if (record.nodeId === nodeId && record.state === 'running') this.rescue(record, died, actorDied);
+    }
+    for (const actorId of this.actors.onNode(nodeId)) this.restartOrBury(actorId, actorDied(actorId));
+    for (const [actorId, spec] of [...this.actorSpecs])
+      if (spec.fromNode === nodeId) this.killOrphanActor(actorId);
+    for (const record of [...this.tasks.values()]) {
+      if (record.fromNode === nodeId && this.tasks.get(record.task.taskId) === record)
+        this.dropOrphan(record);
+    }
+    for (const id of this.directory.nodeLost(nodeId)) this.rebuildOrLose(id, nodeId);
+    this.placeQueued();
+  }
+
+  /** A task was running on a node that died: retry it if it may be, else fail it. */
+  private rescue(record: TaskRecord, died: WireError, actorDied: (actorId: string) => WireError): void {
+    const { task } = record;
+    if (task.kind === TaskKind.task) {
+      this.scheduler.finish(task.taskId);
+      if (task.maxRetries !== 0) {
         record.task = { ...task, maxRetries: task.maxRetries - 1 };
         record.state = 'queued';
         delete record.nodeId;
         this.scheduler.enqueue(record.task);
-      } else if (task.kind !== TaskKind.actorCreate) {
-        this.fail(task.taskId, { ...died, nodeId });
-      }
+      } else this.fail(task.taskId, { ...died, nodeId: record.nodeId ?? '' });
+    } else if (task.kind === TaskKind.actorCall) {
+      const actor = this.actors.get(task.actorId);
+      if (task.maxTaskRetries !== 0 && actor && actor.info && this.restartsLeft(task.actorId)) {
+        record.task = { ...task, maxTaskRetries: task.maxTaskRetries - 1 };
+        record.state = 'waiting';
+        delete record.nodeId;
+        actor.waiting.push({ task: record.task, fromNode: record.fromNode });
+      } else this.fail(task.taskId, actorDied(task.actorId));
     }
-    for (const actorId of this.actors.onNode(nodeId)) {
-      this.actors.died(actorId, {
-        ...died,
-        code: ErrorCode.ACTOR_DIED,
-        name: 'ActorDiedError',
-        nodeId,
-        actorId,
+  }
+
+  private restartsLeft(actorId: string): boolean {
+    return (this.actorSpecs.get(actorId)?.task.maxRestarts ?? 0) !== 0;
+  }
+
+  /** An actor's node died: create it again elsewhere (constructor re-run) or mark it dead. */
+  private restartOrBury(actorId: string, error: WireError): void {
+    const actor = this.actors.get(actorId);
+    const spec = this.actorSpecs.get(actorId);
+    if (!actor || !spec) return;
+    const createId = this.actorTasks.get(actorId);
+    if (createId !== undefined) this.scheduler.finish(createId);
+    if (spec.task.maxRestarts === 0) {
+      this.actors.died(actorId, error);
+      this.actorTasks.delete(actorId);
+      this.actorSpecs.delete(actorId);
+      for (const call of actor.waiting.splice(0)) this.fail(call.task.taskId, error);
+      return;
+    }
+    const task: TaskSpec = { ...spec.task, maxRestarts: spec.task.maxRestarts - 1 };
+    this.actorSpecs.set(actorId, { task, fromNode: spec.fromNode });
+    actor.state = ActorState.pending;
+    delete actor.nodeId;
+    const record: TaskRecord = { task, fromNode: spec.fromNode, state: 'queued' };
+    this.tasks.set(task.taskId, record);
+    this.actorTasks.set(actorId, task.taskId);
+    this.scheduler.enqueue(task);
+  }
+
+  /** The node that submitted a task (its owner) is gone: nobody will read the result. */
+  private dropOrphan(record: TaskRecord): void {
+    const { task } = record;
+    if (task.kind === TaskKind.actorCreate) return; // handled with the actor, killOrphanActor
+    if (record.state === 'running' && record.nodeId !== undefined) {
+      this.send(record.nodeId, { type: 'cancelTask', taskId: task.taskId, force: true });
+      if (task.kind === TaskKind.task) this.scheduler.finish(task.taskId);
+    } else this.scheduler.dequeue(task.taskId);
+    this.forget(record);
+  }
+
+  /** The node that created an actor is gone (a driver that left, say): the actor goes too. */
+  private killOrphanActor(actorId: string): void {
+    const actor = this.actors.get(actorId);
+    if (actor?.nodeId !== undefined) this.send(actor.nodeId, { type: 'killActor', actorId, noRestart: true });
+    const error = wire(ErrorCode.ACTOR_DIED, 'ActorDiedError', `the owner of actor ${actorId} is gone`);
+    this.actors.died(actorId, error);
+    const createId = this.actorTasks.get(actorId);
+    if (createId !== undefined) {
+      this.scheduler.finish(createId);
+      this.scheduler.dequeue(createId);
+      const record = this.tasks.get(createId);
+      if (record) this.forget(record);
+    }
+    this.actorTasks.delete(actorId);
+    this.actorSpecs.delete(actorId);
+  }
+
+  /** Every copy of `id` is gone: re-run the task that made it, or record it as lost. */
+  private rebuildOrLose(id: string, deadNode: string): void {
+    const made = this.lineage.get(id);
+    if (!made) {
+      this.directory.lost(id, {
+        code: ErrorCode.OBJECT_LOST,
+        name: 'ObjectLostError',
+        message: `object ${id} was stored only on node ${deadNode}, which died, and cannot be rebuilt (it was made by put, not by a task)`,
+        objectId: id,
       });
+      return;
     }
-    this.directory.nodeLost(nodeId);
-    this.placeQueued();
+    if (this.tasks.has(made.task.taskId)) return; // being rebuilt already (another of its returns)
+    for (const returnId of made.task.returnIds) this.directory.unready(returnId);
+    const fromNode = this.nodes.has(made.fromNode)
+      ? made.fromNode
+      : (this.nodes.keys().next().value ?? made.fromNode);
+    this.submit(fromNode, made.task);
   }
 
   private send(nodeId: string, message: HeadToNode): void {
     this.nodes.get(nodeId)?.channel.send(message);
   }
 
-  private handle(channel: Channel<HeadToNode, NodeToHead>, m: NodeToHead): void {
+  private handle(channel: Channel<HeadToNode, NodeToHead>, m: NodeToHead, runsTasks: boolean): void {
     switch (m.type) {
       case 'registerNode':
         this.nodes.set(m.nodeId, { channel, address: m.address, resources: m.resources, objectStoreUsed: 0 });
-        this.scheduler.addNode(m.nodeId, m.resources);
+        if (runsTasks) this.scheduler.addNode(m.nodeId, m.resources);
+        this.placeQueued(); // a new node may fit queued work
         return;
       case 'registerFunction':
         this.functions.set(m.hash, { source: m.source, name: m.name });
@@ -123,6 +239,11 @@ export class Head {
         return this.directory.added(m.nodeId, m.id, m.ownerId, m.refs);
       case 'subscribe':
         for (const id of this.directory.subscribe(m.nodeId, m.ids)) {
+          const lost = this.directory.lostError(id);
+          if (lost) {
+            this.send(m.nodeId, { type: 'storeError', ids: [id], error: lost });
+            continue;
+          }
           const locations = this.directory.locations(id);
           this.send(m.nodeId, { type: 'objectReady', id, locations, addresses: this.addressesOf(locations) });
         }
@@ -152,6 +273,7 @@ export class Head {
         this.actors.died(m.actorId, m.error);
         const createTask = this.actorTasks.get(m.actorId);
         this.actorTasks.delete(m.actorId);
+        this.actorSpecs.delete(m.actorId);
         if (createTask !== undefined) this.scheduler.finish(createTask);
         return this.placeQueued();
       }
@@ -188,6 +310,7 @@ export class Head {
     if (task.kind === TaskKind.actorCall) return this.routeCall(task, fromNode);
     if (task.kind === TaskKind.actorCreate) {
       this.actorTasks.set(task.actorId, task.taskId);
+      this.actorSpecs.set(task.actorId, { task, fromNode });
       const info = {
         actorId: task.actorId,
         name: task.actorName,
@@ -283,6 +406,9 @@ export class Head {
     const { task } = record;
     // An actor's creation task keeps its resources while the actor lives.
     if (task.kind !== TaskKind.actorCreate) this.scheduler.finish(taskId);
+    if (task.kind === TaskKind.task) {
+      for (const id of task.returnIds) this.lineage.set(id, { task, fromNode: record.fromNode });
+    }
     this.forget(record);
     this.placeQueued();
   }

@@ -1,3 +1,5 @@
+import type { WireError } from '../errors/wire.js';
+
 interface DirectoryEntry {
   id: string;
   ownerId: string;
@@ -11,6 +13,8 @@ interface DirectoryEntry {
   used: boolean;
   refs: string[];
   subscribers: Set<string>;
+  /** Set when every copy is gone and it cannot be rebuilt: what `get` of it gives. */
+  lostError?: WireError;
 }
 
 /**
@@ -61,9 +65,30 @@ export class ObjectDirectory {
     return this.entries.size;
   }
 
-  /** Drops a lost node from every object's locations. */
-  nodeLost(nodeId: string): void {
-    for (const e of this.entries.values()) e.locations.delete(nodeId);
+  /** Drops a lost node from every object's locations; returns the objects left with no copy. */
+  nodeLost(nodeId: string): string[] {
+    const orphans: string[] = [];
+    for (const e of this.entries.values()) {
+      if (e.locations.delete(nodeId) && e.locations.size === 0 && e.ready) orphans.push(e.id);
+    }
+    return orphans;
+  }
+
+  /** The object is being rebuilt: subscribers wait for it to be added again. */
+  unready(id: string): void {
+    const e = this.entries.get(id);
+    if (e) e.ready = false;
+  }
+
+  /** No copy is left and none can be made: anyone who asks gets `error`. */
+  lost(id: string, error: WireError): void {
+    const e = this.entries.get(id);
+    if (e) e.lostError = error;
+  }
+
+  /** The error standing in for a lost object, if it is lost. */
+  lostError(id: string): WireError | undefined {
+    return this.entries.get(id)?.lostError;
   }
 
   added(nodeId: string, id: string, ownerId: string, refs: string[]): void {

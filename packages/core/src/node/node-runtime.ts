@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
-import { toWire, type WireError } from '../errors/wire.js';
+import { fromWire, toWire, type WireError } from '../errors/wire.js';
 import { ObjectStore } from '../object-store/object-store.js';
 import { PortChannel, type Channel } from '../protocol/channel.js';
 import type {
@@ -37,6 +37,9 @@ export interface NodeRuntimeOptions {
 
 type Log = Extract<ClientToNode, { type: 'log' }>;
 
+/** Failed pulls of one object before it counts as lost. */
+const MAX_PULL_ATTEMPTS = 5;
+
 /**
  * One node: a Piscina pool of worker threads, one dedicated thread per actor, the
  * node's object store, and the sessions of the clients that live here. It runs what the
@@ -49,8 +52,15 @@ export class NodeRuntime {
   private readonly actors = new Map<string, ActorRunner>();
   private readonly sessions = new Set<ClientSession>();
   private readonly functions = new Map<string, { source: string; name: string }>();
-  private readonly pending = new Map<number, (reply: HeadToNode) => void>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (reply: HeadToNode) => void; reject: (e: Error) => void }
+  >();
+  /** Set once the head is unreachable: what everything that needs it fails with. */
+  private headError: WireError | undefined;
   private readonly subscribed = new Set<string>();
+  /** Failed pulls per object, while the head finds out which copies survive. */
+  private readonly pullAttempts = new Map<string, number>();
   readonly running = new Map<string, TaskControl>();
   private nextReq = 1;
   private statsDirty = false;
@@ -79,16 +89,36 @@ export class NodeRuntime {
   }
 
   toHead(message: NodeToHead): void {
+    if (this.headError) return this.withoutHead(message, this.headError);
     this.head.send(message);
   }
 
   /** Sends a request to the head and resolves with its reply (matched by reqId). */
   ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
     const reqId = this.nextReq++;
-    return new Promise((resolve) => {
-      this.pending.set(reqId, resolve);
+    return new Promise((resolve, reject) => {
+      if (this.headError) return reject(fromWire(this.headError));
+      this.pending.set(reqId, { resolve, reject });
       this.toHead({ ...message, reqId });
     });
+  }
+
+  /**
+   * The connection to the head is gone (a cluster's head died): every object this node is
+   * waiting for, and every later task or request, fails with NodeDiedError at once rather
+   * than hanging.
+   */
+  headLost(message: string): void {
+    if (this.headError) return;
+    this.headError = { code: ErrorCode.NODE_DIED, name: 'NodeDiedError', message };
+    for (const id of this.subscribed) this.storeError(id, this.headError, '');
+    for (const { reject } of this.pending.values()) reject(fromWire(this.headError));
+    this.pending.clear();
+  }
+
+  private withoutHead(message: NodeToHead, error: WireError): void {
+    if (message.type === 'submit') for (const id of message.task.returnIds) this.storeError(id, error, '');
+    else if (message.type === 'subscribe') for (const id of message.ids) this.storeError(id, error, '');
   }
 
   /** Attaches a client that lives in this process or thread (the embedded driver). */
@@ -113,7 +143,7 @@ export class NodeRuntime {
       case 'functionReply':
       case 'actorReply':
       case 'clusterInfoReply': {
-        const resolve = this.pending.get(m.reqId);
+        const resolve = this.pending.get(m.reqId)?.resolve;
         this.pending.delete(m.reqId);
         resolve?.(m);
         return;
@@ -236,13 +266,14 @@ export class NodeRuntime {
       this.store.onceAdded(id, resolve);
       if (!this.subscribed.has(id)) {
         this.subscribed.add(id);
-        this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids: [id] });
+        this.subscribeLater(id);
       }
     });
   }
 
   private pull(id: string, addresses: string[]): void {
-    if (this.store.has(id) || addresses.length === 0) return;
+    if (this.store.has(id)) return;
+    if (addresses.length === 0) return this.resubscribe(id);
     const lost = (why: string): WireError => ({
       code: ErrorCode.OBJECT_LOST,
       name: 'ObjectLostError',
@@ -260,10 +291,41 @@ export class NodeRuntime {
     };
     void tryFrom().then((r) => {
       if (this.store.has(id)) return;
-      if (!r) return this.store.putError(id, lost(`no copy at ${addresses.join(', ')}`));
+      if (!r) {
+        // The holder may have just died: ask the head again, which by then either knows a
+        // new copy (rebuilt through lineage) or that the object is lost.
+        const attempts = (this.pullAttempts.get(id) ?? 0) + 1;
+        this.pullAttempts.set(id, attempts);
+        if (attempts <= MAX_PULL_ATTEMPTS) return this.resubscribe(id, attempts);
+        this.pullAttempts.delete(id);
+        return this.store.putError(id, lost(`no copy at ${addresses.join(', ')}`));
+      }
+      this.pullAttempts.delete(id);
       if (r.error) return this.store.putError(id, r.error);
       if (r.value) this.storeValue(id, r.value, '');
     });
+  }
+
+  private toSubscribe: string[] | undefined;
+
+  /** Subscriptions go to the head as one message per turn. */
+  private subscribeLater(id: string): void {
+    if (this.toSubscribe) return void this.toSubscribe.push(id);
+    this.toSubscribe = [id];
+    queueMicrotask(() => {
+      const ids = this.toSubscribe ?? [];
+      this.toSubscribe = undefined;
+      this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids });
+    });
+  }
+
+  /** Subscribes to `id` again after a failed pull, backing off a little more each time. */
+  private resubscribe(id: string, attempts = 1): void {
+    const timer = setTimeout(() => {
+      if (this.closed || this.store.has(id)) return;
+      this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids: [id] });
+    }, 100 * attempts);
+    timer.unref();
   }
 
   registerFunction(hash: string, source: string, name: string): void {

@@ -20,6 +20,10 @@ export interface WireServerOptions {
   maxMessageBytes?: number;
   log: (line: string) => void;
   onPeer: (peer: WirePeer) => void;
+  /** How often the server pings each peer. @default 2000 */
+  pingIntervalMs?: number;
+  /** How long a ping may go unanswered before the peer counts as gone. @default 8000 */
+  pingTimeoutMs?: number;
 }
 
 /** Why a connection was refused; sent to the peer in socket.io's connect_error `data`. */
@@ -67,6 +71,10 @@ export class WireServer {
       maxHttpBufferSize: maxMessageBytes,
       transports: ['websocket'],
       serveClient: false,
+      // Heartbeats: a peer cut off from the network is noticed within ~10 s (a killed process at
+      // once, by its closed socket), while a driver busy for a few seconds is not taken for dead.
+      pingInterval: options.pingIntervalMs ?? 2000,
+      pingTimeout: options.pingTimeoutMs ?? 8000,
     });
     // Runs on the handshake, before the connection exists and before any message is read.
     this.io.use((socket, next) => {
