@@ -39,6 +39,8 @@ function fits(demand: Resources, available: Resources): boolean {
 export class Scheduler {
   private readonly nodes = new Map<string, NodeSlot>();
   private queue: TaskSpec[] = [];
+  /** Queued tasks that need no CPU (they may fit even when every CPU is taken). */
+  private cpuFreeQueued = 0;
   private readonly running = new Map<string, Running>();
 
   addNode(nodeId: string, total: Resources): void {
@@ -58,13 +60,16 @@ export class Scheduler {
 
   enqueue(task: TaskSpec): void {
     this.queue.push(task);
+    if (task.numCpus <= 0) this.cpuFreeQueued++;
   }
 
   /** Takes a queued task out; false if it was not queued. */
   dequeue(taskId: string): boolean {
-    const before = this.queue.length;
-    this.queue = this.queue.filter((t) => t.taskId !== taskId);
-    return this.queue.length !== before;
+    const index = this.queue.findIndex((t) => t.taskId === taskId);
+    if (index < 0) return false;
+    const [task] = this.queue.splice(index, 1);
+    if (task && task.numCpus <= 0) this.cpuFreeQueued--;
+    return true;
   }
 
   /**
@@ -76,10 +81,17 @@ export class Scheduler {
   ): { task: TaskSpec; nodeId: string }[] {
     const placed: { task: TaskSpec; nodeId: string }[] = [];
     if (this.queue.length === 0) return placed;
-    const left: TaskSpec[] = [];
     let cpuFree = this.anyCpuFree();
-    for (const task of this.queue) {
+    // Every CPU is taken and every queued task needs one: nothing can move (the common case
+    // with a long queue, so it must not cost a scan).
+    if (!cpuFree && this.cpuFreeQueued === 0) return placed;
+    const left: TaskSpec[] = [];
+    const queue = this.queue;
+    let i = 0;
+    for (; i < queue.length; i++) {
+      const task = queue[i] as TaskSpec;
       if (task.numCpus > 0 && !cpuFree) {
+        if (this.cpuFreeQueued === 0) break; // the rest all wait for a CPU
         left.push(task);
         continue;
       }
@@ -92,9 +104,10 @@ export class Scheduler {
       for (const key in demand) node.available[key] = (node.available[key] ?? 0) - (demand[key] ?? 0);
       this.running.set(task.taskId, { nodeId: node.nodeId, demand, blocked: false });
       placed.push({ task, nodeId: node.nodeId });
+      if (task.numCpus <= 0) this.cpuFreeQueued--;
       if (task.numCpus > 0) cpuFree = this.anyCpuFree();
     }
-    this.queue = left;
+    this.queue = i < queue.length ? left.concat(queue.slice(i)) : left;
     return placed;
   }
 

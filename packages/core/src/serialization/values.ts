@@ -45,9 +45,23 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
   readonly refs: string[] = [];
   private readonly bufferIndex = new Map<SharedArrayBuffer, number>();
 
-  constructor() {
-    super();
+  /**
+   * Serializes one value. A serializer serves once: V8 keeps the objects it wrote (for
+   * back-references) until it is collected, so reusing one would corrupt later values.
+   */
+  encode(value: unknown, where: string): SerializedValue {
     this.writeHeader();
+    try {
+      this.writeValue(value);
+    } catch (error) {
+      throw new SerializationError(`Cannot serialize ${where}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const header = this.releaseBuffer();
+    let size = header.byteLength;
+    for (const b of this.buffers) size += b.byteLength;
+    return { header, buffers: this.buffers, refs: this.refs, size };
   }
 
   // Node calls these hooks for every ArrayBufferView; @types/node does not declare them.
@@ -108,6 +122,10 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
   }
 }
 
+function serializerFor(): OutOfBandSerializer {
+  return new OutOfBandSerializer();
+}
+
 class OutOfBandDeserializer extends v8.DefaultDeserializer {
   constructor(
     header: Uint8Array,
@@ -164,16 +182,7 @@ class OutOfBandDeserializer extends v8.DefaultDeserializer {
  */
 export function serialize(value: unknown, where = 'the value', root = 'value'): SerializedValue {
   const needsMarkers = inspectValue(value, where, root);
-  const serializer = new OutOfBandSerializer();
-  try {
-    serializer.writeValue(needsMarkers ? withMarkers(value) : value);
-  } catch (error) {
-    throw new SerializationError(`Cannot serialize ${where}: ${(error as Error).message}`, { cause: error });
-  }
-  const header = serializer.releaseBuffer();
-  let size = header.byteLength;
-  for (const b of serializer.buffers) size += b.byteLength;
-  return { header, buffers: serializer.buffers, refs: serializer.refs, size };
+  return serializerFor().encode(needsMarkers ? withMarkers(value) : value, where);
 }
 
 export function deserialize(value: SerializedValue, revivers: Revivers): unknown {
@@ -216,20 +225,9 @@ export function serializeArgs(
       inspectValue(arg, `argument ${i} of "${name}"`, `args[${i}]`);
     }
   }
-  const serializer = new OutOfBandSerializer();
-  try {
-    serializer.writeValue(needsMarkers ? withMarkers(list) : list);
-  } catch (error) {
-    throw new SerializationError(`Cannot serialize the arguments of "${name}": ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const header = serializer.releaseBuffer();
-  let size = header.byteLength;
-  for (const b of serializer.buffers) size += b.byteLength;
-  return {
-    args: { header, buffers: serializer.buffers, refs: serializer.refs, size },
-    refArgIndexes,
-    refArgIds,
-  };
+  const encoded = serializerFor().encode(
+    needsMarkers ? withMarkers(list) : list,
+    `the arguments of "${name}"`,
+  );
+  return { args: encoded, refArgIndexes, refArgIds };
 }
