@@ -187,7 +187,7 @@ export class Tuner {
     const p = this.plan;
     const release = await ensureRuntime();
     p.store.init();
-    const executor = new De2Executor(p.trainable);
+    const executor = new De2Executor(p.trainable, `${p.experimentId}-${randomBytes(4).toString('hex')}`);
     const runner = new ExperimentRunner({
       experimentId: p.experimentId,
       trainableName: trainableName(p.trainable),

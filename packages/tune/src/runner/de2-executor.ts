@@ -1,3 +1,5 @@
+import * as core from '@de2/core';
+import type { ActorHandle, ObjectRef, RemoteFunction } from '@de2/core';
 import type { Trainable } from '../trainable.js';
 import type { SchedulerDecision } from '../schedulers/scheduler.js';
 import type { TrialEvents, TrialExecutor, TrialLaunch } from './executor.js';
@@ -15,19 +17,44 @@ interface Report {
 type Core = typeof import('@de2/core');
 
 /** How long one long poll of the controller waits for reports before it returns empty. */
-const POLL_WAIT_MS = 500;
+const POLL_WAIT_MS = 200;
+
+/** The session-wide controller actor's name. */
+const CONTROLLER_NAME = 'de2-tune-controller';
+
+/** Serializes lookups, so that two Tuners starting at once create one controller. */
+let controllerLookup: Promise<unknown> = Promise.resolve();
+
+/**
+ * The session's controller actor, found by name or created by the first experiment and
+ * then shared (starting an actor costs a thread start; each run has its own channel in it).
+ */
+function sessionController(): Promise<ActorHandle<TuneController>> {
+  const found = controllerLookup.then(async () => {
+    try {
+      return await core.getActor<TuneController>(CONTROLLER_NAME);
+    } catch {
+      return core.remote(TuneController, { name: CONTROLLER_NAME, maxConcurrency: 10_000 }).remote();
+    }
+  });
+  controllerLookup = found.catch(() => undefined);
+  return found;
+}
 
 /** The trainable's source as an expression (method shorthand `f(a) {}` becomes a function). */
 function trainableSource(fn: (...args: never[]) => unknown): string {
   const src = fn.toString();
-  if (/^(async\s+)?(function\b|\(|[A-Za-z_$][\w$]*\s*=>)/.test(src)) return src;
+  if (/^(async\s*)?(function\b|\(|[A-Za-z_$][\w$]*\s*=>)/.test(src)) return src;
   if (/^async\s+/.test(src)) return src.replace(/^async\s+/, 'async function ');
   return `function ${src}`;
 }
 
 /** Builds the trial task with the trainable spliced in, so both travel as one source. */
 function trialTask(trainable: Trainable): (...args: unknown[]) => Promise<TrialTaskResult> {
-  const source = runTrialTask.toString().replace(TRAINABLE_PLACEHOLDER, `(${trainableSource(trainable.fn)})`);
+  // A replacer function, so `$&`-style patterns in the trainable's source stay as they are.
+  const source = runTrialTask
+    .toString()
+    .replace(TRAINABLE_PLACEHOLDER, () => `(${trainableSource(trainable.fn)})`);
   return new Function(`return (${source});`)() as (...args: unknown[]) => Promise<TrialTaskResult>;
 }
 
@@ -38,22 +65,26 @@ function trialTask(trainable: Trainable): (...args: unknown[]) => Promise<TrialT
  */
 export class De2Executor implements TrialExecutor {
   private events: TrialEvents | undefined;
-  private controller: ReturnType<ReturnType<Core['remote']>['remote']> | undefined;
-  private readonly running = new Map<string, { attempt: number; ref: unknown }>();
-  private task: ReturnType<Core['remote']> | undefined;
+  private controller: ActorHandle<TuneController> | undefined;
+  private readonly running = new Map<string, { attempt: number; ref: ObjectRef<TrialTaskResult> }>();
+  private task: RemoteFunction<(...args: unknown[]) => Promise<TrialTaskResult>> | undefined;
   private paramKeys: string[] = [];
   private paramRefs: unknown[] = [];
   private closed = false;
   private polling: Promise<void> | undefined;
   private failure: unknown;
   private core!: Core;
+  private capacity: { numCpus: number; memory: number } | undefined;
 
-  constructor(private readonly trainable: Trainable) {}
+  constructor(
+    private readonly trainable: Trainable,
+    /** Unique per fit(): the controller keeps one channel per experiment run. */
+    private readonly channel: string,
+  ) {}
 
   async start(events: TrialEvents): Promise<void> {
     this.events = events;
-    // Loaded here, not at the top, so the pure parts of Tune load without a runtime.
-    this.core = await import('@de2/core');
+    this.core = core;
     const { put, remote } = this.core;
     const t = this.trainable;
     if (!t.stored) {
@@ -70,7 +101,9 @@ export class De2Executor implements TrialExecutor {
         maxRetries: 0,
       } as never,
     );
-    this.controller = remote(TuneController, { maxConcurrency: 1000 } as never).remote();
+    this.controller = await sessionController();
+    const total = await this.core.clusterResources();
+    this.capacity = { numCpus: total.CPU ?? 1, memory: total.memory ?? 0 };
     this.polling = this.pollLoop();
   }
 
@@ -80,7 +113,7 @@ export class De2Executor implements TrialExecutor {
     while (!this.closed && this.controller) {
       let reports: Report[];
       try {
-        reports = (await get(this.controller.poll.remote(decisions, POLL_WAIT_MS) as never)) as Report[];
+        reports = (await get(this.controller.poll.remote(this.channel, decisions, POLL_WAIT_MS))) as Report[];
       } catch (error) {
         if (!this.closed) this.failure = error;
         return;
@@ -100,22 +133,22 @@ export class De2Executor implements TrialExecutor {
 
   launch(l: TrialLaunch): void {
     if (!this.task || !this.controller) throw new Error('De2Executor.launch before start');
-    const ref = (this.task.remote as (...args: unknown[]) => unknown)(
+    const ref = this.task.remote(
       l.trialId,
       l.attempt,
       l.config,
       l.checkpoint ?? null,
       l.checkpoint !== undefined,
       this.controller,
+      this.channel,
       this.paramKeys,
       ...this.paramRefs,
     );
     this.running.set(l.trialId, { attempt: l.attempt, ref });
-    this.core.get(ref as never).then(
-      (value: unknown) => {
+    this.core.get(ref).then(
+      (value) => {
         this.forget(l.trialId, l.attempt);
-        const r = value as TrialTaskResult;
-        this.events?.done(l.trialId, l.attempt, r.returned, r.stopped);
+        this.events?.done(l.trialId, l.attempt, value.returned, value.stopped);
       },
       (error: unknown) => {
         this.forget(l.trialId, l.attempt);
@@ -132,7 +165,7 @@ export class De2Executor implements TrialExecutor {
     const r = this.running.get(trialId);
     if (!r) return;
     this.running.delete(trialId);
-    this.core.cancel(r.ref as never, { force: true } as never)?.catch?.(() => {});
+    this.core.cancel(r.ref, { force: true });
   }
 
   defaultConcurrency(): number {
@@ -141,22 +174,18 @@ export class De2Executor implements TrialExecutor {
   }
 
   describeCapacity(): { numCpus: number; memory: number } | undefined {
-    const r = this.core.clusterResources() as unknown as Record<string, number>;
-    const numCpus = r.CPU ?? r.numCpus ?? r.cpu;
-    return numCpus === undefined ? undefined : { numCpus, memory: r.memory ?? 0 };
+    return this.capacity;
   }
 
   async shutdown(): Promise<void> {
     this.closed = true;
     for (const id of [...this.running.keys()]) this.cancel(id);
     if (this.controller) {
-      try {
-        this.core.kill(this.controller as never);
-      } catch {
-        // already gone
-      }
+      // Releases any trial still waiting in report(). Not awaited: the actor may run one
+      // caller's calls in order, so this can wait behind the last long poll (at most
+      // POLL_WAIT_MS); the poll loop ends by itself now that `closed` is set.
+      this.core.get(this.controller.close.remote(this.channel)).catch(() => {});
     }
-    await this.polling?.catch(() => {});
     if (this.failure) throw this.failure;
   }
 }

@@ -4,6 +4,8 @@
  * trainable spliced in as source, and loads @de2/core with `await import()` on its node.
  */
 
+import type { ObjectRef } from '@de2/core';
+
 declare const __DE2_TRAINABLE__: (config: unknown, ctx: unknown) => unknown;
 
 /** Placeholder that `trialTaskSource` replaces with the trainable's source. */
@@ -30,6 +32,7 @@ export async function runTrialTask(
   controller: {
     report: { remote(...args: unknown[]): unknown };
   },
+  experiment: string,
   paramKeys: string[],
   ...paramValues: unknown[]
 ): Promise<TrialTaskResult> {
@@ -48,8 +51,15 @@ export async function runTrialTask(
       if (typeof metrics !== 'object' || metrics === null)
         throw new TypeError('ctx.report(metrics): metrics must be an object');
       const has = options !== undefined && options.checkpoint !== undefined;
-      const ref = controller.report.remote(trialId, attempt, metrics, has ? options.checkpoint : null, has);
-      const decision = await get(ref as Parameters<typeof get>[0]);
+      const ref = controller.report.remote(
+        experiment,
+        trialId,
+        attempt,
+        metrics,
+        has ? options.checkpoint : null,
+        has,
+      );
+      const decision = await get(ref as ObjectRef<string>);
       if (decision === 'STOP') {
         stopped = true;
         throw stopSignal;
@@ -66,51 +76,88 @@ export async function runTrialTask(
   }
 }
 
+/** One experiment's reports waiting for the driver, and its trials waiting for decisions. */
+interface Channel {
+  queue: unknown[];
+  waiting: Map<number, (decision: string) => void>;
+  wake: (() => void) | undefined;
+}
+
 /**
- * The per-experiment controller actor: trials call `report` (which waits for a decision),
- * the driver long-polls `poll`, handing back the decisions for the reports it processed.
- * Runs with maxConcurrency > 1 so that waiting reports and the poll interleave.
+ * The controller actor, one per de2 session (a named actor shared by every experiment,
+ * since starting an actor costs a thread): trials call `report` (which waits for a
+ * decision), each experiment's driver long-polls `poll`, handing back the decisions for
+ * the reports it processed. Runs with maxConcurrency > 1 so that waiting reports and polls
+ * interleave.
  */
 export class TuneController {
-  private queue: unknown[] = [];
-  private readonly waiting = new Map<number, (decision: string) => void>();
+  private readonly channels = new Map<string, Channel>();
+  /** Runs that are over (ids are unique per fit(), so this only grows by one per run). */
+  private readonly closed = new Set<string>();
   private seq = 0;
-  private wake: (() => void) | undefined;
+
+  private channel(experiment: string): Channel {
+    let c = this.channels.get(experiment);
+    if (!c) {
+      c = { queue: [], waiting: new Map(), wake: undefined };
+      this.channels.set(experiment, c);
+    }
+    return c;
+  }
 
   report(
+    experiment: string,
     trialId: string,
     attempt: number,
     metrics: unknown,
     checkpoint: unknown,
     hasCheckpoint: boolean,
   ): Promise<string> {
+    if (this.closed.has(experiment)) return Promise.resolve('STOP');
+    const c = this.channel(experiment);
     const key = this.seq++;
     return new Promise<string>((resolve) => {
-      this.waiting.set(key, resolve);
-      this.queue.push({ key, trialId, attempt, metrics, checkpoint, hasCheckpoint });
-      const wake = this.wake;
-      this.wake = undefined;
+      c.waiting.set(key, resolve);
+      c.queue.push({ key, trialId, attempt, metrics, checkpoint, hasCheckpoint });
+      const wake = c.wake;
+      c.wake = undefined;
       if (wake) wake();
     });
   }
 
-  async poll(decisions: { key: number; decision: string }[], waitMs: number): Promise<unknown[]> {
+  async poll(
+    experiment: string,
+    decisions: { key: number; decision: string }[],
+    waitMs: number,
+  ): Promise<unknown[]> {
+    if (this.closed.has(experiment)) return [];
+    const c = this.channel(experiment);
     for (const d of decisions) {
-      const resolve = this.waiting.get(d.key);
-      this.waiting.delete(d.key);
+      const resolve = c.waiting.get(d.key);
+      c.waiting.delete(d.key);
       if (resolve) resolve(d.decision);
     }
-    if (this.queue.length === 0) {
+    if (c.queue.length === 0 && !this.closed.has(experiment)) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
-        this.wake = () => {
+        c.wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
     }
-    const out = this.queue;
-    this.queue = [];
+    const out = c.queue;
+    c.queue = [];
     return out;
+  }
+
+  /** The experiment is over: wake its poll, stop its remaining trials, forget it. */
+  close(experiment: string): void {
+    this.closed.add(experiment);
+    const c = this.channels.get(experiment);
+    if (!c) return;
+    this.channels.delete(experiment);
+    for (const resolve of c.waiting.values()) resolve('STOP');
+    if (c.wake) c.wake();
   }
 }

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { init, shutdown } from '@de2/core';
+import { TrialStatus, Tuner, TuneError, grid, withResources, type TrialContext } from '@de2/tune';
+import { tempDir } from './helpers.js';
+
+describe('Tuner failures', function () {
+  this.timeout(60_000);
+  before(async () => {
+    await init({ numCpus: 2 });
+  });
+  after(async () => {
+    await shutdown();
+  });
+
+  it('retries a failed trial from its last checkpoint (maxFailures)', async () => {
+    const results = await new Tuner(
+      async (config: { id: number }, ctx: TrialContext) => {
+        const start = ((ctx.checkpoint as { step: number } | undefined)?.step ?? 0) + 1;
+        for (let step = start; step <= 5; step++) {
+          await ctx.report({ step, resumedFrom: start }, { checkpoint: { step } });
+          // The first attempt of trial 1 dies after its third step.
+          if (config.id === 1 && step === 3 && start === 1) throw new Error('transient failure');
+        }
+      },
+      {
+        paramSpace: { id: grid([0, 1]) },
+        runConfig: { storagePath: tempDir(), failureConfig: { maxFailures: 1 }, progress: 'none' },
+      },
+    ).fit();
+    const retried = results[1]!;
+    expect(retried.status).to.equal(TrialStatus.TERMINATED);
+    expect(retried.error).to.equal(undefined);
+    expect(retried.metricsHistory.map((m) => m.step)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(retried.metricsHistory.map((m) => m.trainingIteration)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(retried.metricsHistory.map((m) => m.resumedFrom)).to.deep.equal([1, 1, 1, 4, 4]);
+    expect(retried.checkpoint).to.deep.equal({ step: 5 });
+    expect(results[0]!.metricsHistory.map((m) => m.resumedFrom)).to.deep.equal([1, 1, 1, 1, 1]);
+  });
+
+  it('marks a trial ERROR with its error once retries run out, and the others go on', async () => {
+    const results = await new Tuner(
+      async (config: { id: number }) => {
+        if (config.id === 2) throw new RangeError(`bad trial ${config.id}`);
+        return { ok: 1 };
+      },
+      {
+        paramSpace: { id: grid([1, 2, 3]) },
+        runConfig: { storagePath: tempDir(), failureConfig: { maxFailures: 2 }, progress: 'none' },
+      },
+    ).fit();
+    expect(results.numErrors).to.equal(1);
+    expect(results.numTerminated).to.equal(2);
+    const failed = results[1]!;
+    expect(failed.status).to.equal(TrialStatus.ERROR);
+    expect(failed.error?.message).to.include('bad trial 2');
+    expect((failed.error as { code?: string }).code).to.equal('TASK_ERROR');
+    expect(results.errors).to.have.length(1);
+  });
+
+  it('failFast stops the experiment and fit() rejects', async () => {
+    const tuner = new Tuner(
+      async (config: { id: number }) => {
+        if (config.id === 0) throw new Error('first trial fails');
+        await new Promise((r) => setTimeout(r, 200));
+        return { ok: 1 };
+      },
+      {
+        paramSpace: { id: grid([0, 1, 2, 3, 4, 5]) },
+        tuneConfig: { maxConcurrentTrials: 1 },
+        runConfig: { storagePath: tempDir(), failureConfig: { failFast: true }, progress: 'none' },
+      },
+    );
+    try {
+      await tuner.fit();
+      expect.fail('fit() should reject');
+    } catch (e) {
+      expect(e).to.be.instanceOf(TuneError);
+      expect((e as TuneError).code).to.equal('TUNE_TRIAL_FAILED');
+    }
+    const results = tuner.getResults();
+    expect(results.numErrors).to.equal(1);
+    expect(results.numTerminated).to.equal(0);
+  });
+
+  it('a trial over its memory budget is an ERROR (OutOfMemoryError) for that trial only', async () => {
+    const hog = async (config: { mb: number }) => {
+      // Plain arrays of doubles live on the V8 heap, which the budget caps (typed arrays would not).
+      const chunks: number[][] = [];
+      for (let i = 0; i < config.mb; i++) chunks.push(Array.from({ length: 131072 }, (_v, j) => i + j + 0.5)); // ~1 MiB each
+      return { allocatedMb: chunks.length };
+    };
+    const results = await new Tuner(withResources(hog, { memory: 64 * 1024 * 1024 }), {
+      paramSpace: { mb: grid([8, 2000, 4]) },
+      runConfig: { storagePath: tempDir(), failureConfig: { maxFailures: 3 }, progress: 'none' },
+    }).fit();
+    expect(results[0]!.status).to.equal(TrialStatus.TERMINATED);
+    expect(results[2]!.status).to.equal(TrialStatus.TERMINATED);
+    const oom = results[1]!;
+    expect(oom.status).to.equal(TrialStatus.ERROR);
+    expect((oom.error as { code?: string }).code).to.equal('OUT_OF_MEMORY');
+    expect(oom.error?.name).to.equal('OutOfMemoryError');
+  });
+});
