@@ -46,6 +46,8 @@ export class TreeBuilder {
   private readonly search: SplitSearch;
   private readonly store: NodeStore;
   private readonly pool: HistBuffer[] = [];
+  /** Class-count arrays of pending splits, reused: typed-array allocation is not free. */
+  private readonly countPool: Float64Array[] = [];
   private readonly feats: Int32Array;
   private readonly batch: Int32Array;
 
@@ -129,6 +131,7 @@ export class TreeBuilder {
         ? this.evaluate(r, mid, t.end, d, t.rightCounts, bigBuf, t.buf, smallBuf, rng)
         : this.evaluate(l, t.start, mid, d, t.leftCounts, bigBuf, t.buf, smallBuf, rng);
       this.pool.push(t.buf);
+      this.countPool.push(t.leftCounts, t.rightCounts);
       if (big) stack.push(big);
       else this.pool.push(bigBuf);
       if (small) stack.push(small);
@@ -190,8 +193,9 @@ export class TreeBuilder {
       return null;
     }
     // Weighted impurity decrease, for featureImportances (mean decrease in impurity).
-    const left = s.bestLeft.slice();
-    const right = new Float64Array(left.length);
+    const left = this.countPool.pop() ?? new Float64Array(s.bestLeft.length);
+    const right = this.countPool.pop() ?? new Float64Array(s.bestLeft.length);
+    left.set(s.bestLeft);
     for (let c = 0; c < left.length; c++) right[c] = s.total[c]! - left[c]!;
     const wL = s.bestLeftW;
     const wR = s.totalW - wL;
