@@ -16,6 +16,8 @@ export interface Config {
 
 export interface SklearnResult extends Config {
   fitSeconds: number;
+  /** Process CPU time of the fit: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   accuracy: number;
   peakRssMiB: number;
   rssAfterDataMiB: number;
