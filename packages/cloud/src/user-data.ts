@@ -141,8 +141,9 @@ function installScript(install: InstallSource): string {
       `git clone ${sh(install.url)} /opt/de2`,
       ...(install.ref === undefined ? [] : [`git -C /opt/de2 checkout ${sh(install.ref)}`]),
       'cd /opt/de2',
-      'npm ci',
-      'npm run build',
+      // Only what a node runs: no install scripts (none of core's dependencies needs one), core built alone.
+      'npm ci --ignore-scripts --no-audit --no-fund',
+      'npx tsc -b packages/core',
       'npm install -g ./packages/core',
     );
   } else {

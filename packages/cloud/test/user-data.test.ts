@@ -91,6 +91,7 @@ describe('cloud-init user data', () => {
     expect(git).to.contain('setup_20.x');
     expect(git).to.contain("git clone 'https://github.com/example/de2.git' /opt/de2");
     expect(git).to.contain("git -C /opt/de2 checkout 'main'");
+    expect(git).to.contain('npx tsc -b packages/core');
     expect(git).to.contain('npm install -g ./packages/core');
     const tarball = file(
       parsed({ ...base, install: { kind: 'tarball', url: 'https://x.org/de2-core-0.1.0.tgz' } }),
