@@ -1,6 +1,6 @@
 import { validateClusterConfig, type ClusterConfig } from './config.js';
 import { readCredentials } from './credentials.js';
-import { CloudError, ClusterExistsError, ClusterNotFoundError, ProvisionError } from './errors.js';
+import { ClusterExistsError, ClusterNotFoundError, ProvisionError } from './errors.js';
 import { waitForJoin, type ClusterView, type NodeView } from './join.js';
 import { LocalProvider } from './local/local-provider.js';
 import { OpenStackProvider } from './openstack/openstack-provider.js';
@@ -251,9 +251,9 @@ export async function down(config: ClusterConfig, options?: CloudOptions): Promi
   s.options.log(`taking down cluster '${s.config.name}' (${s.provider.name})`);
   const result = await s.provider.destroy(context(s, state, ''));
   if (result.failed.length > 0) {
-    throw new CloudError(
-      'PROVISION_FAILED',
+    throw new ProvisionError(
       `down could not delete: ${result.failed.join('; ')}. Run it again.`,
+      result.failed,
     );
   }
   await s.store.remove();

@@ -101,6 +101,23 @@ describe('openstack provider: failures clean up and say why', () => {
     await expectNothingLeft(h);
   });
 
+  it('a down that cannot delete says what is left, keeps the state, and a later down finishes', async () => {
+    h = await harness();
+    await up(clusterConfig({ workers: 1 }), h.options);
+    h.os.options.failDeletes = true;
+    const e = await caught(down(clusterConfig({ workers: 1 }), h.options));
+    expect(e).to.be.instanceOf(ProvisionError);
+    expect(e.message).to.contain('down could not delete: VM covtype-head');
+    expect(e.message).to.contain('HTTP 500: Unexpected API Error.');
+    expect(h.os.servers.size).to.equal(2);
+    h.os.options.failDeletes = false;
+    expect((await down(clusterConfig({ workers: 1 }), h.options)).deleted).to.include.members([
+      'covtype-head',
+      'covtype-worker-1',
+    ]);
+    await expectNothingLeft(h);
+  });
+
   it('down finds tagged VMs and its own security group even when the state file was lost', async () => {
     h = await harness();
     const info = await up(clusterConfig(), h.options);

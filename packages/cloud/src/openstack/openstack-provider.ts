@@ -226,7 +226,8 @@ export class OpenStackProvider implements Provider {
       }),
     );
     await ctx.save();
-    if (vms === undefined) await this.destroyGroup(ctx, result);
+    // A group still used by a VM that could not be deleted cannot go either: keep it for the next down.
+    if (vms === undefined && result.failed.length === 0) await this.destroyGroup(ctx, result);
     return result;
   }
 

@@ -162,6 +162,10 @@ export function handleNova(
   }
   if (method === 'DELETE') {
     if (s === undefined) return notFound(res, m[1]);
+    if (os.options.failDeletes === true) {
+      send(res, 500, { computeFault: { code: 500, message: 'Unexpected API Error.' } });
+      return true;
+    }
     s.deleting = true;
     s.deletePolls = os.options.deletePolls ?? 1;
     if (s.deletePolls === 0) os.servers.delete(s.id);

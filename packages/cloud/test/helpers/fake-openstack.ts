@@ -50,6 +50,8 @@ export interface FakeOptions {
   maxServers?: number;
   /** Servers whose name matches go to ERROR instead of ACTIVE. */
   errorNames?: RegExp;
+  /** DELETE of a server answers 500 while set. */
+  failDeletes?: boolean;
 }
 
 export const CREDENTIALS = {

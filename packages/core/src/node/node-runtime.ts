@@ -255,6 +255,29 @@ export class NodeRuntime {
     return out;
   }
 
+  /** Calls back once every object is here, with their results in order (no promise per id). */
+  whenAll(ids: string[], done: (results: ObjectResult[]) => void): void {
+    const results: ObjectResult[] = new Array(ids.length);
+    let missing = ids.length;
+    ids.forEach((id, i) => {
+      const here = this.store.read(id);
+      if (here) {
+        results[i] = here;
+        missing--;
+        return;
+      }
+      this.store.onceAdded(id, (r) => {
+        results[i] = r;
+        if (--missing === 0) done(results);
+      });
+      if (!this.subscribed.has(id)) {
+        this.subscribed.add(id);
+        this.subscribeLater(id);
+      }
+    });
+    if (missing === 0) done(results);
+  }
+
   resolveObjects(ids: string[]): Promise<ObjectResult[]> {
     return Promise.all(ids.map(async (id) => this.resolveOne(id)));
   }
