@@ -1,9 +1,8 @@
-import type { Piscina } from 'piscina';
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
-import type { TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
+import type { TaskSpec, WorkerResult } from '../protocol/messages.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { Failure, classify, createPool, failureError } from './task-pools.js';
+import { Failure, classify, createPool, failureError, type WorkerPool } from './task-pools.js';
 import { cancelledError, storeResult, workerTaskOf } from './task-runner.js';
 
 const State = { starting: 'starting', alive: 'alive', dead: 'dead' } as const;
@@ -21,7 +20,7 @@ interface QueuedCall {
  * when it is above 1. A crash restarts the actor (constructor re-run) up to `maxRestarts`.
  */
 export class ActorRunner {
-  private pool: Piscina<WorkerTask, WorkerResult> | undefined;
+  private pool: WorkerPool | undefined;
   private state: State = State.starting;
   private readonly queue: QueuedCall[] = [];
   private readonly inFlight = new Set<QueuedCall>();
@@ -51,7 +50,7 @@ export class ActorRunner {
   }
 
   private async construct(generation: number): Promise<void> {
-    const pool = this.pool as Piscina<WorkerTask, WorkerResult>;
+    const pool = this.pool as WorkerPool;
     let result: WorkerResult;
     try {
       const refArgs = await this.node.resolveObjects(this.create.refArgIds);
@@ -119,7 +118,7 @@ export class ActorRunner {
   }
 
   private async run(call: QueuedCall, generation: number): Promise<void> {
-    const pool = this.pool as Piscina<WorkerTask, WorkerResult>;
+    const pool = this.pool as WorkerPool;
     let result: WorkerResult;
     try {
       const refArgs =

@@ -86,10 +86,10 @@ export class ClientSession {
     const results = this.node.readLocal(ids);
     if (results) return this.send({ type: 'getReply', reqId, results });
     this.block(reqId, taskId);
-    this.node.resolveObjects(ids).then((r) => {
+    this.node.whenAll(ids, (r) => {
       this.unblock(reqId);
       if (!this.cancelled.delete(reqId)) this.send({ type: 'getReply', reqId, results: r });
-    }, noop);
+    });
   }
 
   private wait(m: Extract<ClientToNode, { type: 'wait' }>): void {

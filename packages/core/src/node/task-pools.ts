@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { WorkerResult, WorkerTask } from '../protocol/messages.js';
+import { packTask, unpackResult, type PackedResult, type PackedTask } from '../worker/packing.js';
 import { RunningTable } from './running-table.js';
 
 /** The worker-thread entry every pool loads. */
@@ -61,9 +62,26 @@ export interface PoolOptions {
   runningTable?: SharedArrayBuffer;
 }
 
-export function createPool(options: PoolOptions): Piscina<WorkerTask, WorkerResult> {
+/** A Piscina pool that speaks WorkerTask/WorkerResult (packed flat on the way). */
+export class WorkerPool {
+  constructor(private readonly piscina: Piscina<PackedTask, PackedResult>) {}
+
+  async run(task: WorkerTask): Promise<WorkerResult> {
+    return unpackResult(await this.piscina.run(packTask(task)));
+  }
+
+  get threads(): Piscina['threads'] {
+    return this.piscina.threads;
+  }
+
+  destroy(): Promise<void> {
+    return this.piscina.destroy();
+  }
+}
+
+export function createPool(options: PoolOptions): WorkerPool {
   const mb = Math.max(8, Math.ceil(options.memory / 2 ** 20));
-  const pool = new Piscina<WorkerTask, WorkerResult>({
+  const pool = new Piscina<PackedTask, PackedResult>({
     filename: WORKER_ENTRY,
     maxThreads: options.threads,
     minThreads: options.eager ? options.threads : 0,
@@ -80,12 +98,12 @@ export function createPool(options: PoolOptions): Piscina<WorkerTask, WorkerResu
   });
   // A crashed worker also surfaces as a rejected task; this keeps it from being unhandled.
   pool.on('error', () => {});
-  return pool;
+  return new WorkerPool(pool);
 }
 
 /** The node's task pools: one shared pool, plus one per distinct `memory` budget. */
 export class TaskPools {
-  private readonly pools = new Map<number, Piscina<WorkerTask, WorkerResult>>();
+  private readonly pools = new Map<number, WorkerPool>();
   readonly running = new RunningTable();
 
   constructor(
@@ -95,7 +113,7 @@ export class TaskPools {
     this.pool(0);
   }
 
-  pool(memory: number): Piscina<WorkerTask, WorkerResult> {
+  pool(memory: number): WorkerPool {
     let pool = this.pools.get(memory);
     if (!pool) {
       pool = createPool({

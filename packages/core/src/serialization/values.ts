@@ -185,9 +185,31 @@ export function serialize(value: unknown, where = 'the value', root = 'value'): 
   return serializerFor().encode(needsMarkers ? withMarkers(value) : value, where);
 }
 
+/**
+ * Small primitive values (numbers, short strings, booleans...) decoded before, by their
+ * bytes: making a deserializer costs microseconds, and no-op-sized tasks return such values
+ * by the thousand. Only primitives are kept, so sharing them is safe.
+ */
+const primitives = new Map<string, unknown>();
+const PRIMITIVE_CACHE_MAX_BYTES = 24;
+const PRIMITIVE_CACHE_SIZE = 4096;
+
 export function deserialize(value: SerializedValue, revivers: Revivers): unknown {
-  return new OutOfBandDeserializer(value.header, value.buffers, revivers).readValue();
+  const small = value.buffers.length === 0 && value.header.byteLength <= PRIMITIVE_CACHE_MAX_BYTES;
+  const key = small
+    ? Buffer.from(value.header.buffer, value.header.byteOffset, value.header.byteLength).toString('latin1')
+    : '';
+  if (small && primitives.has(key)) return primitives.get(key);
+  const out = new OutOfBandDeserializer(value.header, value.buffers, revivers).readValue();
+  if (small && (out === null || typeof out !== 'object') && typeof out !== 'function') {
+    if (primitives.size >= PRIMITIVE_CACHE_SIZE) primitives.clear();
+    primitives.set(key, out);
+  }
+  return out;
 }
+
+/** The argument list of a call without arguments, encoded once. */
+let noArgs: SerializedValue | undefined;
 
 /** The encoded argument list of a call: top-level refs are taken out and listed apart. */
 export interface EncodedArgs {
@@ -207,6 +229,10 @@ export function serializeArgs(
 ): EncodedArgs {
   const refArgIndexes: number[] = [];
   const refArgIds: string[] = [];
+  if (args.length === 0) {
+    noArgs ??= serializerFor().encode([], 'no arguments');
+    return { args: noArgs, refArgIndexes, refArgIds };
+  }
   const list: unknown[] = new Array(args.length);
   let needsMarkers = false;
   for (let i = 0; i < args.length; i++) {

@@ -23,6 +23,7 @@ import { TaskKind } from '../protocol/messages.js';
 import { serialize } from '../serialization/values.js';
 import { redirectConsole } from './console.js';
 import { explainScopeError, loadCode } from './load-code.js';
+import { packResult, unpackTask, type PackedResult, type PackedTask } from './packing.js';
 
 // Piscina first tries require() on the entry; under tsx that succeeds and would load a
 // second (CommonJS) copy of the client modules, apart from the one user code gets from
@@ -104,9 +105,20 @@ async function execute(task: WorkerTask): Promise<WorkerResult> {
   }
 }
 
-export default async function run(task: WorkerTask): Promise<WorkerResult> {
+export default async function run(packed: PackedTask): Promise<PackedResult> {
+  return packResult(await runTask(unpackTask(packed)));
+}
+
+async function runTask(task: WorkerTask): Promise<WorkerResult> {
   if (runningCells && !claimSlot(runningCells, task.slot, threadId)) {
-    return { ok: false, error: { code: ErrorCode.TASK_CANCELLED, name: 'TaskCancelledError', message: `task ${task.name} was cancelled` } };
+    return {
+      ok: false,
+      error: {
+        code: ErrorCode.TASK_CANCELLED,
+        name: 'TaskCancelledError',
+        message: `task ${task.name} was cancelled`,
+      },
+    };
   }
   return currentTask.run(task.taskId, () => execute(task));
 }

@@ -1,0 +1,82 @@
+import type { ObjectResult, SerializedValue, WorkerResult, WorkerTask } from '../protocol/messages.js';
+import { TaskKind } from '../protocol/messages.js';
+
+/**
+ * The Piscina payloads, flattened into arrays: cloning one array of strings for every task
+ * costs about half of cloning the WorkerTask object with its nested objects, and this is
+ * paid once per task on the node's main thread. Empty lists travel as 0.
+ */
+export type PackedValue = [
+  header: Uint8Array,
+  buffers: SharedArrayBuffer[] | 0,
+  refs: string[] | 0,
+  size: number,
+];
+export type PackedTask = [
+  kind: number,
+  taskId: string,
+  functionHash: string,
+  name: string,
+  actorId: string,
+  method: string,
+  args: PackedValue,
+  refArgIndexes: number[] | 0,
+  refArgs: ObjectResult[] | 0,
+  numReturns: number,
+  slot: number,
+];
+export type PackedResult = PackedValue[] | WorkerResult;
+
+const kinds = [TaskKind.task, TaskKind.actorCreate, TaskKind.actorCall] as const;
+
+const list = <T>(a: T[]): T[] | 0 => (a.length === 0 ? 0 : a);
+const unlist = <T>(a: T[] | 0): T[] => (a === 0 ? [] : a);
+
+export function packValue(v: SerializedValue): PackedValue {
+  return [v.header, list(v.buffers), list(v.refs), v.size];
+}
+
+export function unpackValue(p: PackedValue): SerializedValue {
+  return { header: p[0], buffers: unlist(p[1]), refs: unlist(p[2]), size: p[3] };
+}
+
+export function packTask(t: WorkerTask): PackedTask {
+  return [
+    kinds.indexOf(t.kind),
+    t.taskId,
+    t.functionHash,
+    t.name,
+    t.actorId,
+    t.method,
+    packValue(t.args),
+    list(t.refArgIndexes),
+    list(t.refArgs),
+    t.numReturns,
+    t.slot,
+  ];
+}
+
+export function unpackTask(p: PackedTask): WorkerTask {
+  return {
+    kind: kinds[p[0]] ?? TaskKind.task,
+    taskId: p[1],
+    functionHash: p[2],
+    name: p[3],
+    actorId: p[4],
+    method: p[5],
+    args: unpackValue(p[6]),
+    refArgIndexes: unlist(p[7]),
+    refArgs: unlist(p[8]),
+    numReturns: p[9],
+    slot: p[10],
+  };
+}
+
+/** Success is just the list of packed values; a failure stays a WorkerResult object. */
+export function packResult(r: WorkerResult): PackedResult {
+  return r.ok ? r.values.map(packValue) : r;
+}
+
+export function unpackResult(p: PackedResult): WorkerResult {
+  return Array.isArray(p) ? { ok: true, values: p.map(unpackValue) } : p;
+}
