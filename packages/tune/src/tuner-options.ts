@@ -43,7 +43,7 @@ export interface ProgressOptions {
 
 /** Where and how the experiment runs (Ray's `RunConfig`). */
 export interface RunConfig {
-  /** The experiment folder's name. @default `<trainable>_<date>` */
+  /** The experiment folder's name. @default `<trainable>_<date>_<id>` */
   name?: string;
   /** @default ~/de2_results */
   storagePath?: string;
@@ -127,7 +127,8 @@ export function defaultStoragePath(): string {
   return path.join(os.homedir(), 'de2_results');
 }
 
-export function defaultName(trainableName: string): string {
+/** `<trainable>_<date>_<id>`: the id keeps two runs started in the same second apart. */
+export function defaultName(trainableName: string, experimentId: string): string {
   const d = new Date().toISOString().replace(/[:T]/g, '-').slice(0, 19);
-  return `${trainableName}_${d}`;
+  return `${trainableName}_${d}_${experimentId}`;
 }

@@ -75,7 +75,8 @@ export class Tuner {
     const tc = options.tuneConfig ?? {};
     const rc = options.runConfig ?? {};
     const stop = checkStop(rc.stop);
-    const name = rc.name ?? defaultName(trainableName(trainable));
+    const experimentId = randomBytes(3).toString('hex').slice(0, 5);
+    const name = rc.name ?? defaultName(trainableName(trainable), experimentId);
     const store = new ExperimentStore(path.resolve(rc.storagePath ?? defaultStoragePath(), name));
     const searcher = tc.searchAlg ?? new BasicVariantGenerator();
     const scheduler = tc.scheduler ?? new FIFOScheduler();
@@ -90,7 +91,7 @@ export class Tuner {
       scheduler,
       stop,
       progress: rc.progress,
-      experimentId: randomBytes(3).toString('hex').slice(0, 5),
+      experimentId,
       queue: [],
       maxTrials: searcher instanceof BasicVariantGenerator ? undefined : numSamples,
       base: {

@@ -34,6 +34,9 @@ export interface RunnerOptions {
   readonly searchFinished: boolean;
 }
 
+/** How often the results CSV is rewritten while the experiment runs. */
+const CSV_INTERVAL_MS = 2000;
+
 /** Per-attempt facts kept only in memory. */
 interface Live {
   startedAt: number;
@@ -59,6 +62,9 @@ export class ExperimentRunner implements TrialEvents {
   private failure: TuneError | undefined;
   private concurrency = 1;
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private stateDirty = false;
+  private csvTimer: NodeJS.Timeout | undefined;
+  private csvWrittenAt = 0;
 
   constructor(private readonly o: RunnerOptions) {
     this.trials = o.trials;
@@ -246,7 +252,7 @@ export class ExperimentRunner implements TrialEvents {
     this.live.delete(trialId);
     this.o.scheduler.onTrialComplete(trialId, trial.lastResult);
     this.o.searcher.onTrialComplete(trialId, trial.lastResult, false);
-    this.o.store.writeResultsCsv(this.trials);
+    this.csvSoon();
     this.o.reporter.trialFinished(this, trial);
     this.fill();
   }
@@ -275,7 +281,7 @@ export class ExperimentRunner implements TrialEvents {
     this.errors.set(trialId, error);
     this.o.scheduler.onTrialError(trialId);
     this.o.searcher.onTrialComplete(trialId, undefined, true);
-    this.o.store.writeResultsCsv(this.trials);
+    this.csvSoon();
     this.o.reporter.trialFinished(this, trial);
     if (this.o.failFast && !this.failure) {
       this.failure = new TuneError(
@@ -308,13 +314,42 @@ export class ExperimentRunner implements TrialEvents {
     if (!idle) return;
     const settle = this.settle;
     this.settle = undefined;
-    this.saveState();
-    this.o.store.writeResultsCsv(this.trials);
+    this.stateDirty = true;
+    this.flushState();
+    this.writeCsv();
     if (this.failure) settle.reject(this.failure);
     else settle.resolve();
   }
 
+  /**
+   * Marks the state changed; it is written once at the end of this event-loop turn, so a
+   * burst of changes (a trial ends, the next starts) costs one write, not several.
+   */
   saveState(): void {
+    if (this.stateDirty) return;
+    this.stateDirty = true;
+    setImmediate(() => this.flushState());
+  }
+
+  /** The results CSV at most every CSV_INTERVAL_MS while running (it is O(trials) to build). */
+  private csvSoon(): void {
+    if (this.csvTimer) return;
+    const wait = Math.max(0, this.csvWrittenAt + CSV_INTERVAL_MS - Date.now());
+    this.csvTimer = setTimeout(() => this.writeCsv(), wait);
+    this.csvTimer.unref();
+  }
+
+  private writeCsv(): void {
+    if (this.csvTimer) clearTimeout(this.csvTimer);
+    this.csvTimer = undefined;
+    this.csvWrittenAt = Date.now();
+    this.o.store.writeResultsCsv(this.trials);
+  }
+
+  /** Writes the state file now (atomically: a reader or a killed driver sees old or new). */
+  flushState(): void {
+    if (!this.stateDirty) return;
+    this.stateDirty = false;
     const finished =
       !this.interrupted &&
       this.searchFinished &&

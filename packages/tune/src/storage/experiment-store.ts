@@ -51,7 +51,7 @@ export class ExperimentStore {
   }
 
   writeState(state: ExperimentState): void {
-    writeAtomic(path.join(this.path, STATE_FILE), JSON.stringify(state, null, 1));
+    writeAtomic(path.join(this.path, STATE_FILE), JSON.stringify(state));
   }
 
   readState(): ExperimentState {
