@@ -57,12 +57,34 @@ describe('de2-cloud CLI', () => {
     const env = h.os.env() as Record<string, string>;
     const flags = ['--state-dir', join(h.stateDir, 'state'), '--poll-interval', '0.005', '--no-wait'];
     const runs: Run[] = [];
-    for (const args of [['up'], ['status'], ['add-workers', '--count', '1'], ['down'], ['down']]) {
+    const commands = [
+      ['up'],
+      ['status'],
+      ['add-workers', '--count', '1'],
+      ['down'],
+      ['down'],
+      ['status', '--json'],
+    ];
+    for (const args of commands.slice(0, 3)) {
       const run = await cli([...(args as string[]), ...flags], env, h.stateDir);
       expect(run.code, `${args.join(' ')}:\n${run.output}`).to.equal(0);
       runs.push(run);
     }
-    const [upRun, statusRun, addRun, downRun, again] = runs.map((r) => r.output);
+    const json = await cli(['status', '--json', ...flags], env, h.stateDir);
+    expect(json.code).to.equal(0);
+    const parsed = JSON.parse(json.output) as {
+      vms: { name: string; state: string }[];
+      head: { port: number };
+    };
+    expect(parsed.vms.map((v) => v.state)).to.deep.equal(['ACTIVE', 'ACTIVE', 'ACTIVE', 'ACTIVE']);
+    expect(parsed.head.port).to.equal(6379);
+    runs.push(json);
+    for (const args of commands.slice(3, 5)) {
+      const run = await cli([...(args as string[]), ...flags], env, h.stateDir);
+      expect(run.code, `${args.join(' ')}:\n${run.output}`).to.equal(0);
+      runs.push(run);
+    }
+    const [upRun, statusRun, addRun, , downRun, again] = runs.map((r) => r.output);
     expect(upRun).to.contain('creating VM covtype-head (ssc.small, Ubuntu 22.04 - 2024.01)');
     expect(upRun).to.match(/covtype-head: BUILD[\s\S]*covtype-head: ACTIVE 127\.0\.1\.\d+/);
     expect(upRun).to.match(/cluster 'covtype' is up: head 127\.0\.1\.\d+:6379/);
@@ -151,6 +173,9 @@ describe('de2-cloud CLI', () => {
     const noCount = await cli(['add-workers'], env, h.stateDir);
     expect(noCount.code).to.equal(2);
     expect(noCount.output).to.contain('--count N');
+    const valid = await cli(['validate'], env, h.stateDir);
+    expect(valid.code).to.equal(0);
+    expect(valid.output).to.contain('cluster.yaml is valid').and.to.contain('"securityGroup": "de2-covtype"');
     await writeFile(
       join(h.stateDir, 'bad.yaml'),
       `${YAML.replace('workers: 2', 'workers: many')}flavour: x\n`,

@@ -110,6 +110,17 @@ describe('openstack provider: up, status, add-workers (pkgcloud against a fake O
     expect(h.lines.join('\n')).to.contain('nodes joined: 3/3');
   });
 
+  it('sshFrom opens SSH to that CIDR; the de2 port stays limited to the network', async () => {
+    await up(clusterConfig({ workers: 0, sshFrom: '203.0.113.0/24' }), h.options);
+    const rules = h.os
+      .bodiesOf('POST', /security-group-rules$/)
+      .map((b) => b.security_group_rule as Record<string, unknown>);
+    expect(rules.map((r) => [r.port_range_min, r.remote_ip_prefix])).to.deep.equal([
+      [6379, '127.0.1.0/24'],
+      [22, '203.0.113.0/24'],
+    ]);
+  });
+
   it('status shows each VM with state and addresses next to its node', async () => {
     await up(clusterConfig({ workers: 1 }), h.options);
     const s = await status(clusterConfig({ workers: 1 }), h.options);
