@@ -213,7 +213,14 @@ export class Tuner {
       const t = runner.trials.find((x) => x.id === id);
       if (t) runner.rewind(t);
     }
-    const onSigint = () => runner.interrupt();
+    // First Ctrl+C: stop gracefully (state saved, resumable). A second one: the default
+    // action, so a stuck experiment can still be killed from the terminal.
+    let interrupts = 0;
+    const onSigint = () => {
+      if (++interrupts === 1) return runner.interrupt();
+      process.off('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+    };
     process.on('SIGINT', onSigint);
     try {
       await runner.run();
