@@ -1,7 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { init, shutdown } from '@de2/core';
 import { TrialStatus, Tuner, TuneError, grid, withResources, type TrialContext } from '@de2/tune';
 import { tempDir } from './helpers.js';
+
+/** Fails at step 3 while `failFile` exists; logs each start (x and the step it starts from). */
+async function flaky(config: { x: number; failFile: string; log: string }, ctx: TrialContext) {
+  const fs = await import('node:fs');
+  const start = ((ctx.checkpoint as { step: number } | undefined)?.step ?? 0) + 1;
+  fs.appendFileSync(config.log, `${config.x}:${start}\n`);
+  for (let step = start; step <= 4; step++) {
+    await ctx.report({ step }, { checkpoint: { step } });
+    if (config.x === 1 && step === 3 && fs.existsSync(config.failFile)) throw new Error('flaky');
+  }
+}
 
 describe('Tuner failures', function () {
   this.timeout(60_000);
@@ -100,4 +113,36 @@ describe('Tuner failures', function () {
     expect((oom.error as { code?: string }).code).to.equal('OUT_OF_MEMORY');
     expect(oom.error?.name).to.equal('OutOfMemoryError');
   });
+
+  for (const how of ['resumeErrored', 'restartErrored'] as const) {
+    it(`Tuner.restore with ${how} runs only the ERROR trial again (${how === 'resumeErrored' ? 'from its checkpoint' : 'from scratch'})`, async () => {
+      const dir = tempDir();
+      const failFile = path.join(dir, 'fail');
+      const log = path.join(dir, 'starts.log');
+      fs.writeFileSync(failFile, '');
+      const first = await new Tuner(flaky, {
+        paramSpace: { x: grid([0, 1, 2]), failFile, log },
+        runConfig: { name: 'exp', storagePath: dir, progress: 'none' },
+      }).fit();
+      expect(first.numErrors).to.equal(1);
+      fs.rmSync(failFile);
+      // Without the option, errored trials stay as they are.
+      const untouched = await Tuner.restore(path.join(dir, 'exp'), flaky, { progress: 'none' }).fit();
+      expect(untouched.numErrors).to.equal(1);
+      const again = await Tuner.restore(path.join(dir, 'exp'), flaky, {
+        [how]: true,
+        progress: 'none',
+      }).fit();
+      expect(again.numErrors).to.equal(0);
+      expect(again.numTerminated).to.equal(3);
+      const starts = fs.readFileSync(log, 'utf8').trim().split('\n');
+      expect(starts.filter((l) => l.startsWith('0:'))).to.deep.equal(['0:1']);
+      expect(starts.filter((l) => l.startsWith('2:'))).to.deep.equal(['2:1']);
+      expect(starts.filter((l) => l.startsWith('1:'))).to.deep.equal([
+        '1:1',
+        how === 'resumeErrored' ? '1:4' : '1:1',
+      ]);
+      expect(again[1]!.metricsHistory.map((m) => m.step)).to.deep.equal([1, 2, 3, 4]);
+    });
+  }
 });
