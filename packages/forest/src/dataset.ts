@@ -99,7 +99,13 @@ export class Dataset implements DatasetObject {
     return new Dataset({ bins: binMatrix(m, edges, edgeOffsets), edges, edgeOffsets, y: labels });
   }
 
-  /** Wraps a {@link DatasetObject} (e.g. a structured clone of a Dataset) without copying its arrays. */
+  /**
+   * Wraps a {@link DatasetObject} (e.g. a structured clone of a Dataset) without copying its arrays.
+   * @example
+   * ```ts
+   * const copy = Dataset.fromObject(v8.deserialize(v8.serialize(train)));  // or: await get(ref)
+   * ```
+   */
   static fromObject(o: DatasetObject): Dataset {
     if (o instanceof Dataset) return o;
     if (

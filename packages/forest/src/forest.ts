@@ -131,6 +131,14 @@ export class RandomForestClassifier {
    * n trees that then adds k equals one fitted with n + k trees.
    * @throws ForestError NOT_FITTED before `fit` (also on a forest loaded from JSON, which
    *   does not keep its training data).
+   * @example
+   * ```ts
+   * const rf = new RandomForestClassifier({ nEstimators: 10 }).fit(train);
+   * for (let trees = 10; trees < 100; trees += 10) {
+   *   if (rf.score(test) > 0.95) break;   // a scheduler may stop here
+   *   rf.addTrees(10);
+   * }
+   * ```
    */
   addTrees(k: number): this {
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);

@@ -1,7 +1,13 @@
 /** How many features each split considers: scikit-learn's `max_features`. */
 export type MaxFeatures = 'sqrt' | 'log2' | number | null;
 
-/** Options of {@link RandomForestClassifier}; scikit-learn's parameters, camelCased. */
+/**
+ * Options of {@link RandomForestClassifier}; scikit-learn's parameters, camelCased.
+ * @example
+ * ```ts
+ * new RandomForestClassifier({ nEstimators: 50, maxDepth: 20, maxFeatures: 0.5, seed: 1 });
+ * ```
+ */
 export interface RandomForestOptions {
   /** Number of trees. @default 100 */
   nEstimators?: number;
@@ -13,13 +19,18 @@ export interface RandomForestOptions {
   minSamplesSplit?: number;
   /** Fewest samples in each leaf. @default 1 */
   minSamplesLeaf?: number;
-  /** Features tried per split: 'sqrt', 'log2', a fraction in (0, 1], a count, or null for all. @default 'sqrt' */
+  /**
+   * Features drawn per split, as scikit-learn draws them: 'sqrt', 'log2', a fraction in
+   * (0, 1] (so 1 means all of them), a count above 1, or null for all. Features found
+   * constant in a node count as drawn; if all drawn were constant, drawing goes on.
+   * @default 'sqrt'
+   */
   maxFeatures?: MaxFeatures;
   /** Train each tree on a bootstrap sample. @default true */
   bootstrap?: boolean;
   /** Bootstrap sample size: a fraction in (0, 1] or a count; null for all rows. @default null */
   maxSamples?: number | null;
-  /** Bins per feature (2..255). @default 255 */
+  /** Most bins per feature (2..255) when `fit` bins raw rows; a Dataset keeps its own. @default 255 */
   maxBins?: number;
   /** Random seed; the same seed and data give the same forest. @default 0 */
   seed?: number;

@@ -72,6 +72,7 @@ export class SplitSearch {
   private readonly dense: Int32Array;
   private readonly denseOff: Int32Array;
   private readonly left: Float64Array;
+  private readonly right: Float64Array;
   /** Class weights of the node being searched, and their sum. */
   readonly total: Float64Array;
   totalW = 0;
@@ -101,6 +102,7 @@ export class SplitSearch {
     this.dense = new Int32Array(data.nFeatures);
     this.denseOff = new Int32Array(data.nFeatures);
     this.left = new Float64Array(k);
+    this.right = new Float64Array(k);
     this.total = new Float64Array(k);
     this.bestLeft = new Float64Array(k);
   }
@@ -202,7 +204,7 @@ export class SplitSearch {
 
   /**
    * Adds rows [start, end) to the histograms of the `m` features listed in `dense`.
-   * Bin 0 is skipped and filled in afterwards as the node's total minus the other bins:
+   * Bin 0 is skipped (its cells stay 0; scanHistogram derives it from the node's totals):
    * most of Covertype's features are one-hot, so nearly every row is in bin 0, and
    * adding them all into one cell makes every add wait for the one before.
    */
@@ -243,50 +245,51 @@ export class SplitSearch {
         }
       }
     }
-    const total = this.total;
-    const nBins = this.data.nBins;
-    for (let j = 0; j < m; j++) {
-      const off = denseOff[j]!;
-      const end0 = off + nBins[dense[j]!]! * s;
-      for (let c = 0; c < k; c++) {
-        let rest = 0;
-        for (let p = off + s + c; p < end0; p += s) rest += h[p]!;
-        h[off + c] = total[c]! - rest;
-      }
-      if (counted) {
-        let rest = 0;
-        for (let p = off + s + k; p < end0; p += s) rest += h[p]!;
-        h[off + k] = this.nodeN - rest;
-      }
-    }
   }
 
+  /**
+   * Scans a histogram from the last bin down, accumulating the right side; bin 0 holds
+   * what the other bins do not (accumulate never fills it). Returns false when only one
+   * bin is non-empty, i.e. the feature is constant in this node.
+   */
   private scanHistogram(f: number, h: Int32Array, off: number, nb: number): boolean {
     const s = this.stride;
     const k = s - 1;
     const n = this.nodeN;
+    const total = this.total;
     const left = this.left;
-    left.fill(0);
-    let leftN = 0;
-    let leftW = 0;
-    let prev = -1;
-    let nonEmpty = 0;
+    const right = this.right;
+    const totalW = this.totalW;
     // With minSamplesLeaf 1 the count slot is not kept (see accumulate): a bin's weight
     // tells whether it is empty, and leaf sizes are then never checked.
     const counted = this.minSamplesLeaf > 1;
-    for (let b = 0; b < nb; b++) {
+    right.fill(0);
+    let rightW = 0;
+    let rightN = 0;
+    let next = -1;
+    let nonEmpty = 0;
+    for (let b = nb - 1; b >= 1; b--) {
       const p = off + b * s;
       let w = 0;
       for (let c = 0; c < k; c++) w += h[p + c]!;
       if (w === 0) continue;
-      if (prev >= 0) this.consider(f, prev, b, leftN, n - leftN, leftW);
-      prev = b;
+      if (next >= 0) {
+        for (let c = 0; c < k; c++) left[c] = total[c]! - right[c]!;
+        this.consider(f, b, next, n - rightN, rightN, totalW - rightW);
+      }
+      next = b;
       nonEmpty++;
-      leftN += counted ? h[p + k]! : 1;
-      for (let c = 0; c < k; c++) left[c] = left[c]! + h[p + c]!;
-      leftW += w;
+      for (let c = 0; c < k; c++) right[c] = right[c]! + h[p + c]!;
+      rightW += w;
+      rightN += counted ? h[p + k]! : 1;
     }
-    // One non-empty bin: the feature is constant in this node.
+    if (totalW - rightW > 0) {
+      nonEmpty++;
+      if (next >= 0) {
+        for (let c = 0; c < k; c++) left[c] = total[c]! - right[c]!;
+        this.consider(f, 0, next, n - rightN, rightN, totalW - rightW);
+      }
+    }
     return nonEmpty > 1;
   }
 

@@ -57,6 +57,26 @@ describe('RandomForestClassifier on iris', () => {
     expect(nodes({ minSamplesLeaf: 10 })).to.be.lessThan(nodes({}));
   });
 
+  it('keeps at least minSamplesLeaf training rows in every leaf', () => {
+    for (const minSamplesLeaf of [1, 5, 12]) {
+      const rf = fitTable(train, { nEstimators: 5, bootstrap: false, minSamplesLeaf, seed: 8 });
+      for (const tree of rf.toJSON().trees) {
+        const perLeaf = new Map<number, number>();
+        for (let r = 0; r < train.nRows; r++) {
+          let node = 0;
+          while (tree.feature[node]! >= 0) {
+            const x = train.X[r * 4 + tree.feature[node]!]!;
+            node = x <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+          }
+          perLeaf.set(node, (perLeaf.get(node) ?? 0) + 1);
+        }
+        expect(Math.min(...perLeaf.values()), `minSamplesLeaf ${minSamplesLeaf}`).to.be.at.least(
+          minSamplesLeaf,
+        );
+      }
+    }
+  });
+
   it('ranks an informative feature above noise in featureImportances', () => {
     const n = 500;
     const X = new Float64Array(n * 3);
