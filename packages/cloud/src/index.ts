@@ -48,6 +48,7 @@ export {
 } from './errors.js';
 export {
   de2NodeStatusCheck,
+  isDriver,
   parseClusterView,
   waitForJoin,
   type JoinCheck,

@@ -11,6 +11,8 @@ export interface NodeView {
   nodeId: string;
   address: string;
   alive: boolean;
+  /** Set by de2-node for driver connections, which are listed too but are not nodes. */
+  isDriver?: boolean;
 }
 
 /** What `de2-node status --json` prints. */
@@ -37,7 +39,9 @@ export function parseClusterView(value: unknown): ClusterView {
     if (!isPlainObject(n) || typeof n.alive !== 'boolean') {
       throw new TypeError('de2-node status --json printed a node without a boolean alive');
     }
-    return { nodeId: String(n.nodeId), address: String(n.address), alive: n.alive };
+    const view: NodeView = { nodeId: String(n.nodeId), address: String(n.address), alive: n.alive };
+    if (typeof n.isDriver === 'boolean') view.isDriver = n.isDriver;
+    return view;
   });
   return { nodes };
 }
@@ -69,11 +73,11 @@ export const de2NodeStatusCheck: JoinCheck = async (target) => {
 };
 
 /**
- * Drivers (the status command's own connection among them) are listed in the head's node table
- * with ids 'driver-...'; they offer no CPUs and are not nodes that joined.
+ * Drivers (and the status command's own connection) are listed in the head's node table too:
+ * flagged isDriver, with ids 'driver-...'/'status-...'. They are not nodes that joined.
  */
 export function isDriver(node: NodeView): boolean {
-  return node.nodeId.startsWith('driver-');
+  return node.isDriver === true || /^(driver|status)-/.test(node.nodeId);
 }
 
 export interface WaitForJoinOptions {

@@ -141,6 +141,7 @@ describe('waiting for nodes to join', () => {
         { nodeId: 'node-a', address: 'x:1', alive: true },
         { nodeId: 'node-b', address: 'y:1', alive: false },
         { nodeId: 'driver-c', address: 'z:1', alive: true },
+        { nodeId: 'x', address: 'w:1', alive: true, isDriver: true },
       ],
     });
     const e = await caught(
@@ -153,9 +154,18 @@ describe('waiting for nodes to join', () => {
 
   it('checks the shape of de2-node status --json', () => {
     expect(
-      parseClusterView({ nodes: [{ nodeId: 'n', address: 'h:1', alive: true, cpus: 4 }] }),
+      parseClusterView({
+        address: 'h:1',
+        nodes: [
+          { nodeId: 'n', address: 'h:1', alive: true, cpus: 4 },
+          { nodeId: 'd', address: 'h:2', alive: true, isDriver: true },
+        ],
+      }),
     ).to.deep.equal({
-      nodes: [{ nodeId: 'n', address: 'h:1', alive: true }],
+      nodes: [
+        { nodeId: 'n', address: 'h:1', alive: true },
+        { nodeId: 'd', address: 'h:2', alive: true, isDriver: true },
+      ],
     });
     expect(() => parseClusterView({ nodes: [{ nodeId: 'n', alive: 'yes' }] })).to.throw(
       TypeError,

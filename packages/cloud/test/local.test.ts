@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get, init, remote, shutdown } from '@de2/core';
-import { addWorkers, down, parseClusterConfig, status, up, type ClusterInfo } from '@de2/cloud';
+import { addWorkers, down, isDriver, parseClusterConfig, status, up, type ClusterInfo } from '@de2/cloud';
 
 function alive(pid: number): boolean {
   try {
@@ -65,6 +65,9 @@ describe('local provider: de2-node processes on this machine', function () {
   it('status shows every process running; add-workers starts another that joins', async () => {
     const s = await status(config, options);
     expect(s.vms.map((v) => v.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
+    // The default join check: the real `de2-node status --address HOST:PORT --json`.
+    expect(s.nodesError).to.equal(undefined);
+    expect(s.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(3);
     const more = await addWorkers(config, 1, options);
     expect(more.vms.map((v) => v.name)).to.include('local-test-worker-3');
     expect(lines.some((l) => /local-test-worker-3: joined/.test(l))).to.equal(true);
