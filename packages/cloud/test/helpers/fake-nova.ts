@@ -119,6 +119,7 @@ function poll(os: FakeOpenStack, s: FakeServer): boolean {
   }
   if (s.status === 'BUILD' && s.polls++ >= (os.options.buildPolls ?? 1)) {
     s.status = os.options.errorNames?.test(s.name) ? 'ERROR' : 'ACTIVE';
+    if (s.status === 'ACTIVE') os.options.onActive?.(s);
   }
   return true;
 }
@@ -167,6 +168,7 @@ export function handleNova(
       return true;
     }
     s.deleting = true;
+    os.options.onDelete?.(s);
     s.deletePolls = os.options.deletePolls ?? 1;
     if (s.deletePolls === 0) os.servers.delete(s.id);
     send(res, 204);

@@ -52,6 +52,9 @@ export interface FakeOptions {
   errorNames?: RegExp;
   /** DELETE of a server answers 500 while set. */
   failDeletes?: boolean;
+  /** Called when a server becomes ACTIVE ("boots"), and when it is deleted. */
+  onActive?: (server: FakeServer) => void;
+  onDelete?: (server: FakeServer) => void;
 }
 
 export const CREDENTIALS = {
