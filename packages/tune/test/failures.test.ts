@@ -114,6 +114,16 @@ describe('Tuner failures', function () {
     expect(oom.error?.name).to.equal('OutOfMemoryError');
   });
 
+  it('a trainable that uses a variable of its enclosing scope fails with an error that says why', async () => {
+    const factor = 3;
+    const results = await new Tuner(async (config: { x: number }) => ({ y: config.x * factor }), {
+      paramSpace: { x: grid([1]) },
+      runConfig: { storagePath: tempDir(), progress: 'none' },
+    }).fit();
+    expect(results[0]!.status).to.equal(TrialStatus.ERROR);
+    expect(results[0]!.error?.message).to.include('factor is not defined').and.include('enclosing scope');
+  });
+
   for (const how of ['resumeErrored', 'restartErrored'] as const) {
     it(`Tuner.restore with ${how} runs only the ERROR trial again (${how === 'resumeErrored' ? 'from its checkpoint' : 'from scratch'})`, async () => {
       const dir = tempDir();
