@@ -5,7 +5,7 @@ import { BasicVariantGenerator } from './search/basic-variant.js';
 import type { SearchAlgorithm } from './search/search-algorithm.js';
 import { TPESearch, type TPEOptions } from './search/tpe.js';
 import type { ExperimentState, ExperimentStore } from './storage/experiment-store.js';
-import { TrialStatus } from './trial.js';
+import { TrialStatus, type TrialRecord } from './trial.js';
 import type { RestoreOptions } from './tuner-options.js';
 
 /** The saved search algorithm with its state, or the caller's replacement. */
@@ -24,7 +24,7 @@ export function rebuildSearcher(state: ExperimentState, given: SearchAlgorithm |
   return searcher;
 }
 
-/** The saved scheduler rebuilt from its options (its in-memory rungs start empty). */
+/** The saved scheduler rebuilt from its options (its state comes back through replayResults). */
 export function rebuildScheduler(state: ExperimentState, given: TrialScheduler | undefined): TrialScheduler {
   if (given) return given;
   const { type, options } = state.scheduler;
@@ -59,4 +59,22 @@ export function resumeQueue(
     }
   }
   return queue;
+}
+
+/**
+ * Feeds a restored experiment's results on disk back to its scheduler, so that ASHA's rungs
+ * and the median rule's history are as they were (a resumed trial is judged against the
+ * trials that ran before the restart). Its decisions here are ignored.
+ */
+export function replayResults(
+  trials: readonly TrialRecord[],
+  store: ExperimentStore,
+  scheduler: TrialScheduler,
+): void {
+  for (const t of trials) {
+    scheduler.onTrialAdd(t.id);
+    for (const r of store.readResults(t)) scheduler.onTrialResult(t.id, r);
+    if (t.status === TrialStatus.TERMINATED) scheduler.onTrialComplete(t.id, t.lastResult);
+    else if (t.status === TrialStatus.ERROR) scheduler.onTrialError(t.id);
+  }
 }

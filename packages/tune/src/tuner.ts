@@ -11,7 +11,7 @@ import { BasicVariantGenerator } from './search/basic-variant.js';
 import type { SearchAlgorithm } from './search/search-algorithm.js';
 import { checkStop, type StopCriteria } from './stop.js';
 import { ExperimentStore, type ExperimentState } from './storage/experiment-store.js';
-import { rebuildScheduler, rebuildSearcher, resumeQueue } from './restore.js';
+import { rebuildScheduler, rebuildSearcher, replayResults, resumeQueue } from './restore.js';
 import { toTrainable, type Trainable, type TrainableFn } from './trainable.js';
 import {
   checkProgress,
@@ -213,6 +213,7 @@ export class Tuner {
       const t = runner.trials.find((x) => x.id === id);
       if (t) runner.rewind(t);
     }
+    replayResults(runner.trials, p.store, p.scheduler);
     // First Ctrl+C: stop gracefully (state saved, resumable). A second one: the default
     // action, so a stuck experiment can still be killed from the terminal.
     let interrupts = 0;

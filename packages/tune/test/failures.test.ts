@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { init, shutdown } from '@de2/core';
-import { TrialStatus, Tuner, TuneError, grid, withResources, type TrialContext } from '@de2/tune';
+import {
+  ASHAScheduler,
+  TrialStatus,
+  Tuner,
+  TuneError,
+  grid,
+  withResources,
+  type TrialContext,
+} from '@de2/tune';
 import { tempDir } from './helpers.js';
 
 /** Fails at step 3 while `failFile` exists; logs each start (x and the step it starts from). */
@@ -155,4 +163,37 @@ describe('Tuner failures', function () {
       expect(again[1]!.metricsHistory.map((m) => m.step)).to.deep.equal([1, 2, 3, 4]);
     });
   }
+
+  it('a restored experiment keeps its ASHA rungs: a resumed bad trial is judged against the earlier ones', async () => {
+    const dir = tempDir();
+    const failFile = path.join(dir, 'fail');
+    fs.writeFileSync(failFile, '');
+    const train = async (config: { q: number; failFile: string }, ctx: TrialContext) => {
+      const fs = await import('node:fs');
+      // The bad trial fails before its first report while failFile exists.
+      if (config.q < 0.5 && fs.existsSync(config.failFile)) throw new Error('not yet');
+      for (let t = 1; t <= 4; t++) await ctx.report({ acc: config.q * t });
+    };
+    const options = {
+      paramSpace: { q: grid([0.9, 0.8, 0.7, 0.6, 0.1]), failFile },
+      tuneConfig: {
+        metric: 'acc',
+        mode: 'max' as const,
+        maxConcurrentTrials: 1,
+        scheduler: new ASHAScheduler({ maxT: 4, gracePeriod: 1, reductionFactor: 2 }),
+      },
+      runConfig: { name: 'asha', storagePath: dir, progress: 'none' as const },
+    };
+    const first = await new Tuner(train, options).fit();
+    expect(first[4]!.status).to.equal(TrialStatus.ERROR);
+    fs.rmSync(failFile);
+    const again = await Tuner.restore(path.join(dir, 'asha'), train, {
+      resumeErrored: true,
+      progress: 'none',
+    }).fit();
+    const bad = again[4]!;
+    expect(bad.status).to.equal(TrialStatus.TERMINATED);
+    expect(bad.stoppedEarly).to.equal(true);
+    expect(bad.metrics?.trainingIteration).to.equal(1);
+  });
 });
