@@ -32,8 +32,8 @@ export interface TestCluster {
   teardown(): Promise<void>;
 }
 
-/** Starts `de2-node --block` as a child and resolves once it printed `ready`. */
-async function startNode(
+/** Starts `de2-node start ... --block` as a child and resolves once its output matches `ready`. */
+export async function startNode(
   home: De2Home,
   args: string[],
   ready: RegExp,

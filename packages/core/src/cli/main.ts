@@ -3,6 +3,10 @@ import { parseCommand, UsageError } from './args.js';
 import { headStartedText, startInBackground, workerStartedText } from './start.js';
 import { DE2_VERSION, runNodeProcess } from './node-process.js';
 import { stopNodes } from './stop.js';
+import { formatStatus, queryStatus, statusNodeId } from './status.js';
+import { resolveAddress } from '../cluster/connect-driver.js';
+import { findToken } from '../transport/token.js';
+import { tokenPath } from './paths.js';
 
 export const USAGE = `Usage: de2-node <command> [options]
 
@@ -63,7 +67,35 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status':
-      console.error('de2-node status: not available yet');
-      return 1;
+      return status(command.address, command.token, command.json);
+  }
+}
+
+async function status(
+  address: string | undefined,
+  token: string | undefined,
+  json: boolean,
+): Promise<number> {
+  let target: string;
+  try {
+    target = resolveAddress(address ?? 'auto');
+  } catch (error) {
+    console.error(`de2-node status: ${(error as Error).message}`);
+    return 1;
+  }
+  const found = findToken(token);
+  if (found === undefined) {
+    console.error(
+      `de2-node status: no cluster token: pass --token, set DE2_TOKEN, or put it in ${tokenPath()}`,
+    );
+    return 1;
+  }
+  try {
+    const reply = await queryStatus(target, found, statusNodeId());
+    console.log(json ? JSON.stringify({ address: target, ...reply }, null, 2) : formatStatus(target, reply));
+    return 0;
+  } catch (error) {
+    console.error(`de2-node status: ${(error as Error).message}`);
+    return 1;
   }
 }

@@ -73,6 +73,9 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       spillLimitBytes: freeDiskBytes(sessionDir),
       logToDriver: false,
       log,
+      ...(process.env.DE2_INFEASIBLE_TIMEOUT_MS
+        ? { infeasibleTimeoutMs: Number(process.env.DE2_INFEASIBLE_TIMEOUT_MS) }
+        : {}),
     });
 
   let node: ClusterNode;

@@ -30,6 +30,8 @@ export interface ClusterNodeOptions {
   spillLimitBytes: number;
   logToDriver: boolean;
   log: (line: string) => void;
+  /** Head only: how long a task no node can fit waits for one to join. @default 60000 */
+  infeasibleTimeoutMs?: number;
 }
 
 /** A running node with its connections. */
@@ -70,7 +72,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   let client: WireClient | undefined;
   let headLost: Promise<void>;
   if (o.role === 'head') {
-    const h = new Head();
+    const h = new Head({ infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000 });
     head = h;
     const [nodeEnd, headEnd] = createDirectPair<NodeToHead, HeadToNode>();
     h.connect(headEnd);

@@ -965,8 +965,23 @@ objectStoreUsed():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+isDriver():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+runningTasks():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+bytesPulled():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startNodeInfo(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(9);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -1017,12 +1032,24 @@ static addObjectStoreUsed(builder:flatbuffers.Builder, objectStoreUsed:number) {
   builder.addFieldFloat64(5, objectStoreUsed, 0.0);
 }
 
+static addIsDriver(builder:flatbuffers.Builder, isDriver:boolean) {
+  builder.addFieldInt8(6, +isDriver, +false);
+}
+
+static addRunningTasks(builder:flatbuffers.Builder, runningTasks:number) {
+  builder.addFieldFloat64(7, runningTasks, 0.0);
+}
+
+static addBytesPulled(builder:flatbuffers.Builder, bytesPulled:number) {
+  builder.addFieldFloat64(8, bytesPulled, 0.0);
+}
+
 static endNodeInfo(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createNodeInfo(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, alive:boolean, addressOffset:flatbuffers.Offset, resourcesOffset:flatbuffers.Offset, availableOffset:flatbuffers.Offset, objectStoreUsed:number):flatbuffers.Offset {
+static createNodeInfo(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, alive:boolean, addressOffset:flatbuffers.Offset, resourcesOffset:flatbuffers.Offset, availableOffset:flatbuffers.Offset, objectStoreUsed:number, isDriver:boolean, runningTasks:number, bytesPulled:number):flatbuffers.Offset {
   NodeInfo.startNodeInfo(builder);
   NodeInfo.addNodeId(builder, nodeIdOffset);
   NodeInfo.addAlive(builder, alive);
@@ -1030,7 +1057,90 @@ static createNodeInfo(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offs
   NodeInfo.addResources(builder, resourcesOffset);
   NodeInfo.addAvailable(builder, availableOffset);
   NodeInfo.addObjectStoreUsed(builder, objectStoreUsed);
+  NodeInfo.addIsDriver(builder, isDriver);
+  NodeInfo.addRunningTasks(builder, runningTasks);
+  NodeInfo.addBytesPulled(builder, bytesPulled);
   return NodeInfo.endNodeInfo(builder);
+}
+}
+
+export class Demand {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Demand {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsDemand(bb:flatbuffers.ByteBuffer, obj?:Demand):Demand {
+  return (obj || new Demand()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsDemand(bb:flatbuffers.ByteBuffer, obj?:Demand):Demand {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Demand()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+resources(index: number, obj?:ResourceAmount):ResourceAmount|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? (obj || new ResourceAmount()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+resourcesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+count():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+infeasible():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+static startDemand(builder:flatbuffers.Builder) {
+  builder.startObject(3);
+}
+
+static addResources(builder:flatbuffers.Builder, resourcesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, resourcesOffset, 0);
+}
+
+static createResourcesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addCount(builder:flatbuffers.Builder, count:number) {
+  builder.addFieldFloat64(1, count, 0.0);
+}
+
+static addInfeasible(builder:flatbuffers.Builder, infeasible:boolean) {
+  builder.addFieldInt8(2, +infeasible, +false);
+}
+
+static endDemand(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createDemand(builder:flatbuffers.Builder, resourcesOffset:flatbuffers.Offset, count:number, infeasible:boolean):flatbuffers.Offset {
+  Demand.startDemand(builder);
+  Demand.addResources(builder, resourcesOffset);
+  Demand.addCount(builder, count);
+  Demand.addInfeasible(builder, infeasible);
+  return Demand.endDemand(builder);
 }
 }
 
@@ -2195,8 +2305,13 @@ objectStoreUsed():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+bytesPulled():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startNodeStats(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -2207,15 +2322,20 @@ static addObjectStoreUsed(builder:flatbuffers.Builder, objectStoreUsed:number) {
   builder.addFieldFloat64(1, objectStoreUsed, 0.0);
 }
 
+static addBytesPulled(builder:flatbuffers.Builder, bytesPulled:number) {
+  builder.addFieldFloat64(2, bytesPulled, 0.0);
+}
+
 static endNodeStats(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createNodeStats(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, objectStoreUsed:number):flatbuffers.Offset {
+static createNodeStats(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, objectStoreUsed:number, bytesPulled:number):flatbuffers.Offset {
   NodeStats.startNodeStats(builder);
   NodeStats.addNodeId(builder, nodeIdOffset);
   NodeStats.addObjectStoreUsed(builder, objectStoreUsed);
+  NodeStats.addBytesPulled(builder, bytesPulled);
   return NodeStats.endNodeStats(builder);
 }
 }
@@ -2820,8 +2940,23 @@ nodesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+pendingTasks():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+demands(index: number, obj?:Demand):Demand|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new Demand()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+demandsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startClusterInfoReply(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(4);
 }
 
 static addReqId(builder:flatbuffers.Builder, reqId:number) {
@@ -2844,15 +2979,37 @@ static startNodesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addPendingTasks(builder:flatbuffers.Builder, pendingTasks:number) {
+  builder.addFieldFloat64(2, pendingTasks, 0.0);
+}
+
+static addDemands(builder:flatbuffers.Builder, demandsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, demandsOffset, 0);
+}
+
+static createDemandsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startDemandsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endClusterInfoReply(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createClusterInfoReply(builder:flatbuffers.Builder, reqId:number, nodesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createClusterInfoReply(builder:flatbuffers.Builder, reqId:number, nodesOffset:flatbuffers.Offset, pendingTasks:number, demandsOffset:flatbuffers.Offset):flatbuffers.Offset {
   ClusterInfoReply.startClusterInfoReply(builder);
   ClusterInfoReply.addReqId(builder, reqId);
   ClusterInfoReply.addNodes(builder, nodesOffset);
+  ClusterInfoReply.addPendingTasks(builder, pendingTasks);
+  ClusterInfoReply.addDemands(builder, demandsOffset);
   return ClusterInfoReply.endClusterInfoReply(builder);
 }
 }

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { Channel } from '../protocol/channel.js';
-import type { HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
+import type { DemandInfo, HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
 import { TaskKind } from '../protocol/messages.js';
 import { CPU, MEMORY, Scheduler, demandOf } from '../scheduler/scheduler.js';
 import { ActorState, ActorTable } from './actor-table.js';
@@ -11,15 +11,26 @@ interface TaskRecord {
   task: TaskSpec;
   /** The node it was submitted on: errors for it are stored there. */
   fromNode: string;
-  state: 'waiting' | 'queued' | 'running';
+  /** infeasible: no node can ever fit it; held a while in case such a node joins. */
+  state: 'waiting' | 'queued' | 'running' | 'infeasible';
   nodeId?: string;
+}
+
+export interface HeadOptions {
+  /**
+   * How long a task that no node can fit waits for one that can to join before it fails
+   * (0: fail at once, as in embedded mode where no node can join).
+   */
+  infeasibleTimeoutMs: number;
 }
 
 interface NodeRecord {
   channel: Channel<HeadToNode, NodeToHead>;
+  isDriver: boolean;
   address: string;
   resources: Record<string, number>;
   objectStoreUsed: number;
+  bytesPulled: number;
 }
 
 /**
@@ -44,7 +55,7 @@ export class Head {
   private readonly deadNodes = new Map<string, NodeInfo>();
   readonly directory: ObjectDirectory;
 
-  constructor() {
+  constructor(private readonly options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     this.directory = new ObjectDirectory(
       (id, locations) => {
         this.lineage.delete(id);
@@ -84,7 +95,8 @@ export class Head {
     const node = this.nodes.get(nodeId);
     if (!node) return;
     const info = this.nodeInfos().find((n) => n.nodeId === nodeId);
-    if (info) this.deadNodes.set(nodeId, { ...info, alive: false });
+    // A driver leaving is normal; a node leaving is worth showing in `status`.
+    if (info && !info.isDriver) this.deadNodes.set(nodeId, { ...info, alive: false, runningTasks: 0 });
     this.nodes.delete(nodeId);
     this.scheduler.removeNode(nodeId);
     const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} (${node.address}) died`);
@@ -215,8 +227,16 @@ export class Head {
   private handle(channel: Channel<HeadToNode, NodeToHead>, m: NodeToHead, runsTasks: boolean): void {
     switch (m.type) {
       case 'registerNode':
-        this.nodes.set(m.nodeId, { channel, address: m.address, resources: m.resources, objectStoreUsed: 0 });
+        this.nodes.set(m.nodeId, {
+          channel,
+          isDriver: !runsTasks,
+          address: m.address,
+          resources: m.resources,
+          objectStoreUsed: 0,
+          bytesPulled: 0,
+        });
         if (runsTasks) this.scheduler.addNode(m.nodeId, m.resources);
+        this.retryInfeasible();
         this.placeQueued(); // a new node may fit queued work
         return;
       case 'registerFunction':
@@ -288,10 +308,18 @@ export class Head {
         return;
       }
       case 'clusterInfo':
-        return this.send(m.nodeId, { type: 'clusterInfoReply', reqId: m.reqId, nodes: this.nodeInfos() });
+        return this.send(m.nodeId, {
+          type: 'clusterInfoReply',
+          reqId: m.reqId,
+          nodes: [...this.nodeInfos(), ...this.deadNodes.values()],
+          ...this.demands(),
+        });
       case 'nodeStats': {
         const node = this.nodes.get(m.nodeId);
-        if (node) node.objectStoreUsed = m.objectStoreUsed;
+        if (node) {
+          node.objectStoreUsed = m.objectStoreUsed;
+          node.bytesPulled = m.bytesPulled;
+        }
         return;
       }
       case 'log':
@@ -328,16 +356,13 @@ export class Head {
         return this.fail(task.taskId, error);
       }
     }
-    if (!this.scheduler.feasible(task)) {
-      const error = wire(
-        ErrorCode.INFEASIBLE_TASK,
-        'InfeasibleTaskError',
-        `${task.name} needs ${JSON.stringify(demandOf(task))} but no node offers that much ` +
-          `(nodes: ${JSON.stringify(this.nodeInfos().map((n) => n.resources))})`,
-      );
-      if (task.kind === TaskKind.actorCreate) this.actors.died(task.actorId, error);
-      return this.fail(task.taskId, error);
-    }
+    this.admit(record);
+  }
+
+  /** Queues a task once its ref arguments are ready, or holds it if no node can fit it. */
+  private admit(record: TaskRecord): void {
+    const { task } = record;
+    if (!this.scheduler.feasible(task)) return this.holdInfeasible(record);
     // Wait for the top-level ref arguments before taking any resources.
     this.directory.whenReady(task.refArgIds, () => {
       if (this.tasks.get(task.taskId) !== record) return; // cancelled meanwhile
@@ -345,6 +370,47 @@ export class Head {
       this.scheduler.enqueue(task);
       this.placeQueued();
     });
+  }
+
+  /**
+   * No node offers what the task needs. In a cluster a node that does may still join, so
+   * the driver is warned at once, the task shows in `status` as an infeasible demand, and it
+   * fails with InfeasibleTaskError only if no such node joins within `infeasibleTimeoutMs`.
+   */
+  private holdInfeasible(record: TaskRecord): void {
+    const { task } = record;
+    const needs = `${task.name} needs ${JSON.stringify(demandOf(task))} but no node offers that much`;
+    const nodes = `(nodes: ${JSON.stringify(this.nodeInfos().map((n) => n.resources))})`;
+    const error = wire(ErrorCode.INFEASIBLE_TASK, 'InfeasibleTaskError', `${needs} ${nodes}`);
+    if (this.options.infeasibleTimeoutMs <= 0) {
+      if (task.kind === TaskKind.actorCreate) this.actors.died(task.actorId, error);
+      return this.fail(task.taskId, error);
+    }
+    record.state = 'infeasible';
+    this.send(record.fromNode, {
+      type: 'log',
+      stream: 'stderr',
+      prefix: '(de2)',
+      text:
+        `warning: ${needs}; it waits ${Math.round(this.options.infeasibleTimeoutMs / 1000)} s for a node that does ` +
+        'to join, then fails (see `npx de2-node status`)\n',
+    });
+    const timer = setTimeout(() => {
+      if (this.tasks.get(task.taskId) !== record || record.state !== 'infeasible') return;
+      if (task.kind === TaskKind.actorCreate) this.actors.died(task.actorId, error);
+      this.fail(task.taskId, error);
+    }, this.options.infeasibleTimeoutMs);
+    timer.unref();
+  }
+
+  /** A node joined: tasks held as infeasible may fit now. */
+  private retryInfeasible(): void {
+    for (const record of [...this.tasks.values()]) {
+      if (record.state === 'infeasible' && this.scheduler.feasible(record.task)) {
+        record.state = 'waiting';
+        this.admit(record);
+      }
+    }
   }
 
   private routeCall(task: TaskSpec, fromNode: string): void {
@@ -454,8 +520,29 @@ export class Head {
     this.fail(record.task.taskId, error);
   }
 
+  /** Tasks not yet running, and what they ask for (grouped), for `status`. */
+  private demands(): { pendingTasks: number; demands: DemandInfo[] } {
+    const groups = new Map<string, DemandInfo>();
+    let pendingTasks = 0;
+    for (const { task, state } of this.tasks.values()) {
+      if (state === 'running') continue;
+      pendingTasks++;
+      if (state === 'waiting') continue; // waits for its arguments, not for resources
+      const resources = demandOf(task);
+      const key = `${state}:${JSON.stringify(resources)}`;
+      const group = groups.get(key);
+      if (group) group.count++;
+      else groups.set(key, { resources, count: 1, infeasible: state === 'infeasible' });
+    }
+    return { pendingTasks, demands: [...groups.values()] };
+  }
+
   private nodeInfos(): NodeInfo[] {
     const out: NodeInfo[] = [];
+    const running = new Map<string, number>();
+    for (const { state, nodeId } of this.tasks.values()) {
+      if (state === 'running' && nodeId !== undefined) running.set(nodeId, (running.get(nodeId) ?? 0) + 1);
+    }
     for (const [nodeId, node] of this.nodes) {
       const totals = this.scheduler.totals(nodeId);
       const available = { ...(totals?.available ?? {}) };
@@ -470,6 +557,9 @@ export class Head {
         resources: { ...node.resources },
         available,
         objectStoreUsed: node.objectStoreUsed,
+        isDriver: node.isDriver,
+        runningTasks: running.get(nodeId) ?? 0,
+        bytesPulled: node.bytesPulled,
       });
     }
     return out;

@@ -59,6 +59,8 @@ export class NodeRuntime {
   /** Set once the head is unreachable: what everything that needs it fails with. */
   private headError: WireError | undefined;
   private readonly subscribed = new Set<string>();
+  /** Bytes of objects pulled from other nodes (status, and the transfer test). */
+  private bytesPulled = 0;
   /** Failed pulls per object, while the head finds out which copies survive. */
   private readonly pullAttempts = new Map<string, number>();
   readonly running = new Map<string, TaskControl>();
@@ -325,7 +327,10 @@ export class NodeRuntime {
       }
       this.pullAttempts.delete(id);
       if (r.error) return this.store.putError(id, r.error);
-      if (r.value) this.storeValue(id, r.value, '');
+      if (r.value) {
+        this.bytesPulled += r.value.size;
+        this.storeValue(id, r.value, '');
+      }
     });
   }
 
@@ -383,7 +388,12 @@ export class NodeRuntime {
 
   flushStats(): void {
     this.statsDirty = false;
-    this.toHead({ type: 'nodeStats', nodeId: this.nodeId, objectStoreUsed: this.store.usedBytes });
+    this.toHead({
+      type: 'nodeStats',
+      nodeId: this.nodeId,
+      objectStoreUsed: this.store.usedBytes,
+      bytesPulled: this.bytesPulled,
+    });
   }
 
   async shutdown(): Promise<void> {

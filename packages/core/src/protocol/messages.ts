@@ -84,6 +84,19 @@ export interface NodeInfo {
   resources: Record<string, number>;
   available: Record<string, number>;
   objectStoreUsed: number;
+  /** A driver's own node: holds the driver's objects, runs no tasks. */
+  isDriver: boolean;
+  /** Tasks and actor calls running on it now. */
+  runningTasks: number;
+  /** Bytes of objects this node has pulled from other nodes since it started. */
+  bytesPulled: number;
+}
+
+/** Resources that queued tasks ask for, grouped; `infeasible`: no node can ever fit them. */
+export interface DemandInfo {
+  resources: Record<string, number>;
+  count: number;
+  infeasible: boolean;
 }
 
 export type ClientToNode =
@@ -117,7 +130,13 @@ export type NodeToClient =
   | { type: 'getReply'; reqId: number; results: ObjectResult[] }
   | { type: 'waitReply'; reqId: number; readyIds: string[] }
   | { type: 'actorReply'; reqId: number; found: boolean; actor: ActorInfo }
-  | { type: 'clusterInfoReply'; reqId: number; nodes: NodeInfo[] }
+  | {
+      type: 'clusterInfoReply';
+      reqId: number;
+      nodes: NodeInfo[];
+      pendingTasks: number;
+      demands: DemandInfo[];
+    }
   | { type: 'flushReply'; reqId: number }
   | { type: 'requestFailed'; reqId: number; error: WireError }
   | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
@@ -140,7 +159,7 @@ export type NodeToHead =
   | { type: 'actorDied'; nodeId: string; actorId: string; error: WireError }
   | { type: 'getActor'; reqId: number; nodeId: string; name: string }
   | { type: 'clusterInfo'; reqId: number; nodeId: string }
-  | { type: 'nodeStats'; nodeId: string; objectStoreUsed: number }
+  | { type: 'nodeStats'; nodeId: string; objectStoreUsed: number; bytesPulled: number }
   | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
 
 export type HeadToNode =
@@ -152,7 +171,13 @@ export type HeadToNode =
   | { type: 'cancelTask'; taskId: string; force: boolean }
   | { type: 'killActor'; actorId: string; noRestart: boolean }
   | { type: 'actorReply'; reqId: number; found: boolean; actor: ActorInfo }
-  | { type: 'clusterInfoReply'; reqId: number; nodes: NodeInfo[] }
+  | {
+      type: 'clusterInfoReply';
+      reqId: number;
+      nodes: NodeInfo[];
+      pendingTasks: number;
+      demands: DemandInfo[];
+    }
   | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
 
 /** What a node asks a worker thread to run (the Piscina task). */

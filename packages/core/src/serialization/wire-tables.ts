@@ -5,7 +5,14 @@
  */
 import * as g from '../generated/cluster_generated.js';
 import type { WireError } from '../errors/wire.js';
-import type { ActorInfo, HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
+import type {
+  ActorInfo,
+  DemandInfo,
+  HeadToNode,
+  NodeInfo,
+  NodeToHead,
+  TaskSpec,
+} from '../protocol/messages.js';
 import type { PeerMessage } from '../transport/object-transfer.js';
 
 export type FieldKind =
@@ -97,6 +104,15 @@ const NodeInfoTable = t<NodeInfo>('NodeInfo', g.NodeInfo, {
   resources: 'resources',
   available: 'resources',
   objectStoreUsed: 'number',
+  isDriver: 'bool',
+  runningTasks: 'number',
+  bytesPulled: 'number',
+});
+
+const DemandTable = t<DemandInfo>('Demand', g.Demand, {
+  resources: 'resources',
+  count: 'number',
+  infeasible: 'bool',
 });
 
 /** Message tables by union member; `type` is the message's `type` field in messages.ts. */
@@ -156,7 +172,11 @@ export const toHeadMessages: MessageDesc[] = [
   }),
   toHead('getActor', 'GetActor', g.GetActor, { reqId: 'number', nodeId: 'string', name: 'string' }),
   toHead('clusterInfo', 'ClusterInfo', g.ClusterInfo, { reqId: 'number', nodeId: 'string' }),
-  toHead('nodeStats', 'NodeStats', g.NodeStats, { nodeId: 'string', objectStoreUsed: 'number' }),
+  toHead('nodeStats', 'NodeStats', g.NodeStats, {
+    nodeId: 'string',
+    objectStoreUsed: 'number',
+    bytesPulled: 'number',
+  }),
   toHead('log', 'Log', g.Log, { stream: { enum: LogStreamValues }, prefix: 'string', text: 'string' }),
 ];
 
@@ -187,6 +207,8 @@ export const toNodeMessages: MessageDesc[] = [
   toNode('clusterInfoReply', 'ClusterInfoReply', g.ClusterInfoReply, {
     reqId: 'number',
     nodes: { tables: NodeInfoTable },
+    pendingTasks: 'number',
+    demands: { tables: DemandTable },
   }),
   toNode('log', 'Log', g.Log, { stream: { enum: LogStreamValues }, prefix: 'string', text: 'string' }),
 ];

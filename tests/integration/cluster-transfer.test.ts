@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { get, init, nodes, put, remote, shutdown } from '@de2/core';
+import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+
+describe('cluster: object transfer', function () {
+  this.timeout(180_000);
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startTestCluster({ workers: 2, headCpus: 0, workerCpus: 2 });
+    await init({ address: cluster.address, token: cluster.token });
+  });
+  after(async () => {
+    await shutdown();
+    await cluster?.teardown();
+  });
+
+  it('moves a 100 MB put to each worker node once, not once per task', async () => {
+    const n = (100 * 2 ** 20) / 8;
+    const data = put(new Float64Array(n).fill(1));
+    const size = n * 8;
+    const sumAndPid = remote((a: Float64Array) => {
+      let s = 0;
+      for (let i = 0; i < a.length; i += 4096) s += a[i]!;
+      return { s, pid: process.pid };
+    });
+    const results = await get(Array.from({ length: 20 }, () => sumAndPid.remote(data)));
+    expect(results.every((r) => r.s === Math.ceil(n / 4096))).to.equal(true);
+    const pids = new Set(results.map((r) => r.pid));
+    expect(pids.size, 'both worker nodes ran tasks').to.equal(2);
+    const workers = (await nodes()).filter(
+      (node) => node.alive && !node.isDriver && (node.resources.CPU ?? 0) > 0,
+    );
+    const pulled = workers.reduce((total, node) => total + node.bytesPulled, 0);
+    // Each node pulled the array once: 2 x 100 MB (plus small task arguments), not 20 x.
+    expect(pulled).to.be.at.least(2 * size);
+    expect(pulled).to.be.below(2.2 * size);
+  });
+});
