@@ -66,8 +66,8 @@ export interface PoolOptions {
 export class WorkerPool {
   constructor(private readonly piscina: Piscina<PackedTask, PackedResult>) {}
 
-  async run(task: WorkerTask): Promise<WorkerResult> {
-    return unpackResult(await this.piscina.run(packTask(task)));
+  run(task: WorkerTask): Promise<WorkerResult> {
+    return this.piscina.run(packTask(task)).then(unpackResult);
   }
 
   get threads(): Piscina['threads'] {

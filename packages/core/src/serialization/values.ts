@@ -181,9 +181,22 @@ class OutOfBandDeserializer extends v8.DefaultDeserializer {
  * path ("args[1]"). Throws SerializationError, at the call, for what cannot be cloned.
  */
 export function serialize(value: unknown, where = 'the value', root = 'value'): SerializedValue {
+  const cacheable =
+    value === null ||
+    value === undefined ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1024 && !Object.is(value, -0));
+  if (cacheable) {
+    // Small results like `0`, `true` or `undefined` are encoded once per thread.
+    let hit = encodedPrimitives.get(value);
+    if (!hit) encodedPrimitives.set(value, (hit = serializerFor().encode(value, where)));
+    return hit;
+  }
   const needsMarkers = inspectValue(value, where, root);
   return serializerFor().encode(needsMarkers ? withMarkers(value) : value, where);
 }
+
+const encodedPrimitives = new Map<unknown, SerializedValue>();
 
 /**
  * Small primitive values (numbers, short strings, booleans...) decoded before, by their
@@ -200,6 +213,7 @@ export function deserialize(value: SerializedValue, revivers: Revivers): unknown
     ? Buffer.from(value.header.buffer, value.header.byteOffset, value.header.byteLength).toString('latin1')
     : '';
   if (small && primitives.has(key)) return primitives.get(key);
+  if (small && key === emptyListKey()) return [];
   const out = new OutOfBandDeserializer(value.header, value.buffers, revivers).readValue();
   if (small && (out === null || typeof out !== 'object') && typeof out !== 'function') {
     if (primitives.size >= PRIMITIVE_CACHE_SIZE) primitives.clear();
@@ -210,6 +224,13 @@ export function deserialize(value: SerializedValue, revivers: Revivers): unknown
 
 /** The argument list of a call without arguments, encoded once. */
 let noArgs: SerializedValue | undefined;
+let emptyList: string | undefined;
+
+/** The bytes of `[]`, which every call without arguments decodes (to a fresh array). */
+function emptyListKey(): string {
+  emptyList ??= Buffer.from(serializerFor().encode([], 'no arguments').header).toString('latin1');
+  return emptyList;
+}
 
 /** The encoded argument list of a call: top-level refs are taken out and listed apart. */
 export interface EncodedArgs {
