@@ -5,6 +5,7 @@ export const CloudErrorCode = {
   RESOURCE_NOT_FOUND: 'RESOURCE_NOT_FOUND',
   UNSAFE_SECURITY_GROUP: 'UNSAFE_SECURITY_GROUP',
   PROVISION_FAILED: 'PROVISION_FAILED',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   JOIN_TIMEOUT: 'JOIN_TIMEOUT',
   CLUSTER_EXISTS: 'CLUSTER_EXISTS',
   CLUSTER_NOT_FOUND: 'CLUSTER_NOT_FOUND',
@@ -85,6 +86,17 @@ export class ProvisionError extends CloudError {
     options: { cause?: unknown } = {},
   ) {
     super(CloudErrorCode.PROVISION_FAILED, message, options);
+  }
+}
+
+/** The project's quota cannot fit the VMs asked for; found before creating anything. */
+export class QuotaExceededError extends CloudError {
+  constructor(readonly shortfalls: readonly string[]) {
+    super(
+      CloudErrorCode.QUOTA_EXCEEDED,
+      `the project's quota is too small: ${shortfalls.join('; ')}. Delete other VMs, ask for more quota, ` +
+        'or use fewer workers or a smaller flavor',
+    );
   }
 }
 

@@ -40,6 +40,7 @@ export {
   ResourceNotFoundError,
   UnsafeSecurityGroupError,
   ProvisionError,
+  QuotaExceededError,
   JoinTimeoutError,
   ClusterExistsError,
   ClusterNotFoundError,

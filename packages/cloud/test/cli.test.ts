@@ -114,7 +114,7 @@ describe('de2-cloud CLI', () => {
   });
 
   it('a failed up (quota) exits 1, says why and what it deleted, and prints no secret', async () => {
-    const os = new FakeOpenStack({ maxServers: 1 });
+    const os = new FakeOpenStack({ maxServers: 1, limitsShowQuota: false });
     await os.start();
     try {
       const run = await cli(

@@ -8,6 +8,7 @@ import {
   down,
   OpenStackApiError,
   ProvisionError,
+  QuotaExceededError,
   status,
   UnsafeSecurityGroupError,
   up,
@@ -32,7 +33,7 @@ describe('openstack provider: failures clean up and say why', () => {
   }
 
   it('quota exceeded mid-way: deletes the head and the first worker, and the security group', async () => {
-    h = await harness({ maxServers: 2 });
+    h = await harness({ maxServers: 2, limitsShowQuota: false });
     const e = await caught(up(clusterConfig(), h.options));
     expect(e).to.be.instanceOf(ProvisionError);
     expect(e.code).to.equal('PROVISION_FAILED');
@@ -46,6 +47,28 @@ describe('openstack provider: failures clean up and say why', () => {
     );
     await expectNothingLeft(h);
     expect(h.lines.join('\n')).to.contain('deleting VM covtype-head');
+  });
+
+  it('a quota too small for the cluster fails before anything is created, naming what is short', async () => {
+    h = await harness({ maxServers: 2, maxCores: 3 });
+    const e = await caught(up(clusterConfig(), h.options)); // medium head (2 cores) + 2 small workers
+    expect(e).to.be.instanceOf(QuotaExceededError);
+    expect(e.code).to.equal('QUOTA_EXCEEDED');
+    expect((e as QuotaExceededError).shortfalls).to.deep.equal([
+      'instances: needs 3, 2 of 2 free',
+      'cores: needs 4, 3 of 3 free',
+    ]);
+    expect(h.os.bodiesOf('POST', /\/servers$/)).to.have.length(0);
+    await expectNothingLeft(h);
+  });
+
+  it('add-workers checks the quota left by the running cluster', async () => {
+    h = await harness({ maxServers: 3 });
+    await up(clusterConfig({ workers: 1 }), h.options);
+    const e = await caught(addWorkers(clusterConfig({ workers: 1 }), 2, h.options));
+    expect(e).to.be.instanceOf(QuotaExceededError);
+    expect(e.message).to.contain('instances: needs 2, 1 of 3 free');
+    expect(h.os.bodiesOf('POST', /\/servers$/)).to.have.length(2);
   });
 
   it("a VM in ERROR: reports Nova's fault and deletes everything", async () => {
@@ -174,7 +197,7 @@ describe('openstack provider: failures clean up and say why', () => {
   });
 
   it('add-workers that hits the quota deletes only the new workers; the cluster stays', async () => {
-    h = await harness({ maxServers: 3 });
+    h = await harness({ maxServers: 3, limitsShowQuota: false });
     const config = clusterConfig({ workers: 1 });
     await up(config, h.options);
     const e = await caught(addWorkers(config, 2, h.options));

@@ -3,7 +3,13 @@ import { keystoneBaseUrl, type OpenStackCredentials } from '../credentials.js';
 import { OpenStackApiError } from '../errors.js';
 import type * as T from './pkgcloud-types.js';
 
-export type { ServerDetails, SecurityGroup, SecurityGroupRule } from './pkgcloud-types.js';
+export type {
+  AbsoluteLimits,
+  Flavor,
+  ServerDetails,
+  SecurityGroup,
+  SecurityGroupRule,
+} from './pkgcloud-types.js';
 
 const pkgcloud = createRequire(import.meta.url)('pkgcloud') as T.PkgcloudModule;
 
@@ -101,8 +107,15 @@ export class OpenStackApi {
     });
   }
 
-  flavors(): Promise<T.Named[]> {
+  flavors(): Promise<T.Flavor[]> {
     return this.call('listing flavors', (cb) => this.compute.getFlavors(cb));
+  }
+
+  async limits(): Promise<T.AbsoluteLimits> {
+    const limits = await this.call<{ absolute?: T.AbsoluteLimits }>('reading quota limits', (cb) =>
+      this.compute.getLimits(cb),
+    );
+    return limits.absolute ?? {};
   }
 
   images(): Promise<T.Named[]> {

@@ -1,11 +1,12 @@
 import { checkAborted } from '../abort.js';
 import type { OpenStackClusterConfig } from '../config.js';
 import type { OpenStackCredentials } from '../credentials.js';
-import { ProvisionError, ResourceNotFoundError } from '../errors.js';
+import { ProvisionError, QuotaExceededError, ResourceNotFoundError } from '../errors.js';
 import type { DestroyResult, Provider, ProviderContext, VmStatus } from '../provider.js';
 import type { VmRecord } from '../state.js';
 import { renderUserData, validateUserData } from '../user-data.js';
-import { OpenStackApi } from './api.js';
+import { OpenStackApi, type Flavor } from './api.js';
+import { addNeeds, needOf, quotaShortfalls, type QuotaNeed } from './quota.js';
 import { ensureSecurityGroup, groupDescription } from './security-group.js';
 import {
   allAddresses,
@@ -20,6 +21,8 @@ import {
 export interface ResolvedResources {
   headFlavor: string;
   workerFlavor: string;
+  /** vCPUs and RAM (MiB) of the head and worker flavors, for the quota check. */
+  sizes: { head: Pick<Flavor, 'vcpus' | 'ram'>; worker: Pick<Flavor, 'vcpus' | 'ram'> };
   image: string;
   network: { id: string; name: string };
   cidrs: string[];
@@ -28,7 +31,11 @@ export interface ResolvedResources {
 const META_CLUSTER = 'de2-cluster';
 const META_ROLE = 'de2-role';
 
-function pick(kind: ResourceNotFoundError['kind'], wanted: string, list: { id: string; name: string }[]) {
+function pick<T extends { id: string; name: string }>(
+  kind: ResourceNotFoundError['kind'],
+  wanted: string,
+  list: T[],
+): T {
   const found = list.find((x) => x.name === wanted) ?? list.find((x) => x.id === wanted);
   if (found === undefined) {
     throw new ResourceNotFoundError(kind, wanted, [...new Set(list.map((x) => x.name))].sort());
@@ -60,8 +67,8 @@ export class OpenStackProvider implements Provider {
       this.api.networks(),
       this.api.subnets(),
     ]);
-    const headFlavor = pick('flavor', config.head.flavor, flavors).id;
-    const workerFlavor = pick('flavor', config.worker.flavor, flavors).id;
+    const head = pick('flavor', config.head.flavor, flavors);
+    const worker = pick('flavor', config.worker.flavor, flavors);
     const image = pick('image', config.image, images).id;
     const network = pick('network', config.network, networks);
     if (!keyPairs.includes(config.keyPair))
@@ -74,7 +81,31 @@ export class OpenStackProvider implements Provider {
         `network '${network.name}' has no IPv4 subnet: the de2 port could not be limited to it`,
       );
     }
-    return { headFlavor, workerFlavor, image, network: { id: network.id, name: network.name }, cidrs };
+    return {
+      headFlavor: head.id,
+      workerFlavor: worker.id,
+      sizes: { head, worker },
+      image,
+      network: { id: network.id, name: network.name },
+      cidrs,
+    };
+  }
+
+  /**
+   * Fails before anything is created when the project's quota cannot fit the new VMs (a 403
+   * from Nova half-way would mean creating and deleting VMs for nothing). Clouds that do not
+   * show their limits are not checked here; Nova still refuses at create time.
+   */
+  private async checkQuota(ctx: ProviderContext, need: QuotaNeed): Promise<void> {
+    let limits;
+    try {
+      limits = await this.api.limits();
+    } catch (e) {
+      ctx.log(`(quota not checked: ${(e as Error).message})`);
+      return;
+    }
+    const short = quotaShortfalls(limits, need);
+    if (short.length > 0) throw new QuotaExceededError(short);
   }
 
   async create(ctx: ProviderContext): Promise<void> {
@@ -84,6 +115,7 @@ export class OpenStackProvider implements Provider {
     );
     const r = await this.resolve(config);
     ctx.log(`network '${r.network.name}': ${r.cidrs.join(', ')}`);
+    await this.checkQuota(ctx, addNeeds(needOf(r.sizes.head, 1), needOf(r.sizes.worker, config.workers)));
     await ensureSecurityGroup(this.api, ctx, config.securityGroup, config.port, r.cidrs, config.sshFrom);
     const userData = (role: 'head' | 'worker', headAddress?: string) =>
       renderUserData({
@@ -114,6 +146,7 @@ export class OpenStackProvider implements Provider {
     const head = ctx.state.head;
     if (head === undefined) throw new ProvisionError('the state records no head: run de2-cloud up first');
     const r = await this.resolve(config);
+    await this.checkQuota(ctx, needOf(r.sizes.worker, count));
     const userData = renderUserData({
       cluster: config.name,
       role: 'worker',

@@ -16,6 +16,22 @@ export interface Named {
   name: string;
 }
 
+export interface Flavor extends Named {
+  vcpus?: number;
+  /** MiB */
+  ram?: number;
+}
+
+/** Nova's absolute limits (GET /limits); -1 means unlimited. */
+export interface AbsoluteLimits {
+  maxTotalInstances?: number;
+  totalInstancesUsed?: number;
+  maxTotalCores?: number;
+  totalCoresUsed?: number;
+  maxTotalRAMSize?: number;
+  totalRAMUsed?: number;
+}
+
 export interface KeyPairEntry {
   keypair?: { name?: string };
   name?: string;
@@ -81,7 +97,8 @@ export interface ServerDetails {
 }
 
 export interface ComputeClient {
-  getFlavors(cb: Callback<Named[]>): void;
+  getFlavors(cb: Callback<Flavor[]>): void;
+  getLimits(cb: Callback<{ absolute?: AbsoluteLimits }>): void;
   getImages(cb: Callback<Named[]>): void;
   listKeys(cb: Callback<KeyPairEntry[]>): void;
   createServer(spec: ServerSpec, cb: Callback<{ id: string }>): void;

@@ -132,7 +132,26 @@ export function handleNova(
   res: ServerResponse,
 ): boolean {
   if (method === 'GET' && path === '/flavors/detail') {
-    send(res, 200, { flavors: os.flavors.map((f) => ({ ...f, ram: 2048, vcpus: 1, disk: 20, links: [] })) });
+    send(res, 200, { flavors: os.flavors.map((f) => ({ ...f, disk: 20, links: [] })) });
+    return true;
+  }
+  if (method === 'GET' && path === '/limits') {
+    const shown = os.options.limitsShowQuota ?? true;
+    const servers = [...os.servers.values()];
+    const flavorOf = (s: FakeServer) => os.flavors.find((f) => f.id === s.body.flavorRef);
+    send(res, 200, {
+      limits: {
+        rate: [],
+        absolute: {
+          maxTotalInstances: shown ? (os.options.maxServers ?? 100) : -1,
+          totalInstancesUsed: servers.length,
+          maxTotalCores: shown ? (os.options.maxCores ?? 200) : -1,
+          totalCoresUsed: servers.reduce((n, s) => n + (flavorOf(s)?.vcpus ?? 0), 0),
+          maxTotalRAMSize: -1,
+          totalRAMUsed: servers.reduce((n, s) => n + (flavorOf(s)?.ram ?? 0), 0),
+        },
+      },
+    });
     return true;
   }
   if (method === 'GET' && path === '/images/detail') {

@@ -48,6 +48,13 @@ export interface FakeOptions {
   deletePolls?: number;
   /** Instance quota: creating one more answers 403 "Quota exceeded". @default 100 */
   maxServers?: number;
+  /** Core quota, shown in GET /limits (not enforced at create). @default 200 */
+  maxCores?: number;
+  /**
+   * false: GET /limits shows the quota as unlimited while create still enforces it, as when
+   * someone else in the project takes the last instances between check and create. @default true
+   */
+  limitsShowQuota?: boolean;
   /** Servers whose name matches go to ERROR instead of ACTIVE. */
   errorNames?: RegExp;
   /** DELETE of a server answers 500 while set. */
@@ -75,8 +82,8 @@ export class FakeOpenStack {
   readonly groups = new Map<string, FakeGroup>();
   readonly rules = new Map<string, FakeRule>();
   readonly flavors = [
-    { id: 'f-small', name: 'ssc.small' },
-    { id: 'f-medium', name: 'ssc.medium' },
+    { id: 'f-small', name: 'ssc.small', vcpus: 1, ram: 2048 },
+    { id: 'f-medium', name: 'ssc.medium', vcpus: 2, ram: 4096 },
   ];
   readonly images = [
     { id: 'img-2204', name: 'Ubuntu 22.04 - 2024.01' },
