@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { pause } from './abort.js';
 import { isPlainObject } from './config-checks.js';
+import { de2NodeBin } from './de2-node-bin.js';
 import { JoinTimeoutError } from './errors.js';
 
 /** One node as the head sees it (the contract of `de2-node status --json`). */
@@ -51,11 +50,7 @@ export function parseClusterView(value: unknown): ClusterView {
  * installed @de2/core) with the cluster token in DE2_TOKEN.
  */
 export const de2NodeStatusCheck: JoinCheck = async (target) => {
-  const bin = join(
-    dirname(createRequire(import.meta.url).resolve('@de2/core/package.json')),
-    'bin',
-    'de2-node.js',
-  );
+  const bin = de2NodeBin();
   const token = (await readFile(target.tokenPath, 'utf8')).trim();
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(

@@ -1,23 +1,14 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { de2NodeBin } from '../de2-node-bin.js';
 import { LocalNodeError } from '../errors.js';
 import type { DestroyResult, Provider, ProviderContext, VmStatus } from '../provider.js';
 import type { VmRecord } from '../state.js';
 import { startArgs } from '../user-data.js';
 
 const HOST = '127.0.0.1';
-
-/** The de2-node script of the installed @de2/core. */
-export function de2NodeBin(): string {
-  return join(
-    dirname(createRequire(import.meta.url).resolve('@de2/core/package.json')),
-    'bin',
-    'de2-node.js',
-  );
-}
 
 function isAlive(pid: number): boolean {
   try {
