@@ -130,7 +130,9 @@ rows.push(['small `get` of a stored object', smallGet, 'gets/s', '']);
 // Large typed arrays: put copies once into shared memory; get on the same node does not copy.
 const GB = 1e9;
 const big = new Float64Array(100_000_000).fill(1); // 800 MB
-const copyTime = await seconds(() => new Float64Array(big)); // plain memory copy, for scale
+const copyTime = await seconds(() => new Float64Array(big)); // copy into fresh memory, like put
+const touched = new Float64Array(big.length).fill(2);
+const setTime = await seconds(() => touched.set(big)); // copy into memory already touched (memcpy)
 const putTime = await seconds(async () => {
   const ref = put(big);
   await get(ref);
@@ -145,17 +147,18 @@ await get(smallArr);
 const smallGetTimes: number[] = [];
 for (let r = 0; r < ROUNDS; r++) smallGetTimes.push(await seconds(() => get(smallArr)));
 const copyGBs = big.byteLength / GB / copyTime;
+const setGBs = big.byteLength / GB / setTime;
 rows.push([
   '`put` of an 800 MB Float64Array',
   big.byteLength / GB / putTime,
   'GB/s',
-  `memcpy ${fmt(copyGBs)} GB/s`,
+  `copy into fresh memory ${fmt(copyGBs)} GB/s`,
 ]);
 rows.push([
   '`get` of it on the same node (zero-copy)',
   big.byteLength / GB / getTime,
   'GB/s',
-  `memcpy ${fmt(copyGBs)} GB/s`,
+  `memcpy into touched memory ${fmt(setGBs)} GB/s`,
 ]);
 await shutdown();
 fs.rmSync(dir, { recursive: true, force: true });
@@ -168,7 +171,7 @@ console.log('|---|---:|---|---|');
 for (const [name, value, unit, ref] of rows) console.log(`| ${name} | ${fmt(value)} | ${unit} | ${ref} |`);
 console.log(
   `\nget latency: 800 MB array ${(getTime * 1e6).toFixed(0)} us, 8 MB array ${(Math.min(...smallGetTimes) * 1e6).toFixed(0)} us ` +
-    `(100x the size; a copy would take ${(copyTime * 1e3).toFixed(0)} ms)`,
+    `(100x the size; a memcpy of 800 MB takes ${(setTime * 1e3).toFixed(0)} ms)`,
 );
 console.log(
   `async no-op tasks vs raw Piscina: ${(100 * asyncRatio).toFixed(0)}% (median of ${TASK_ROUNDS} alternating rounds; target >= 50%)`,
