@@ -1,0 +1,72 @@
+// The grids of the Covertype experiment, and the seed's troublesome configuration.
+import type { MaxFeatures } from '@de2/forest';
+import { grid, gridVariants } from '@de2/tune';
+import type { GridName } from './options.js';
+
+/** One trial's forest parameters (scikit-learn's, camelCased). */
+export interface ForestConfig {
+  nEstimators: number;
+  maxDepth: number | null;
+  maxFeatures: MaxFeatures;
+  minSamplesLeaf: number;
+}
+
+interface GridSpec {
+  readonly nEstimators: number[];
+  readonly maxDepth: (number | null)[];
+  readonly maxFeatures: MaxFeatures[];
+  readonly minSamplesLeaf: number[];
+  /** Trees at the first report; the forest doubles at each later one (ASHA rungs). */
+  readonly step: number;
+}
+
+/** Grids by name; each is the cartesian product of its four lists. */
+export const GRID_SPECS: Readonly<Record<GridName, GridSpec>> = {
+  // 4 trials in a few seconds: for tests.
+  tiny: { nEstimators: [10, 20], maxDepth: [8, null], maxFeatures: ['sqrt'], minSamplesLeaf: [1], step: 10 },
+  // 16 trials, the default: under 3 minutes on 2 cores with the 20,000-row sample.
+  small: {
+    nEstimators: [50, 100],
+    maxDepth: [10, null],
+    maxFeatures: ['sqrt', 0.5],
+    minSamplesLeaf: [1, 4],
+    step: 25,
+  },
+  // 48 trials, the assignment's size of search (it grid-searched n_estimators x max_depth incl.
+  // None x max_features x min_samples_leaf); meant for the full data on 1-3 nodes.
+  full: {
+    nEstimators: [100, 200, 400],
+    maxDepth: [10, 20, 30, null],
+    maxFeatures: ['sqrt', 0.5],
+    minSamplesLeaf: [1, 4],
+    step: 50,
+  },
+};
+
+/**
+ * The configuration that took the seed's Ray cluster down: unbounded depth and a huge forest.
+ * Under the trials' memory budget it must end alone as an ERROR with OutOfMemoryError.
+ */
+export const OOM_CONFIG: ForestConfig = {
+  nEstimators: 4000,
+  maxDepth: null,
+  maxFeatures: 0.5,
+  minSamplesLeaf: 1,
+};
+
+/** Every trial's config, in grid order, plus the troublesome one when asked (last). */
+export function gridConfigs(name: GridName, includeOom: boolean): ForestConfig[] {
+  const s = GRID_SPECS[name];
+  const configs = gridVariants({
+    nEstimators: grid(s.nEstimators),
+    maxDepth: grid(s.maxDepth),
+    maxFeatures: grid(s.maxFeatures),
+    minSamplesLeaf: grid(s.minSamplesLeaf),
+  }) as unknown as ForestConfig[];
+  return includeOom || name === 'full' ? [...configs, OOM_CONFIG] : configs;
+}
+
+/** The Tuner's search space: one grid over whole configs, so an extra trial can join the product. */
+export function paramSpace(configs: ForestConfig[]): Record<string, unknown> {
+  return { rf: grid(configs) };
+}

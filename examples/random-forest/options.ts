@@ -1,0 +1,156 @@
+// Command-line flags of examples/random-forest.ts: parsed and checked once, before anything runs.
+import { parseArgs } from 'node:util';
+
+export const GRIDS = ['tiny', 'small', 'full'] as const;
+export type GridName = (typeof GRIDS)[number];
+export const SCHEDULERS = ['fifo', 'asha'] as const;
+export type SchedulerName = (typeof SCHEDULERS)[number];
+
+export interface ExampleOptions {
+  readonly address: string | undefined;
+  readonly token: string | undefined;
+  readonly data: string | undefined;
+  readonly fetch: boolean;
+  readonly rows: number | undefined;
+  readonly grid: GridName;
+  readonly scheduler: SchedulerName;
+  readonly maxConcurrent: number | undefined;
+  readonly includeOomTrial: boolean;
+  readonly memoryMb: number | undefined;
+  readonly testFraction: number;
+  readonly seed: number;
+  readonly storagePath: string;
+  readonly name: string | undefined;
+  readonly numCpus: number | undefined;
+  readonly progress: 'auto' | 'table' | 'lines' | 'none';
+  readonly help: boolean;
+}
+
+export const USAGE = `Usage: npx tsx examples/random-forest.ts [options]
+
+Grid search of a random forest on the UCI Covertype data with de2 Tune (the DE2 assignment).
+With no options: an embedded de2 cluster on this machine, the committed 20,000-row sample,
+the small grid (16 configurations), FIFO.
+
+  --address HOST:PORT     run on a running cluster (npx de2-node start --head) instead
+  --token TOKEN           the cluster's token (default: DE2_TOKEN, else ~/.de2/token)
+  --data PATH             a Covertype file: UCI covtype.data(.gz) or Kaggle train.csv
+  --fetch                 download the full UCI file (581,012 rows) into the cache and use it
+  --rows N                use a stratified sample of N rows of the data
+  --grid small|full|tiny  small: 16 configurations (default); full: 48, the assignment-sized
+                          grid, with the out-of-memory trial; tiny: 4, for tests
+  --scheduler fifo|asha   asha grows forests in steps of trees and stops weak ones early
+  --max-concurrent N      at most N trials at once (default: as many as the CPUs fit)
+  --include-oom-trial     add the seed's troublesome trial (maxDepth null, 4000 trees)
+  --memory-mb N           heap budget of every trial in MiB (default: 128 per 16,000 training
+                          rows); a trial over it ends as ERROR with OutOfMemoryError, alone
+  --test-fraction F       share of rows held out for the accuracy (default 0.2)
+  --seed N                seed of the split, the sample and the forests (default 0)
+  --storage-path DIR      where results are written (default ./results)
+  --name NAME             the experiment's folder name (default covertype-rf-<time>)
+  --num-cpus N            CPUs of the embedded cluster (default: all)
+  --progress MODE         auto|table|lines|none (default auto)
+  --help                  this text
+`;
+
+/** A bad command line: the message says which flag and what it must be. */
+export class UsageError extends Error {
+  readonly code = 'EXAMPLE_USAGE';
+  override readonly name = 'UsageError';
+}
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], def: T): T {
+  if (value === undefined) return def;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+/** Parses argv (without node and the script); throws UsageError on anything unknown or malformed. */
+export function parseOptions(argv: readonly string[]): ExampleOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        address: { type: 'string' },
+        token: { type: 'string' },
+        data: { type: 'string' },
+        fetch: { type: 'boolean' },
+        rows: { type: 'string' },
+        grid: { type: 'string' },
+        scheduler: { type: 'string' },
+        'max-concurrent': { type: 'string' },
+        'include-oom-trial': { type: 'boolean' },
+        'memory-mb': { type: 'string' },
+        'test-fraction': { type: 'string' },
+        seed: { type: 'string' },
+        'storage-path': { type: 'string' },
+        name: { type: 'string' },
+        'num-cpus': { type: 'string' },
+        progress: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // node:util's messages name the flag ("Unknown option '--foo'"); keep them, add the hint.
+    throw new UsageError(`${(error as Error).message}. Run with --help for the options.`);
+  }
+  const address = values.address;
+  if (address !== undefined && !/^[^\s:]+:\d{1,5}$/.test(address)) {
+    throw new UsageError(`--address must be HOST:PORT, got "${address}"`);
+  }
+  if (values.token !== undefined && address === undefined) {
+    throw new UsageError('--token needs --address');
+  }
+  if (values.data !== undefined && values.fetch)
+    throw new UsageError('--data and --fetch exclude each other');
+  const testFraction = values['test-fraction'] === undefined ? 0.2 : Number(values['test-fraction']);
+  if (!(testFraction > 0 && testFraction < 1)) {
+    throw new UsageError(
+      `--test-fraction must be a number between 0 and 1, got "${values['test-fraction']}"`,
+    );
+  }
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!/^\d+$/.test(values.seed ?? '0') || seed > 2 ** 32 - 1) {
+    throw new UsageError(`--seed must be an integer from 0 to 4294967295, got "${values.seed}"`);
+  }
+  if (values.name !== undefined && (values.name === '' || /[\\/]/.test(values.name))) {
+    throw new UsageError(`--name must be a folder name without slashes, got "${values.name}"`);
+  }
+  const numCpus = positiveInt('num-cpus', values['num-cpus']);
+  if (numCpus !== undefined && address !== undefined) {
+    throw new UsageError('--num-cpus sets the embedded cluster; with --address the cluster has its own');
+  }
+  return {
+    address,
+    token: values.token,
+    data: values.data,
+    fetch: values.fetch ?? false,
+    rows: positiveInt('rows', values.rows),
+    grid: oneOf('grid', values.grid, GRIDS, 'small'),
+    scheduler: oneOf('scheduler', values.scheduler, SCHEDULERS, 'fifo'),
+    maxConcurrent: positiveInt('max-concurrent', values['max-concurrent']),
+    includeOomTrial: values['include-oom-trial'] ?? false,
+    memoryMb: positiveInt('memory-mb', values['memory-mb']),
+    testFraction,
+    seed,
+    storagePath: values['storage-path'] ?? 'results',
+    name: values.name,
+    numCpus,
+    progress: oneOf('progress', values.progress, ['auto', 'table', 'lines', 'none'] as const, 'auto'),
+    help: values.help ?? false,
+  };
+}

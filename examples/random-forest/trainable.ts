@@ -1,0 +1,56 @@
+// The trial: grows a random forest in steps of trees on the shared, binned data and reports
+// the held-out accuracy after each step. Shipped by source to worker threads, so it uses no
+// variable of this module and imports @de2/forest itself.
+import type { DatasetObject } from '@de2/forest';
+import type { TrialContext } from '@de2/tune';
+import type { ForestConfig } from './grids.js';
+
+/** What `withParameters` stores once and every trial reads: the binned split and settings. */
+export interface ForestParams extends Record<string, unknown> {
+  train: DatasetObject;
+  test: DatasetObject;
+  /** Trees of the first report; each later report doubles the forest (ASHA's rungs). */
+  step: number;
+  seed: number;
+}
+
+export interface ForestMetrics {
+  accuracy: number;
+  trees: number;
+  /** Size of the fitted model in its saved form (JSON), in MiB. */
+  modelMiB: number;
+}
+
+/**
+ * Fits `step` trees, then doubles the forest (`addTrees`, a warm start) until `nEstimators`,
+ * reporting after each step: at step, 2 step, 4 step, ... trees, which are ASHA's rungs with
+ * reductionFactor 2. ASHA stops weak trials at a report; FIFO lets all finish. Doubling keeps
+ * the work of the reports (scoring, the model's JSON) within about twice that of the last one.
+ *
+ * Each step also serializes the model as it would be saved (toJSON), on the JS heap: that is
+ * the memory that grows with the forest and that the trial's `memory` budget (a heap limit)
+ * sees, so an unbounded, huge forest fails there with OutOfMemoryError. The forest's own
+ * typed arrays live outside the V8 heap, which the budget does not measure.
+ */
+export async function trainForest(
+  config: { rf: ForestConfig },
+  ctx: TrialContext<ForestParams>,
+): Promise<ForestMetrics> {
+  const { Dataset, RandomForestClassifier } = await import('@de2/forest');
+  const { step, seed } = ctx.params;
+  const train = Dataset.fromObject(ctx.params.train);
+  const test = Dataset.fromObject(ctx.params.test);
+  const { nEstimators, ...rest } = config.rf;
+  const rf = new RandomForestClassifier({ ...rest, nEstimators: Math.min(step, nEstimators), seed });
+  rf.fit(train);
+  for (;;) {
+    const metrics = {
+      accuracy: rf.score(test),
+      trees: rf.nTrees,
+      modelMiB: Math.round((JSON.stringify(rf).length / 2 ** 20) * 100) / 100,
+    };
+    if (rf.nTrees >= nEstimators) return metrics;
+    await ctx.report(metrics);
+    rf.addTrees(Math.min(rf.nTrees, nEstimators - rf.nTrees));
+  }
+}
