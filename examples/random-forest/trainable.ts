@@ -19,6 +19,8 @@ export interface ForestMetrics {
   trees: number;
   /** Size of the fitted model in its saved form (JSON), in MiB. */
   modelMiB: number;
+  /** Where the trial ran, `host:pid` of the de2 node (a string: not a table column). */
+  node: string;
 }
 
 /**
@@ -37,6 +39,8 @@ export async function trainForest(
   ctx: TrialContext<ForestParams>,
 ): Promise<ForestMetrics> {
   const { Dataset, RandomForestClassifier } = await import('@de2/forest');
+  const { hostname } = await import('node:os');
+  const node = `${hostname()}:${process.pid}`;
   const { step, seed } = ctx.params;
   const train = Dataset.fromObject(ctx.params.train);
   const test = Dataset.fromObject(ctx.params.test);
@@ -48,6 +52,7 @@ export async function trainForest(
       accuracy: rf.score(test),
       trees: rf.nTrees,
       modelMiB: Math.round((JSON.stringify(rf).length / 2 ** 20) * 100) / 100,
+      node,
     };
     if (rf.nTrees >= nEstimators) return metrics;
     await ctx.report(metrics);
