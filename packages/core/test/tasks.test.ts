@@ -161,6 +161,18 @@ describe('remote functions', () => {
     }
   });
 
+  it('runs as many one-CPU tasks at once as there are CPUs, no more, while others queue on the threads', async () => {
+    const state = new Int32Array(new SharedArrayBuffer(8)); // [running now, most at once]
+    const sleepy = remote(async (s: Int32Array) => {
+      const now = Atomics.add(s, 0, 1) + 1;
+      for (let m = Atomics.load(s, 1); now > m; m = Atomics.load(s, 1)) Atomics.compareExchange(s, 1, m, now);
+      await new Promise((r) => setTimeout(r, 15));
+      Atomics.sub(s, 0, 1);
+    });
+    await get(Array.from({ length: 12 }, () => sleepy.remote(state)));
+    expect(Atomics.load(state, 1)).to.equal(2);
+  });
+
   it('reports a task no node can fit instead of queueing it forever', async () => {
     const f = remote(() => 1, { resources: { gpu: 1 } });
     const err = await get(f.remote()).catch((e: unknown) => e);

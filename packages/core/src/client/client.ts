@@ -12,6 +12,8 @@ export interface ClientOptions {
   threadId: number;
   /** The task this thread is running now (worker threads), for CPU lending while blocked. */
   currentTaskId?: () => string;
+  /** Called before this thread's task waits in get/wait (worker threads lend their slot). */
+  onWait?: () => void;
 }
 
 type Request = Extract<ClientToNode, { reqId: number }>;
@@ -142,6 +144,7 @@ export class CoreClient {
 
   async get(refs: readonly ObjectRef[], timeoutMs: number, site: Error): Promise<unknown[]> {
     const ids = refs.map((r) => r.id);
+    this.options.onWait?.();
     const reply = await this.request(
       { type: 'get', reqId: 0, ids, taskId: this.taskId() },
       timeoutMs,
@@ -164,6 +167,7 @@ export class CoreClient {
     timeoutMs: number,
     fetchLocal: boolean,
   ): Promise<Set<string>> {
+    this.options.onWait?.();
     const reply = await this.request({
       type: 'wait',
       reqId: 0,

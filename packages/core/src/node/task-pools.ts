@@ -66,8 +66,8 @@ export interface PoolOptions {
 export class WorkerPool {
   constructor(private readonly piscina: Piscina<PackedTask, PackedResult>) {}
 
-  run(task: WorkerTask): Promise<WorkerResult> {
-    return this.piscina.run(packTask(task)).then(unpackResult);
+  run(task: WorkerTask, serial = false): Promise<WorkerResult> {
+    return this.piscina.run(packTask(task, serial)).then(unpackResult);
   }
 
   get threads(): Piscina['threads'] {
@@ -134,8 +134,8 @@ export class TaskPools {
    * which would stop waiting parents from sharing threads with their children. Force-cancel
    * goes through the node instead (`NodeRuntime.cancelTask`).
    */
-  run(task: WorkerTask, memory: number): Promise<WorkerResult> {
-    return this.pool(memory).run(task);
+  run(task: WorkerTask, memory: number, serial = false): Promise<WorkerResult> {
+    return this.pool(memory).run(task, serial);
   }
 
   async terminateThread(threadId: number): Promise<void> {

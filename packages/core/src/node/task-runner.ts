@@ -2,6 +2,7 @@ import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { ObjectResult, TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { pipelineable } from '../scheduler/scheduler.js';
 import { Failure, classify, failureError } from './task-pools.js';
 
 /** Lets the node cancel a task it runs. */
@@ -65,11 +66,12 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
   try {
     const refArgs = task.refArgIds.length > 0 ? await node.resolveObjects(task.refArgIds) : [];
     const workerTask = workerTaskOf(task, refArgs, slot);
+    const serial = pipelineable(task);
     for (let attempt = 0; !cancelled; attempt++) {
       let result: WorkerResult;
       if (attempt > 0) node.pools.running.reset(slot);
       try {
-        result = await node.pools.run(workerTask, task.memory);
+        result = await node.pools.run(workerTask, task.memory, serial);
       } catch (error) {
         if (cancelled) return;
         const failure = classify(error);

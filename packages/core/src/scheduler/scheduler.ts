@@ -10,12 +10,35 @@ interface NodeSlot {
   nodeId: string;
   total: Resources;
   available: Resources;
+  /** Tasks placed beyond the free CPUs, to run after others on the same threads. */
+  pipelined: number;
 }
 
 interface Running {
   nodeId: string;
   demand: Resources;
   blocked: boolean;
+  /** Placed without taking a CPU (see `pipelineable`). */
+  pipelined: boolean;
+}
+
+/**
+ * Extra one-CPU tasks a node may hold per CPU beyond those running. Such tasks wait in
+ * order on the node's threads (one runs at a time per thread, see worker/serial-lock.ts),
+ * so a thread that finishes one starts the next without a round trip through the head:
+ * that is what makes thousands of tiny tasks cheap. Kept small so that a long task delays
+ * few others.
+ */
+export const PIPELINE_PER_CPU = 2;
+
+/**
+ * Tasks that can be pipelined: exactly one CPU, no memory budget, no custom resources.
+ * The node recognises the same tasks and runs them one at a time per thread.
+ */
+export function pipelineable(task: TaskSpec): boolean {
+  if (task.kind !== 'task' || task.numCpus !== 1 || task.memory > 0) return false;
+  for (const _ in task.resources) return false;
+  return true;
 }
 
 /** What a task asks of a node while it runs. */
@@ -44,7 +67,7 @@ export class Scheduler {
   private readonly running = new Map<string, Running>();
 
   addNode(nodeId: string, total: Resources): void {
-    this.nodes.set(nodeId, { nodeId, total: { ...total }, available: { ...total } });
+    this.nodes.set(nodeId, { nodeId, total: { ...total }, available: { ...total }, pipelined: 0 });
   }
 
   removeNode(nodeId: string): void {
@@ -82,16 +105,30 @@ export class Scheduler {
     const placed: { task: TaskSpec; nodeId: string }[] = [];
     if (this.queue.length === 0) return placed;
     let cpuFree = this.anyCpuFree();
+    let pipeRoom = this.pipelineRoom();
     // Every CPU is taken and every queued task needs one: nothing can move (the common case
     // with a long queue, so it must not cost a scan).
-    if (!cpuFree && this.cpuFreeQueued === 0) return placed;
+    if (!cpuFree && !pipeRoom && this.cpuFreeQueued === 0) return placed;
     const left: TaskSpec[] = [];
     const queue = this.queue;
     let i = 0;
     for (; i < queue.length; i++) {
       const task = queue[i] as TaskSpec;
       if (task.numCpus > 0 && !cpuFree) {
-        if (this.cpuFreeQueued === 0) break; // the rest all wait for a CPU
+        const node = pipeRoom && pipelineable(task) ? this.pickPipeline() : undefined;
+        if (node) {
+          node.pipelined++;
+          this.running.set(task.taskId, {
+            nodeId: node.nodeId,
+            demand: demandOf(task),
+            blocked: false,
+            pipelined: true,
+          });
+          placed.push({ task, nodeId: node.nodeId });
+          pipeRoom = this.pipelineRoom();
+          continue;
+        }
+        if (this.cpuFreeQueued === 0 && !pipeRoom) break; // the rest all wait for a CPU
         left.push(task);
         continue;
       }
@@ -102,13 +139,30 @@ export class Scheduler {
       }
       const demand = demandOf(task);
       for (const key in demand) node.available[key] = (node.available[key] ?? 0) - (demand[key] ?? 0);
-      this.running.set(task.taskId, { nodeId: node.nodeId, demand, blocked: false });
+      this.running.set(task.taskId, { nodeId: node.nodeId, demand, blocked: false, pipelined: false });
       placed.push({ task, nodeId: node.nodeId });
       if (task.numCpus <= 0) this.cpuFreeQueued--;
       if (task.numCpus > 0) cpuFree = this.anyCpuFree();
     }
     this.queue = i < queue.length ? left.concat(queue.slice(i)) : left;
     return placed;
+  }
+
+  private pipelineRoom(): boolean {
+    for (const node of this.nodes.values()) {
+      if (node.pipelined < PIPELINE_PER_CPU * (node.total[CPU] ?? 0)) return true;
+    }
+    return false;
+  }
+
+  /** The node with the fewest pipelined tasks that has room for one more. */
+  private pickPipeline(): NodeSlot | undefined {
+    let best: NodeSlot | undefined;
+    for (const node of this.nodes.values()) {
+      if ((node.total[CPU] ?? 0) < 1 || node.pipelined >= PIPELINE_PER_CPU * (node.total[CPU] ?? 0)) continue;
+      if (!best || node.pipelined < best.pipelined) best = node;
+    }
+    return best;
   }
 
   private anyCpuFree(): boolean {
@@ -131,6 +185,10 @@ export class Scheduler {
     this.running.delete(taskId);
     const node = this.nodes.get(run.nodeId);
     if (!node) return;
+    if (run.pipelined) {
+      node.pipelined--;
+      return;
+    }
     for (const key in run.demand) {
       if (run.blocked && key === CPU) continue;
       node.available[key] = (node.available[key] ?? 0) + (run.demand[key] ?? 0);
@@ -149,7 +207,7 @@ export class Scheduler {
 
   private shiftCpu(taskId: string, blocked: boolean): void {
     const run = this.running.get(taskId);
-    if (!run || run.blocked === blocked) return;
+    if (!run || run.blocked === blocked || run.pipelined) return;
     run.blocked = blocked;
     const node = this.nodes.get(run.nodeId);
     const cpus = run.demand[CPU] ?? 0;

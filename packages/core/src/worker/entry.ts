@@ -24,13 +24,20 @@ import { serialize } from '../serialization/values.js';
 import { redirectConsole } from './console.js';
 import { explainScopeError, loadCode } from './load-code.js';
 import { packResult, unpackTask, type PackedResult, type PackedTask } from './packing.js';
+import { SerialLock } from './serial-lock.js';
 
 // Piscina first tries require() on the entry; under tsx that succeeds and would load a
 // second (CommonJS) copy of the client modules, apart from the one user code gets from
 // `await import('@de2/core')`. Top-level await makes require() fail, so Piscina import()s it.
 await Promise.resolve();
 
-const currentTask = new AsyncLocalStorage<string>();
+/** The task this async context runs, and how it gives up its serial slot while it waits. */
+interface Running {
+  taskId: string;
+  release?: (() => void) | undefined;
+}
+const currentTask = new AsyncLocalStorage<Running>();
+const serialLock = new SerialLock();
 const { port1, port2 } = new MessageChannel();
 const hello: WorkerHello = { de2ClientPort: port2 };
 parentPort?.postMessage(hello, [port2]);
@@ -39,7 +46,15 @@ channel.unref();
 const client = new CoreClient(channel, {
   isDriver: false,
   threadId,
-  currentTaskId: () => currentTask.getStore() ?? '',
+  currentTaskId: () => currentTask.getStore()?.taskId ?? '',
+  onWait: () => {
+    const running = currentTask.getStore();
+    const release = running?.release;
+    if (running && release) {
+      running.release = undefined;
+      release();
+    }
+  },
 });
 setClient(client);
 
@@ -106,10 +121,19 @@ async function execute(task: WorkerTask): Promise<WorkerResult> {
 }
 
 export default async function run(packed: PackedTask): Promise<PackedResult> {
-  return packResult(await runTask(unpackTask(packed)));
+  const task = unpackTask(packed);
+  if (packed[11] !== 1) return packResult(await runTask(task, { taskId: task.taskId }));
+  const wait = serialLock.acquire();
+  if (wait) await wait;
+  const running: Running = { taskId: task.taskId, release: () => serialLock.release() };
+  try {
+    return packResult(await runTask(task, running));
+  } finally {
+    running.release?.();
+  }
 }
 
-async function runTask(task: WorkerTask): Promise<WorkerResult> {
+async function runTask(task: WorkerTask, running: Running): Promise<WorkerResult> {
   if (runningCells && !claimSlot(runningCells, task.slot, threadId)) {
     return {
       ok: false,
@@ -120,5 +144,5 @@ async function runTask(task: WorkerTask): Promise<WorkerResult> {
       },
     };
   }
-  return currentTask.run(task.taskId, () => execute(task));
+  return currentTask.run(running, () => execute(task));
 }

@@ -24,6 +24,8 @@ export type PackedTask = [
   refArgs: ObjectResult[] | 0,
   numReturns: number,
   slot: number,
+  /** 1: a one-CPU task that runs one at a time per thread (worker/serial-lock.ts). */
+  serial: number,
 ];
 export type PackedResult = PackedValue[] | WorkerResult;
 
@@ -40,7 +42,7 @@ export function unpackValue(p: PackedValue): SerializedValue {
   return { header: p[0], buffers: unlist(p[1]), refs: unlist(p[2]), size: p[3] };
 }
 
-export function packTask(t: WorkerTask): PackedTask {
+export function packTask(t: WorkerTask, serial = false): PackedTask {
   return [
     kinds.indexOf(t.kind),
     t.taskId,
@@ -53,6 +55,7 @@ export function packTask(t: WorkerTask): PackedTask {
     list(t.refArgs),
     t.numReturns,
     t.slot,
+    serial ? 1 : 0,
   ];
 }
 
