@@ -11,7 +11,7 @@
  * split 80/20, stratified, seed 0. Both libraries get exactly the same rows (written to a
  * temporary folder for python). Only fit is timed, from raw float32 rows (de2's time
  * includes binning them), as wall time and as process CPU time; each config runs de2 then
- * scikit-learn back to back. de2 runs three small untimed fits first so that its timings
+ * scikit-learn back to back. de2 runs five small untimed fits first so that its timings
  * are of JIT-compiled code, as in a long-lived worker (the warm-up fits are reported apart).
  */
 import { spawnSync } from 'node:child_process';
@@ -77,8 +77,8 @@ log(
 const real = readCsv(COVTYPE_20K);
 const split20k = stratifiedSplit(real, 0.2, 0);
 const cold = fitDe2(split20k.train, split20k.test, { nEstimators: 10 });
-// Two more untimed fits: V8 keeps optimizing the hot loops over the first few fits.
-const warm = [1, 2].map(() => fitDe2(split20k.train, split20k.test, { nEstimators: 10 }));
+// Four more untimed fits: V8 keeps optimizing the hot loops over the first few fits.
+const warm = [1, 2, 3, 4].map(() => fitDe2(split20k.train, split20k.test, { nEstimators: 10 }));
 log(
   `Warm-up, untimed in the tables (10 trees, 20k real rows): cold first fit in this process ` +
     `${f(cold.fitSeconds)} s wall / ${f(cold.cpuSeconds)} s CPU, then ` +

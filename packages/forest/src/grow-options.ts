@@ -1,6 +1,9 @@
 import type { ResolvedForestOptions } from './options.js';
 import type { GrowOptions } from './tree-builder.js';
 
+/** Depth that no tree reaches (rows are fewer than 2^30). */
+const UNLIMITED_DEPTH = 0x3fffffff;
+
 /** Turns the forest options into per-tree counts for data of this shape (as scikit-learn does at fit). */
 export function resolveGrowOptions(o: ResolvedForestOptions, nRows: number, nFeatures: number): GrowOptions {
   let maxFeatures: number;
@@ -20,7 +23,9 @@ export function resolveGrowOptions(o: ResolvedForestOptions, nRows: number, nFea
     nSamples = ms;
   }
   return {
-    maxDepth: o.maxDepth ?? Infinity,
+    // A small integer even when unlimited: a double here would change the field's
+    // representation between fits and deoptimize the builder's hot code.
+    maxDepth: o.maxDepth ?? UNLIMITED_DEPTH,
     minSamplesSplit: o.minSamplesSplit,
     minSamplesLeaf: o.minSamplesLeaf,
     maxFeatures,

@@ -5,7 +5,7 @@ import type { Tree } from './tree.js';
 
 /** The options one tree is grown with, already resolved against the data. */
 export interface GrowOptions {
-  /** Infinity for no limit. */
+  /** A depth no tree reaches for no limit. */
   readonly maxDepth: number;
   readonly minSamplesSplit: number;
   readonly minSamplesLeaf: number;
