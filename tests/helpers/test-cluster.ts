@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { De2Home, de2NodeBin } from './de2-node.js';
 
 export interface TestClusterOptions {
@@ -69,11 +71,12 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     const head = await startNode(
       home,
       ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(options.headCpus ?? 1)],
-      /--address (\S+) --token (\S+)/,
+      /--address (\S+) --token/,
     );
     nodes.push(head);
     const address = head.match[1]!;
-    const token = head.match[2]!;
+    // In the foreground the head names its token file rather than printing the token.
+    const token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
     const addWorker = async (args: string[] = []): Promise<TestNode> => {
       const worker = await startNode(
         home,

@@ -128,7 +128,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
     report(ready);
     process.disconnect();
   } else {
-    console.log(options.head ? headStartedText(ready) : workerStartedText(ready));
+    console.log(options.head ? headStartedText(ready, false) : workerStartedText(ready));
   }
 
   let stopping = false;

@@ -67,7 +67,10 @@ export async function startInBackground(argv: string[], options: StartOptions): 
 }
 
 /** The "what next" text printed after a head starts. */
-export function headStartedText(ready: ReadyMessage): string {
+export function headStartedText(ready: ReadyMessage, showToken = true): string {
+  // A node in the foreground (--block) usually runs under a service manager whose log others
+  // may read: it names the token file instead of printing the token.
+  const token = showToken || !ready.tokenFile ? ready.token : `$(cat ${ready.tokenFile})`;
   const tokenSource = ready.tokenFile ? `(also in ${ready.tokenFile}, mode 0600)` : '';
   return [
     `de2 head started at ${ready.clusterAddress} (node ${ready.nodeId}, ${ready.numCpus} CPUs, ` +
@@ -76,7 +79,7 @@ export function headStartedText(ready: ReadyMessage): string {
     `Logs:           ${ready.logFile}`,
     '',
     'To add a worker node, run on each other machine:',
-    `  npx de2-node start --address ${ready.clusterAddress} --token ${ready.token}`,
+    `  npx de2-node start --address ${ready.clusterAddress} --token ${token}`,
     `The token is the cluster's password: keep it secret ${tokenSource}`.trimEnd(),
     '',
     'To connect a driver program:',

@@ -72,7 +72,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   let client: WireClient | undefined;
   let headLost: Promise<void>;
   if (o.role === 'head') {
-    const h = new Head({ infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000 });
+    const h = new Head({ infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000, log: o.log });
     head = h;
     const [nodeEnd, headEnd] = createDirectPair<NodeToHead, HeadToNode>();
     h.connect(headEnd);
@@ -93,7 +93,11 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
           o.log(`${peer.hello.role} ${peer.hello.nodeId} disconnected`);
           h.nodeLost(peer.hello.nodeId);
         });
-        h.connect(channel, { runsTasks: peer.hello.role !== 'driver' });
+        h.connect(channel, {
+          runsTasks: peer.hello.role !== 'driver',
+          nodeId: peer.hello.nodeId,
+          peer: `${peer.hello.role} ${peer.hello.nodeId} at ${peer.address}`,
+        });
       },
     });
     headAddress = `${o.advertiseHost}:${await wireServer.listen()}`;

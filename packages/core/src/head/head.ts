@@ -22,6 +22,8 @@ export interface HeadOptions {
    * (0: fail at once, as in embedded mode where no node can join).
    */
   infeasibleTimeoutMs: number;
+  /** Where the head reports connections it closes for misbehaving. */
+  log?: (line: string) => void;
 }
 
 interface NodeRecord {
@@ -70,10 +72,33 @@ export class Head {
   }
 
   /** Accepts a node's channel; the node introduces itself with `registerNode`. */
-  connect(channel: Channel<HeadToNode, NodeToHead>, options: { runsTasks?: boolean } = {}): void {
+  connect(
+    channel: Channel<HeadToNode, NodeToHead>,
+    options: { runsTasks?: boolean; nodeId?: string; peer?: string } = {},
+  ): void {
     // A driver's own node holds its objects but never runs tasks or actors.
     const runsTasks = options.runsTasks ?? true;
-    channel.onMessage((message) => this.handle(channel, message, runsTasks));
+    let registered: string | undefined;
+    const refuse = (why: string) => {
+      this.options.log?.(`closing connection from ${options.peer ?? 'a node'}: ${why}`);
+      channel.close();
+    };
+    channel.onMessage((message) => {
+      // Out-of-order or forged messages close the connection; the rest of the cluster goes on.
+      if (registered === undefined) {
+        if (message.type !== 'registerNode') return refuse(`'${message.type}' before registerNode`);
+        if (options.nodeId !== undefined && message.nodeId !== options.nodeId) {
+          return refuse(`registerNode for ${message.nodeId}, but the handshake said ${options.nodeId}`);
+        }
+        if (this.nodes.has(message.nodeId)) return refuse(`node ${message.nodeId} is registered already`);
+        registered = message.nodeId;
+      } else if (message.type === 'registerNode') {
+        return refuse('a second registerNode');
+      } else if ('nodeId' in message && message.nodeId !== registered) {
+        return refuse(`'${message.type}' on behalf of another node (${message.nodeId})`);
+      }
+      this.handle(channel, message, runsTasks);
+    });
   }
 
   private addressesOf(nodeIds: string[]): string[] {

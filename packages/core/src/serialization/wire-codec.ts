@@ -213,6 +213,7 @@ export function decodeBatch(
     const batch = g.Batch.getRootAsBatch(bb);
     const reader = new Reader(frame.byteLength, payloads);
     const n = reader.length(batch.messagesLength(), 'Batch.messages');
+    if (n === 0) throw new WireDecodeError('empty batch'); // a real sender never sends one
     if (reader.length(batch.messagesTypeLength(), 'Batch.messagesType') !== n) {
       throw new WireDecodeError('Batch: message and type counts differ');
     }
