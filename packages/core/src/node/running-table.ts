@@ -32,7 +32,8 @@ export class RunningTable {
 
   /** Before a retry: the slot's old thread is gone. */
   reset(slot: number): void {
-    if (slot !== NO_SLOT && Atomics.load(this.cells, slot) !== SLOT_CANCELLED) Atomics.store(this.cells, slot, SLOT_FREE);
+    if (slot !== NO_SLOT && Atomics.load(this.cells, slot) !== SLOT_CANCELLED)
+      Atomics.store(this.cells, slot, SLOT_FREE);
   }
 
   /** Marks the slot cancelled; returns the thread running it, or 0 if none started it yet. */
