@@ -144,6 +144,11 @@ describe('examples/random-forest.ts', function () {
     expect(summary.bestConfig.nEstimators).to.be.at.most(20);
   });
 
+  /** The head's token, from its file (a head started with --block may print only the file's name). */
+  function token(cluster: TestCluster): string {
+    return readFileSync(path.join(cluster.home.dir, 'token'), 'utf8').trim();
+  }
+
   describe('on a 2-node cluster', () => {
     let cluster: TestCluster;
     before(async () => {
@@ -155,7 +160,15 @@ describe('examples/random-forest.ts', function () {
 
     it('runs with --address and ASHA, trials on both nodes, forests grown by steps', async () => {
       const run = await runExample(
-        [...common('cluster'), '--address', cluster.address, '--token', cluster.token, '--scheduler', 'asha'],
+        [
+          ...common('cluster'),
+          '--address',
+          cluster.address,
+          '--token',
+          token(cluster),
+          '--scheduler',
+          'asha',
+        ],
         cluster.home.env,
       );
       expect(run.code, run.stderr + run.stdout).to.equal(0);

@@ -1,0 +1,185 @@
+// The DE2 assignment's question: how much faster does one fixed grid (24 equal trials) run on
+// 1, 2, ... N nodes? Beside it, the same trials in a plain Piscina pool on one node (no de2).
+//   npm run bench:scaling -- --local-nodes 3 --cpus-per-node 1   (starts de2-node processes)
+//   npm run bench:scaling -- --address HOST:PORT [--token T]     (an existing cluster, as it is)
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { init, nodes, shutdown } from '@de2/core';
+import { Tuner, grid, withParameters } from '@de2/tune';
+import { Piscina } from 'piscina';
+import { LocalCluster } from './scaling/local-cluster.js';
+import { writeResults, type Measurement, type ScalingRun } from './scaling/report.js';
+import { TRIALS, configs, fitTrial, prepareSplit, type Split } from './scaling/workload.js';
+
+const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
+  --local-nodes N      start 1..N de2-node processes here, measure each count (default 3)
+  --cpus-per-node K    CPUs each local node offers (default 1)
+  --address HOST:PORT  use a running cluster as it is (one measurement; run again after adding nodes)
+  --token TOKEN        its token (default DE2_TOKEN, else ~/.de2/token)
+  --trees T            trees per trial (default 20): the size of each of the ${TRIALS} trials
+  --data PATH          Covertype file (default: the committed 20,000-row sample)
+  --rows R             stratified sample of R rows
+  --out DIR            where JSON, markdown and SVG go (default benchmarks/results)
+  --skip-piscina       no Piscina baseline
+`;
+
+const { values: a } = parseArgs({
+  options: {
+    'local-nodes': { type: 'string' },
+    'cpus-per-node': { type: 'string' },
+    address: { type: 'string' },
+    token: { type: 'string' },
+    trees: { type: 'string' },
+    data: { type: 'string' },
+    rows: { type: 'string' },
+    out: { type: 'string' },
+    'skip-piscina': { type: 'boolean' },
+    help: { type: 'boolean' },
+  },
+});
+if (a.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+function int(flag: string, v: string | undefined, def: number | undefined): number | undefined {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new RangeError(`--${flag} must be a positive integer, got "${v}"`);
+  return Number(v);
+}
+const localNodes = int('local-nodes', a['local-nodes'], 3)!;
+const cpusPerNode = int('cpus-per-node', a['cpus-per-node'], 1)!;
+const trees = int('trees', a.trees, 20)!;
+const rows = int('rows', a.rows, undefined);
+const outDir = path.resolve(a.out ?? path.join(import.meta.dirname, 'results'));
+
+/** Runs the 24 trials through de2 Tune on whatever cluster the driver is connected to. */
+async function runGrid(split: Split, nTrees: number, trials = TRIALS): Promise<number> {
+  const t0 = performance.now();
+  const results = await new Tuner(withParameters(fitTrial, { train: split.train, test: split.test }), {
+    paramSpace: { trial: grid(configs(nTrees).slice(0, trials)) },
+    tuneConfig: { metric: 'accuracy', mode: 'max' },
+    runConfig: { storagePath: path.join(os.tmpdir(), 'de2-scaling-results'), progress: 'none' },
+  }).fit();
+  if (results.numErrors > 0)
+    throw new Error(`scaling: ${results.numErrors} trials failed: ${results.errors[0]?.message}`);
+  return (performance.now() - t0) / 1000;
+}
+
+/** The cluster's task nodes now (the driver's own node runs no tasks). */
+async function taskNodes(): Promise<{ n: number; cpus: number }> {
+  const list = (await nodes()).filter((x) => x.alive && !x.isDriver);
+  return { n: list.length, cpus: list.reduce((s, x) => s + (x.resources.CPU ?? 0), 0) };
+}
+
+/** Waits until the head lists `n` task nodes (a node says it joined a moment before the head's table shows it). */
+async function waitForNodes(n: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await taskNodes()).n < n) {
+    if (Date.now() > deadline) throw new Error(`scaling: the cluster did not list ${n} nodes within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function measureDe2(split: Split, label: string): Promise<Measurement> {
+  const { n, cpus } = await taskNodes();
+  // Warm-up: every worker thread loads @de2/forest and the trial code once, outside the timing.
+  await runGrid(split, 1, Math.min(TRIALS, cpus));
+  const seconds = await runGrid(split, trees);
+  console.log(`${label}: ${n} node(s), ${cpus} CPUs: ${seconds.toFixed(2)} s`);
+  return { nodes: n, cpus, seconds };
+}
+
+/** Typed arrays copied once into shared memory: Piscina's threads then read them without copies. */
+function shareSplit(split: Split): Split {
+  const share = <T extends Uint8Array | Float64Array | Int32Array>(x: T): T => {
+    const c = new (x.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(x.byteLength));
+    c.set(x as never);
+    return c;
+  };
+  const one = (d: Split['train']) => ({
+    bins: share(d.bins),
+    edges: share(d.edges),
+    edgeOffsets: share(d.edgeOffsets),
+    y: share(d.y),
+  });
+  return { train: one(split.train), test: one(split.test) };
+}
+
+async function measurePiscina(split: Split, threads: number): Promise<Measurement> {
+  const shared = shareSplit(split);
+  const pool = new Piscina({
+    filename: new URL('./scaling/piscina-worker.ts', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+  });
+  const run = (nTrees: number, count: number) =>
+    Promise.all(
+      configs(nTrees)
+        .slice(0, count)
+        .map((trial) => pool.run({ trial, ...shared })),
+    );
+  await run(1, threads);
+  const t0 = performance.now();
+  await run(trees, TRIALS);
+  const seconds = (performance.now() - t0) / 1000;
+  await pool.destroy();
+  console.log(`Piscina, 1 process, ${threads} threads (no de2): ${seconds.toFixed(2)} s`);
+  return { nodes: 1, cpus: threads, seconds };
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${os.hostname()}: ${cpus.length} x ${cpus[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start`;
+}
+
+const split = await prepareSplit(a.data, rows);
+console.log(
+  `${TRIALS} trials x ${trees} trees (maxDepth null), ${split.train.y.length} training rows; ${machine()}`,
+);
+const run: ScalingRun = {
+  mode: a.address ? 'cluster' : 'local',
+  date: new Date().toISOString(),
+  machine: machine(),
+  command: `npm run bench:scaling -- ${process.argv.slice(2).join(' ')}`.trim(),
+  trials: TRIALS,
+  trees,
+  trainRows: split.train.y.length,
+  cpusPerNode,
+  de2: [],
+  piscina: undefined,
+};
+
+if (a.address) {
+  await init({ address: a.address, ...(a.token ? { token: a.token } : {}) });
+  try {
+    run.de2.push(await measureDe2(split, `cluster ${a.address}`));
+    const per = run.de2[0]!.cpus / run.de2[0]!.nodes;
+    run.cpusPerNode = per;
+    console.log(
+      `To measure one more node: on another machine run\n  npx de2-node start --address ${a.address} --token <token> --num-cpus ${per}\n` +
+        `then run this command again; results for each node count are kept in ${outDir}/scaling-cluster.json.`,
+    );
+  } finally {
+    await shutdown();
+  }
+} else {
+  if (!a['skip-piscina']) run.piscina = await measurePiscina(split, cpusPerNode);
+  const cluster = new LocalCluster(cpusPerNode);
+  try {
+    await cluster.startHead();
+    await init({ address: cluster.address, token: cluster.token });
+    for (let n = 1; n <= localNodes; n++) {
+      if (n > 1) await cluster.addNode();
+      await waitForNodes(n);
+      run.de2.push(await measureDe2(split, 'de2'));
+    }
+  } finally {
+    await shutdown().catch(() => {});
+    await cluster.stop();
+  }
+}
+
+const files = writeResults(outDir, run);
+console.log(`\n${files.table}\nwritten: ${files.paths.join(', ')}`);

@@ -1,0 +1,108 @@
+// Speedup and efficiency per node count, written as JSON, a markdown table and an SVG chart.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { lineChart } from './svg.js';
+
+export interface Measurement {
+  nodes: number;
+  cpus: number;
+  seconds: number;
+}
+
+export interface ScalingRun {
+  mode: 'local' | 'cluster';
+  date: string;
+  machine: string;
+  command: string;
+  trials: number;
+  trees: number;
+  trainRows: number;
+  cpusPerNode: number;
+  de2: Measurement[];
+  /** The same trials in one Piscina pool with one node's CPUs, no de2. */
+  piscina: Measurement | undefined;
+}
+
+export interface Row extends Measurement {
+  speedup: number | undefined;
+  efficiency: number | undefined;
+}
+
+/** Speedup against the 1-node time (when measured), efficiency = speedup / nodes. */
+export function rows(run: ScalingRun): Row[] {
+  const one = run.de2.find((m) => m.nodes === 1)?.seconds;
+  return [...run.de2]
+    .sort((x, y) => x.nodes - y.nodes)
+    .map((m) => {
+      const speedup = one === undefined ? undefined : one / m.seconds;
+      return { ...m, speedup, efficiency: speedup === undefined ? undefined : speedup / m.nodes };
+    });
+}
+
+/** A cluster run adds to the file of earlier ones (one entry per node count, the newest kept). */
+function merge(file: string, run: ScalingRun): ScalingRun {
+  if (run.mode !== 'cluster' || !existsSync(file)) return run;
+  const old = JSON.parse(readFileSync(file, 'utf8')) as ScalingRun;
+  if (old.trees !== run.trees || old.trainRows !== run.trainRows) return run;
+  const byNodes = new Map(old.de2.map((m) => [m.nodes, m]));
+  for (const m of run.de2) byNodes.set(m.nodes, m);
+  return { ...run, de2: [...byNodes.values()] };
+}
+
+const f = (x: number | undefined, digits = 2) => (x === undefined ? '' : x.toFixed(digits));
+
+export function markdown(run: ScalingRun): string {
+  const lines = [
+    `${run.trials} trials x ${run.trees} trees (maxDepth null) on ${run.trainRows} training rows; ${run.cpusPerNode} CPU(s) per node.`,
+    `Machine: ${run.machine}. Command: \`${run.command}\`.`,
+    '',
+    '| setup | nodes | CPUs | wall time | speedup vs 1 node | efficiency |',
+    '|---|---|---|---|---|---|',
+    ...rows(run).map(
+      (r) =>
+        `| de2 Tune | ${r.nodes} | ${r.cpus} | ${f(r.seconds)} s | ${f(r.speedup)}x | ${f(r.efficiency && r.efficiency * 100, 0)}% |`,
+    ),
+  ];
+  const p = run.piscina;
+  const one = run.de2.find((m) => m.nodes === 1);
+  if (p) {
+    lines.push(`| plain Piscina (no de2) | 1 | ${p.cpus} | ${f(p.seconds)} s | | |`);
+    if (one)
+      lines.push(
+        '',
+        `de2 on 1 node / Piscina on the same CPUs: ${f(one.seconds / p.seconds)}x (the framework's overhead).`,
+      );
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function chart(run: ScalingRun): string {
+  const measured = rows(run).filter((r) => r.speedup !== undefined);
+  const maxNodes = Math.max(1, ...measured.map((r) => r.nodes));
+  return lineChart(
+    `Speedup of ${run.trials} trials, ${run.cpusPerNode} CPU(s) per node`,
+    'nodes',
+    'speedup vs 1 node',
+    [
+      {
+        label: 'ideal',
+        color: '#888888',
+        dashed: true,
+        points: Array.from({ length: maxNodes }, (_v, i) => ({ x: i + 1, y: i + 1 })),
+      },
+      { label: 'de2 Tune', color: '#1f6feb', points: measured.map((r) => ({ x: r.nodes, y: r.speedup! })) },
+    ],
+  );
+}
+
+/** Writes scaling-<mode>.json/.md/.svg into dir; returns the table and the paths. */
+export function writeResults(dir: string, fresh: ScalingRun): { table: string; paths: string[] } {
+  mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `scaling-${fresh.mode}`);
+  const run = merge(`${base}.json`, fresh);
+  const table = markdown(run);
+  writeFileSync(`${base}.json`, JSON.stringify({ ...run, rows: rows(run) }, null, 2) + '\n');
+  writeFileSync(`${base}.md`, table);
+  writeFileSync(`${base}.svg`, chart(run));
+  return { table, paths: [`${base}.json`, `${base}.md`, `${base}.svg`] };
+}
