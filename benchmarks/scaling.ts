@@ -55,7 +55,11 @@ const rows = int('rows', a.rows, undefined);
 const outDir = path.resolve(a.out ?? path.join(import.meta.dirname, 'results'));
 
 /** Runs the 24 trials through de2 Tune on whatever cluster the driver is connected to. */
-async function runGrid(split: Split, nTrees: number, trials = TRIALS): Promise<number> {
+async function runGrid(
+  split: Split,
+  nTrees: number,
+  trials = TRIALS,
+): Promise<{ seconds: number; busy: number }> {
   const t0 = performance.now();
   const results = await new Tuner(withParameters(fitTrial, { train: split.train, test: split.test }), {
     paramSpace: { trial: grid(configs(nTrees).slice(0, trials)) },
@@ -82,13 +86,17 @@ async function waitForNodes(n: number): Promise<void> {
   }
 }
 
-async function measureDe2(split: Split, label: string): Promise<Measurement> {
+async function measureDe2(split: Split, label: string, died?: Promise<never>): Promise<Measurement> {
   const { n, cpus } = await taskNodes();
+  const guard = <T>(p: Promise<T>): Promise<T> => (died ? Promise.race([p, died]) : p);
   // Warm-up: every worker thread loads @de2/forest and the trial code once, outside the timing.
-  await runGrid(split, 1, Math.min(TRIALS, cpus));
-  const seconds = await runGrid(split, trees);
-  console.log(`${label}: ${n} node(s), ${cpus} CPUs: ${seconds.toFixed(2)} s`);
-  return { nodes: n, cpus, seconds };
+  await guard(runGrid(split, 1, Math.min(TRIALS, cpus)));
+  const { seconds, busy } = await guard(runGrid(split, trees));
+  const parallelism = busy / seconds;
+  console.log(
+    `${label}: ${n} node(s), ${cpus} CPUs: ${seconds.toFixed(2)} s, ${parallelism.toFixed(2)} trials at once on average`,
+  );
+  return { nodes: n, cpus, seconds, parallelism };
 }
 
 /** Typed arrays copied once into shared memory: Piscina's threads then read them without copies. */
@@ -167,13 +175,14 @@ if (a.address) {
 } else {
   if (!a['skip-piscina']) run.piscina = await measurePiscina(split, cpusPerNode);
   const cluster = new LocalCluster(cpusPerNode);
+  cluster.died.catch(() => {}); // observed through measureDe2
   try {
     await cluster.startHead();
     await init({ address: cluster.address, token: cluster.token });
     for (let n = 1; n <= localNodes; n++) {
       if (n > 1) await cluster.addNode();
       await waitForNodes(n);
-      run.de2.push(await measureDe2(split, 'de2'));
+      run.de2.push(await measureDe2(split, 'de2', cluster.died));
     }
   } finally {
     await shutdown().catch(() => {});

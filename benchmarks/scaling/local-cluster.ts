@@ -15,6 +15,10 @@ export class LocalCluster {
   private readonly children: ChildProcess[] = [];
   address = '';
   token = '';
+  private stopping = false;
+  private onDeath: (error: Error) => void = () => {};
+  /** Rejects when a node exits before stop(): a measurement then fails instead of waiting forever. */
+  readonly died = new Promise<never>((_resolve, reject) => (this.onDeath = reject));
 
   constructor(private readonly cpusPerNode: number) {}
 
@@ -73,6 +77,7 @@ export class LocalCluster {
 
   /** Kills every node (SIGKILL: nothing of theirs is kept) and removes DE2_HOME. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(
       this.children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;

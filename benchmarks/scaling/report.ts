@@ -7,6 +7,8 @@ export interface Measurement {
   nodes: number;
   cpus: number;
   seconds: number;
+  /** Sum of the trials' own times over the wall time: trials running at once, on average. */
+  parallelism?: number;
 }
 
 export interface ScalingRun {
@@ -66,7 +68,7 @@ export function markdown(run: ScalingRun): string {
   const p = run.piscina;
   const one = run.de2.find((m) => m.nodes === 1);
   if (p) {
-    lines.push(`| plain Piscina (no de2) | 1 | ${p.cpus} | ${f(p.seconds)} s | | |`);
+    lines.push(`| plain Piscina (no de2) | 1 | ${p.cpus} | ${f(p.seconds)} s | | | |`);
     if (one)
       lines.push(
         '',

@@ -33,6 +33,7 @@ With no options: an embedded de2 cluster on this machine, the committed 20,000-r
 the small grid (16 configurations), FIFO.
 
   --address HOST:PORT     run on a running cluster (npx de2-node start --head) instead
+                          (default: DE2_ADDRESS when it is set, else an embedded cluster)
   --token TOKEN           the cluster's token (default: DE2_TOKEN, else ~/.de2/token)
   --data PATH             a Covertype file: UCI covtype.data(.gz) or Kaggle train.csv
   --fetch                 download the full UCI file (581,012 rows) into the cache and use it
@@ -77,7 +78,7 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 }
 
 /** Parses argv (without node and the script); throws UsageError on anything unknown or malformed. */
-export function parseOptions(argv: readonly string[]): ExampleOptions {
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ExampleOptions {
   let values;
   try {
     ({ values } = parseArgs({
@@ -108,9 +109,11 @@ export function parseOptions(argv: readonly string[]): ExampleOptions {
     // node:util's messages name the flag ("Unknown option '--foo'"); keep them, add the hint.
     throw new UsageError(`${(error as Error).message}. Run with --help for the options.`);
   }
-  const address = values.address;
+  // As de2-cloud prints it: export DE2_ADDRESS (and DE2_TOKEN), then run the example.
+  const address = values.address ?? (env.DE2_ADDRESS || undefined);
   if (address !== undefined && !/^[^\s:]+:\d{1,5}$/.test(address)) {
-    throw new UsageError(`--address must be HOST:PORT, got "${address}"`);
+    const from = values.address === undefined ? 'DE2_ADDRESS' : '--address';
+    throw new UsageError(`${from} must be HOST:PORT, got "${address}"`);
   }
   if (values.token !== undefined && address === undefined) {
     throw new UsageError('--token needs --address');

@@ -17,7 +17,10 @@ interface Run {
   stderr: string;
 }
 
-function runExample(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+// No DE2_ADDRESS from the caller's shell: without --address the example must run embedded.
+const plainEnv = { ...process.env, DE2_ADDRESS: '', DE2_TOKEN: '' };
+
+function runExample(args: string[], env: NodeJS.ProcessEnv = plainEnv): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     env,
