@@ -13,6 +13,8 @@ export interface TestClusterOptions {
   workerCpus?: number;
   /** Extra flags for each worker, by index. */
   workerArgs?: (index: number) => string[];
+  /** Extra environment of the head process (e.g. DE2_INFEASIBLE_TIMEOUT_MS). */
+  headEnv?: NodeJS.ProcessEnv;
 }
 
 export interface TestNode {
@@ -39,9 +41,10 @@ export async function startNode(
   home: De2Home,
   args: string[],
   ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<TestNode & { match: RegExpExecArray }> {
   const child = spawn(process.execPath, [de2NodeBin, 'start', ...args, '--block'], {
-    env: home.env,
+    env: { ...home.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -72,6 +75,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       home,
       ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(options.headCpus ?? 1)],
       /--address (\S+) --token/,
+      options.headEnv,
     );
     nodes.push(head);
     const address = head.match[1]!;

@@ -129,7 +129,7 @@ describe('cluster: malformed input never takes the head down', function () {
         token: cluster.token,
         hello: Buffer.from(hello).toString('base64'),
       });
-      await new Promise((resolve) => socket.once('connect', resolve));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const closed = new Promise((resolve) => socket.once('disconnect', resolve));
       socket.emit('m', new Uint8Array(65 * 2 ** 20));
       await closed;

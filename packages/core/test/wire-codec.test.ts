@@ -36,6 +36,7 @@ function sampleTask(): TaskSpec {
     maxTaskRetries: 0,
     maxConcurrency: 4,
     methodNames: ['inc', 'get'],
+    scheduling: 'node-soft:n-2',
   };
 }
 
@@ -81,9 +82,24 @@ describe('wire codec (FlatBuffers batches)', () => {
             resources: { CPU: 2 },
             available: { CPU: 1 },
             objectStoreUsed: 5,
+            isDriver: false,
+            runningTasks: 2,
+            bytesPulled: 1e9,
           },
-          { nodeId: 'n2', alive: false, address: 'b:2', resources: {}, available: {}, objectStoreUsed: 0 },
+          {
+            nodeId: 'n2',
+            alive: false,
+            address: 'b:2',
+            resources: {},
+            available: {},
+            objectStoreUsed: 0,
+            isDriver: true,
+            runningTasks: 0,
+            bytesPulled: 0,
+          },
         ],
+        pendingTasks: 3,
+        demands: [{ resources: { CPU: 64 }, count: 1, infeasible: true }],
       },
       {
         type: 'actorReply',

@@ -69,6 +69,7 @@ export class ActorClass<C extends AnyClass> {
       maxTaskRetries: o.maxTaskRetries,
       maxConcurrency: o.maxConcurrency,
       methodNames: this.methodNames,
+      scheduling: o.scheduling,
     });
     const info: ActorInfo = {
       actorId,
@@ -112,6 +113,7 @@ function callMethod(info: ActorInfo, method: string, args: readonly unknown[]): 
     maxTaskRetries: 0,
     maxConcurrency: 1,
     methodNames: [],
+    scheduling: '',
   });
   return ref;
 }

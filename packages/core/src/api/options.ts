@@ -25,7 +25,17 @@ export interface RemoteOptions {
   numReturns?: number;
   /** Name shown in errors and logs. @default the function's name */
   name?: string;
+  /**
+   * Where the task may run: `'DEFAULT'` (the node holding most of its arguments, else any
+   * node with room), `'SPREAD'` (the least busy node, to spread tasks over the cluster), or
+   * `{ nodeId, soft }` (that node; if it is gone or full and `soft`, any node).
+   * @default 'DEFAULT'
+   */
+  schedulingStrategy?: SchedulingStrategy;
 }
+
+/** See {@link RemoteOptions.schedulingStrategy}. */
+export type SchedulingStrategy = 'DEFAULT' | 'SPREAD' | { nodeId: string; soft?: boolean };
 
 /** Options of `remote(Class, options)` and `ActorClass.options()`. */
 export interface ActorOptions {
@@ -43,6 +53,8 @@ export interface ActorOptions {
   maxTaskRetries?: number;
   /** How many calls may run at once; async methods interleave only above 1. @default 1 */
   maxConcurrency?: number;
+  /** Where the actor may live; see {@link RemoteOptions.schedulingStrategy}. @default 'DEFAULT' */
+  schedulingStrategy?: SchedulingStrategy;
 }
 
 export interface ResolvedRemoteOptions {
@@ -53,6 +65,7 @@ export interface ResolvedRemoteOptions {
   retryExceptions: boolean;
   numReturns: number;
   name: string;
+  scheduling: string;
 }
 
 export interface ResolvedActorOptions {
@@ -63,6 +76,7 @@ export interface ResolvedActorOptions {
   maxRestarts: number;
   maxTaskRetries: number;
   maxConcurrency: number;
+  scheduling: string;
 }
 
 export function checkNumber(
@@ -119,6 +133,7 @@ export function resolveRemoteOptions(o: RemoteOptions, defaultName: string): Res
     retryExceptions: o.retryExceptions ?? false,
     numReturns: o.numReturns ?? 1,
     name: checkName(o.name) || defaultName,
+    scheduling: resolveScheduling(o.schedulingStrategy),
   };
 }
 
@@ -136,5 +151,26 @@ export function resolveActorOptions(o: ActorOptions): ResolvedActorOptions {
     maxRestarts: unlimited(o.maxRestarts ?? 0),
     maxTaskRetries: unlimited(o.maxTaskRetries ?? 0),
     maxConcurrency: o.maxConcurrency ?? 1,
+    scheduling: resolveScheduling(o.schedulingStrategy),
   };
+}
+
+/** The wire form of a scheduling strategy (TaskSpec.scheduling). */
+function resolveScheduling(strategy: SchedulingStrategy | undefined): string {
+  if (strategy === undefined || strategy === 'DEFAULT') return '';
+  if (strategy === 'SPREAD') return 'SPREAD';
+  if (
+    typeof strategy === 'object' &&
+    strategy !== null &&
+    typeof strategy.nodeId === 'string' &&
+    strategy.nodeId
+  ) {
+    if (strategy.soft !== undefined && typeof strategy.soft !== 'boolean') {
+      throw new TypeError('options.schedulingStrategy.soft must be a boolean');
+    }
+    return `${strategy.soft ? 'node-soft' : 'node'}:${strategy.nodeId}`;
+  }
+  throw new TypeError(
+    `options.schedulingStrategy must be 'DEFAULT', 'SPREAD' or { nodeId, soft }, got ${JSON.stringify(strategy)}`,
+  );
 }

@@ -74,6 +74,7 @@ export class RemoteFunction<F extends AnyFunction, N extends number = 1> {
       maxTaskRetries: 0,
       maxConcurrency: 1,
       methodNames: [],
+      scheduling: o.scheduling,
     });
     return (o.numReturns === 1 ? refs[0] : refs) as RemoteReturn<Awaited<ReturnType<F>>, N>;
   }

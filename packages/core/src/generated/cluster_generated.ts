@@ -645,8 +645,15 @@ methodNamesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+scheduling():string|null
+scheduling(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+scheduling(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 46);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startTaskSpec(builder:flatbuffers.Builder) {
-  builder.startObject(21);
+  builder.startObject(22);
 }
 
 static addTaskId(builder:flatbuffers.Builder, taskIdOffset:flatbuffers.Offset) {
@@ -796,6 +803,10 @@ static createMethodNamesVector(builder:flatbuffers.Builder, data:flatbuffers.Off
 
 static startMethodNamesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
+}
+
+static addScheduling(builder:flatbuffers.Builder, schedulingOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(21, schedulingOffset, 0);
 }
 
 static endTaskSpec(builder:flatbuffers.Builder):flatbuffers.Offset {

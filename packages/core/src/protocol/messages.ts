@@ -67,6 +67,8 @@ export interface TaskSpec {
   maxTaskRetries: number;
   maxConcurrency: number;
   methodNames: string[];
+  /** Placement: '' (default: locality, then any node), 'SPREAD', or 'node:<id>' / 'node-soft:<id>' (affinity). */
+  scheduling: string;
 }
 
 /** What the head knows about an actor, enough to build a handle. */

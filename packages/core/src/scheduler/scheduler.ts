@@ -36,9 +36,17 @@ export const PIPELINE_PER_CPU = 2;
  * The node recognises the same tasks and runs them one at a time per thread.
  */
 export function pipelineable(task: TaskSpec): boolean {
-  if (task.kind !== 'task' || task.numCpus !== 1 || task.memory > 0) return false;
+  if (task.kind !== 'task' || task.numCpus !== 1 || task.memory > 0 || task.scheduling !== '') return false;
   for (const _ in task.resources) return false;
   return true;
+}
+
+const SPREAD = 'SPREAD';
+
+/** The node a task is pinned to (TaskSpec.scheduling 'node:<id>' or 'node-soft:<id>'). */
+function affinityOf(task: TaskSpec): { nodeId: string; soft: boolean } | undefined {
+  const match = /^(node|node-soft):(.+)$/.exec(task.scheduling);
+  return match ? { nodeId: match[2]!, soft: match[1] === 'node-soft' } : undefined;
 }
 
 /** What a task asks of a node while it runs. */
@@ -77,6 +85,11 @@ export class Scheduler {
   /** Whether any node could ever run the task (else it must be reported, not queued). */
   feasible(task: TaskSpec): boolean {
     const demand = demandOf(task);
+    const affinity = affinityOf(task);
+    if (affinity && !affinity.soft) {
+      const node = this.nodes.get(affinity.nodeId);
+      return node !== undefined && fits(demand, node.total);
+    }
     for (const node of this.nodes.values()) if (fits(demand, node.total)) return true;
     return false;
   }
@@ -172,10 +185,30 @@ export class Scheduler {
 
   private pick(task: TaskSpec, preferred: string | undefined): NodeSlot | undefined {
     const demand = demandOf(task);
+    const affinity = affinityOf(task);
+    if (affinity) {
+      const node = this.nodes.get(affinity.nodeId);
+      if (node && fits(demand, node.available)) return node;
+      // Hard affinity waits for its node; soft affinity takes another if the node is full or gone.
+      if (!affinity.soft) return undefined;
+    }
+    if (task.scheduling === SPREAD) return this.leastBusy(demand);
     const first = preferred === undefined ? undefined : this.nodes.get(preferred);
     if (first && fits(demand, first.available)) return first;
     for (const node of this.nodes.values()) if (fits(demand, node.available)) return node;
     return undefined;
+  }
+
+  /** SPREAD: of the nodes with room, the one running the fewest tasks. */
+  private leastBusy(demand: Resources): NodeSlot | undefined {
+    const busy = new Map<string, number>();
+    for (const run of this.running.values()) busy.set(run.nodeId, (busy.get(run.nodeId) ?? 0) + 1);
+    let best: NodeSlot | undefined;
+    for (const node of this.nodes.values()) {
+      if (!fits(demand, node.available)) continue;
+      if (!best || (busy.get(node.nodeId) ?? 0) < (busy.get(best.nodeId) ?? 0)) best = node;
+    }
+    return best;
   }
 
   /** The task ended: its resources go back (unless it had given its CPUs back already). */

@@ -88,6 +88,7 @@ export const TaskSpecTable = t<TaskSpec>('TaskSpec', g.TaskSpec, {
   maxTaskRetries: 'number',
   maxConcurrency: 'number',
   methodNames: 'strings',
+  scheduling: 'string',
 });
 
 const ActorInfoTable = t<ActorInfo>('ActorInfo', g.ActorInfo, {
