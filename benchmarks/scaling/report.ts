@@ -55,14 +55,16 @@ const f = (x: number | undefined, digits = 2) => (x === undefined ? '' : x.toFix
 
 export function markdown(run: ScalingRun): string {
   const lines = [
-    `${run.trials} trials x ${run.trees} trees (maxDepth null) on ${run.trainRows} training rows; ${run.cpusPerNode} CPU(s) per node.`,
+    `${run.trials} trials x ${run.trees} trees (maxDepth null) on ${run.trainRows} training rows; ${run.cpusPerNode} CPU(s) per node. ` +
+      '"Trials at once": the sum of the trials\' own times over the wall time.',
     `Machine: ${run.machine}. Command: \`${run.command}\`.`,
     '',
-    '| setup | nodes | CPUs | wall time | speedup vs 1 node | efficiency |',
-    '|---|---|---|---|---|---|',
+    '| setup | nodes | CPUs | wall time | speedup vs 1 node | efficiency | trials at once |',
+    '|---|---|---|---|---|---|---|',
     ...rows(run).map(
       (r) =>
-        `| de2 Tune | ${r.nodes} | ${r.cpus} | ${f(r.seconds)} s | ${f(r.speedup)}x | ${f(r.efficiency && r.efficiency * 100, 0)}% |`,
+        `| de2 Tune | ${r.nodes} | ${r.cpus} | ${f(r.seconds)} s | ${f(r.speedup)}x | ` +
+        `${f(r.efficiency && r.efficiency * 100, 0)}% | ${f(r.parallelism)} |`,
     ),
   ];
   const p = run.piscina;
