@@ -160,6 +160,7 @@ const run: ScalingRun = {
   cpusPerNode,
   de2: [],
   piscina: undefined,
+  piscinaThreads: [],
 };
 
 if (a.address) {
@@ -176,7 +177,8 @@ if (a.address) {
     await shutdown();
   }
 } else {
-  if (!a['skip-piscina']) run.piscina = await measurePiscina(split, cpusPerNode);
+  // Piscina before and after the de2 runs: the machine's load drifts, the mean of the two is compared.
+  const before = a['skip-piscina'] ? undefined : await measurePiscina(split, cpusPerNode);
   const cluster = new LocalCluster(cpusPerNode);
   cluster.died.catch(() => {}); // observed through measureDe2
   try {
@@ -190,6 +192,20 @@ if (a.address) {
   } finally {
     await shutdown().catch(() => {});
     await cluster.stop();
+  }
+  // What this machine itself allows: the same trials in one Piscina pool with as many threads
+  // as n nodes offer. If these do not speed up either, the cores are the limit, not de2.
+  if (!a['skip-piscina']) {
+    for (let n = 2; n <= localNodes; n++)
+      run.piscinaThreads.push(await measurePiscina(split, n * cpusPerNode));
+  }
+  if (before) {
+    const after = await measurePiscina(split, cpusPerNode);
+    run.piscina = {
+      ...before,
+      seconds: (before.seconds + after.seconds) / 2,
+      runs: [before.seconds, after.seconds],
+    };
   }
 }
 

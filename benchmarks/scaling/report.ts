@@ -21,8 +21,10 @@ export interface ScalingRun {
   trainRows: number;
   cpusPerNode: number;
   de2: Measurement[];
-  /** The same trials in one Piscina pool with one node's CPUs, no de2. */
-  piscina: Measurement | undefined;
+  /** The same trials in one Piscina pool with one node's CPUs, no de2 (mean of `runs`). */
+  piscina: (Measurement & { runs?: number[] }) | undefined;
+  /** Local runs: one Piscina pool with the CPUs of 2..N nodes, this machine's own ceiling. */
+  piscinaThreads: Measurement[];
 }
 
 export interface Row extends Measurement {
@@ -70,7 +72,14 @@ export function markdown(run: ScalingRun): string {
   const p = run.piscina;
   const one = run.de2.find((m) => m.nodes === 1);
   if (p) {
-    lines.push(`| plain Piscina (no de2) | 1 | ${p.cpus} | ${f(p.seconds)} s | | | |`);
+    const runs = p.runs ? ` (mean of ${p.runs.map((x) => `${f(x)} s`).join(' before and ')} after)` : '';
+    lines.push(`| plain Piscina (no de2) | 1 | ${p.cpus} | ${f(p.seconds)} s${runs} | | | |`);
+    for (const t of run.piscinaThreads ?? []) {
+      const speedup = p.seconds / t.seconds;
+      lines.push(
+        `| plain Piscina, ${t.cpus} threads | 1 | ${t.cpus} | ${f(t.seconds)} s | ${f(speedup)}x (vs 1 thread) | | |`,
+      );
+    }
     if (one)
       lines.push(
         '',
