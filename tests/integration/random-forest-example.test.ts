@@ -9,6 +9,7 @@ import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
 const script = path.join(root, 'examples', 'random-forest.ts');
+const sample = path.join(root, 'examples', 'data', 'covtype.sample.data.gz');
 
 interface Run {
   code: number | null;
@@ -161,7 +162,7 @@ describe('examples/random-forest.ts', function () {
       await cluster?.teardown();
     });
 
-    it('runs with --address and ASHA, trials on both nodes, forests grown by steps', async () => {
+    it('runs with --address, --data and ASHA: trials on both nodes, forests grown by steps', async () => {
       const run = await runExample(
         [
           ...common('cluster'),
@@ -171,11 +172,14 @@ describe('examples/random-forest.ts', function () {
           token(cluster),
           '--scheduler',
           'asha',
+          '--data',
+          sample,
         ],
         cluster.home.env,
       );
       expect(run.code, run.stderr + run.stdout).to.equal(0);
       expect(run.stdout).to.contain(`cluster at ${cluster.address}: 2 node(s), 2 CPUs`);
+      expect(run.stdout).to.contain(`data: ${sample}: 20000 rows, stratified sample of 4000`);
       const dir = path.join(storage, 'cluster');
       const summary = readSummary('cluster');
       expect(summary.errors).to.deep.equal([]);
