@@ -25,27 +25,26 @@ function options(): ExampleOptions {
 async function main(o: ExampleOptions): Promise<number> {
   const rss = new PeakRss();
   const started = performance.now();
+  // The data first: a bad file or --rows fails before any cluster is started.
+  const data = await prepareData(o, log);
+  log(
+    `data: ${data.path}: ${data.fileRows} rows` +
+      (data.rows !== data.fileRows ? `, stratified sample of ${data.rows}` : '') +
+      `; train ${data.train.y.length} / test ${data.test.y.length} rows (stratified, seed ${o.seed})`,
+  );
+  log(
+    `loaded in ${(data.loadMs / 1000).toFixed(2)} s (${(data.rawBytes / MiB).toFixed(1)} MiB as float32), ` +
+      `binned once in ${(data.binMs / 1000).toFixed(2)} s (${(data.binnedBytes / MiB).toFixed(1)} MiB, stored once)`,
+  );
   await (o.address
     ? init({ address: o.address, ...(o.token ? { token: o.token } : {}) })
     : init(o.numCpus ? { numCpus: o.numCpus } : {}));
   try {
     const workers = (await nodes()).filter((n) => n.alive && !n.isDriver);
-    const cpus = workers.reduce((s, n) => s + (n.resources.CPU ?? n.resources.numCpus ?? 0), 0);
+    const cpus = workers.reduce((s, n) => s + (n.resources.CPU ?? 0), 0);
     log(
       `de2 ${o.address ? `cluster at ${o.address}` : 'embedded cluster'}: ${workers.length} node(s), ${cpus} CPUs`,
     );
-
-    const data = await prepareData(o, log);
-    log(
-      `data: ${data.path}: ${data.fileRows} rows` +
-        (data.rows !== data.fileRows ? `, stratified sample of ${data.rows}` : '') +
-        `; train ${data.train.y.length} / test ${data.test.y.length} rows (stratified, seed ${o.seed})`,
-    );
-    log(
-      `loaded in ${(data.loadMs / 1000).toFixed(2)} s (${(data.rawBytes / MiB).toFixed(1)} MiB as float32), ` +
-        `binned once in ${(data.binMs / 1000).toFixed(2)} s (${(data.binnedBytes / MiB).toFixed(1)} MiB, stored once)`,
-    );
-
     const configs = gridConfigs(o.grid, o.includeOomTrial);
     const { step } = GRID_SPECS[o.grid];
     const maxTrees = Math.max(...configs.map((c) => c.nEstimators));
@@ -102,5 +101,13 @@ const o = options();
 if (o.help) {
   process.stdout.write(USAGE);
 } else {
-  process.exitCode = await main(o);
+  try {
+    process.exitCode = await main(o);
+  } catch (error) {
+    // de2's and the data module's errors carry a `code` and a message that says what to do:
+    // print that, not a stack. Anything else is a bug: let it show in full.
+    if (!(error instanceof Error && 'code' in error) && !(error instanceof RangeError)) throw error;
+    console.error(`random-forest: ${error.message}`);
+    process.exitCode = 1;
+  }
 }

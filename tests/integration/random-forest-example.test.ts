@@ -217,6 +217,13 @@ describe('examples/random-forest.ts', function () {
       });
     });
 
+    it('a --rows beyond the data fails with exit code 1 before any cluster starts', async () => {
+      const run = await runExample(['--rows', '50000']);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.match(/--rows 50000 is more than the 20000 rows of .*covtype\.sample\.data\.gz/);
+      expect(run.stdout).not.to.contain('embedded cluster');
+    });
+
     it('--help prints the options', async () => {
       const run = await runExample(['--help']);
       expect(run.code).to.equal(0);
