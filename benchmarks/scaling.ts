@@ -140,6 +140,12 @@ async function measurePiscina(split: Split, threads: number): Promise<Measuremen
   return { nodes: 1, cpus: threads, seconds };
 }
 
+function redact(args: string[]): string[] {
+  return args.map((x, i) =>
+    args[i - 1] === '--token' ? '<token>' : x.replace(/^--token=.*/, '--token=<token>'),
+  );
+}
+
 function machine(): string {
   const cpus = os.cpus();
   return `${os.hostname()}: ${cpus.length} x ${cpus[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start`;
@@ -152,8 +158,9 @@ console.log(
 const run: ScalingRun = {
   mode: a.address ? 'cluster' : 'local',
   date: new Date().toISOString(),
-  machine: machine(),
-  command: `npm run bench:scaling -- ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: a.address ? `driver ${machine()}` : machine(),
+  // The token admits anyone to the cluster: never written into the results.
+  command: `npm run bench:scaling -- ${redact(process.argv.slice(2)).join(' ')}`.trim(),
   trials: TRIALS,
   trees,
   trainRows: split.train.y.length,
