@@ -89,7 +89,8 @@ export function printSummary(s: SummaryInput): number {
       rawBytes: s.data.rawBytes,
       binnedBytes: s.data.binnedBytes,
     },
-    options: s.options,
+    // The token admits anyone to the cluster: it stays out of the results folder.
+    options: { ...s.options, token: s.options.token === undefined ? undefined : '<redacted>' },
   };
   writeFileSync(path.join(results.experimentPath, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   log(`results written to ${results.experimentPath} (results.csv, one folder per trial, summary.json)`);

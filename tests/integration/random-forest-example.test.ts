@@ -183,6 +183,7 @@ describe('examples/random-forest.ts', function () {
       const dir = path.join(storage, 'cluster');
       const summary = readSummary('cluster');
       expect(summary.errors).to.deep.equal([]);
+      expect(readFileSync(path.join(dir, 'summary.json'), 'utf8')).not.to.contain(token(cluster));
       expect(summary.bestAccuracy).to.equal(bestOnDisk(dir, summary));
       const all = reports(dir);
       // Trials ran in the two node processes, not in the driver.
