@@ -42,6 +42,12 @@ describe('cluster: a driver on a head + 2 worker nodes (real processes)', functi
     );
   });
 
+  it('sends a burst of tasks that each carry their own typed array (many payloads in one batch)', async () => {
+    const total = remote((a: Float64Array) => a.reduce((s, v) => s + v, 0));
+    const refs = Array.from({ length: 100 }, (_, i) => total.remote(new Float64Array(20_000).fill(i)));
+    expect(await get(refs)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i * 20_000));
+  });
+
   it('keeps actor state across processes, calls in order', async () => {
     const Counter = remote(
       class {

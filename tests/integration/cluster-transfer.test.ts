@@ -35,4 +35,11 @@ describe('cluster: object transfer', function () {
     expect(pulled).to.be.at.least(2 * size);
     expect(pulled).to.be.below(2.2 * size);
   });
+
+  it('passes a 96 MB typed array straight to a task (sent in pieces, over the 64 MiB message cap)', async () => {
+    const big = new Float64Array(12 * 2 ** 20).fill(0.5);
+    big[big.length - 1] = 1.5;
+    const sum = remote((a: Float64Array) => a.reduce((s, v) => s + v, 0));
+    expect(await get(sum.remote(big))).to.equal(0.5 * (big.length - 1) + 1.5);
+  });
 });

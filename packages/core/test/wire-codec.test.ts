@@ -6,6 +6,7 @@ import {
   WireDecodeError,
 } from '../src/serialization/wire-codec.js';
 import { toHeadMessages, toNodeMessages } from '../src/serialization/wire-tables.js';
+import { joinPayloads, splitPayloads } from '../src/transport/socket-channel.js';
 import type { HeadToNode, NodeToHead, TaskSpec } from '../src/protocol/messages.js';
 
 const toHead = directionTables(toHeadMessages);
@@ -144,5 +145,20 @@ describe('wire codec (FlatBuffers batches)', () => {
       }
     }
     expect(rejected).to.be.greaterThan(2000);
+  });
+});
+
+describe('payload pieces on the wire', () => {
+  it('splits large payloads and joins them back byte for byte', async () => {
+    const big = Uint8Array.from({ length: 2500 }, (_, i) => i % 251);
+    const parts = splitPayloads([big, new Uint8Array(0), Uint8Array.of(7)], 1000);
+    expect(parts).to.have.length(1 + 3 + 1 + 1);
+    expect(parts.slice(1).every((p) => p.byteLength <= 1000)).to.equal(true);
+    const [a, empty, small] = joinPayloads(parts);
+    expect(Buffer.compare(Buffer.from(a!), Buffer.from(big))).to.equal(0);
+    expect(a!.buffer).to.be.instanceOf(SharedArrayBuffer);
+    expect(empty!.byteLength).to.equal(0);
+    expect([...small!]).to.deep.equal([7]);
+    expect(() => joinPayloads([parts[0]!, ...parts.slice(2)])).to.throw(WireDecodeError, 'manifest');
   });
 });

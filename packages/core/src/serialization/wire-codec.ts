@@ -109,6 +109,9 @@ export function encodeBatch<M extends { type: string }>(
 }
 
 class Reader {
+  /** Payload buffers handed to a value already: a second reference gets its own copy. */
+  readonly adopted = new Set<ArrayBufferLike>();
+
   constructor(
     readonly frameBytes: number,
     readonly payloads: readonly Uint8Array[],
@@ -168,13 +171,24 @@ class Reader {
   }
 
   private value(v: g.Value, where: string): SerializedValue {
+    const adopted = this.adopted;
     const headerArray = v.headerArray();
     const header = headerArray ? headerArray.slice() : new Uint8Array(0);
     const buffers: SharedArrayBuffer[] = [];
     for (let i = 0, n = this.length(v.bufferPayloadsLength(), where); i < n; i++) {
       const payload = this.payloads[v.bufferPayloads(i)!];
       if (!payload) throw new WireDecodeError(`${where}: buffer ${i} refers to a missing payload`);
-      // The store keeps values in SharedArrayBuffers so that worker threads read them in place.
+      // The store keeps values in SharedArrayBuffers so that worker threads read them in place;
+      // a payload that already fills one of its own is adopted without a copy.
+      const whole =
+        payload.buffer instanceof SharedArrayBuffer &&
+        payload.byteOffset === 0 &&
+        payload.byteLength === payload.buffer.byteLength;
+      if (whole && !adopted.has(payload.buffer)) {
+        adopted.add(payload.buffer);
+        buffers.push(payload.buffer);
+        continue;
+      }
       const shared = new SharedArrayBuffer(payload.byteLength);
       new Uint8Array(shared).set(payload);
       buffers.push(shared);

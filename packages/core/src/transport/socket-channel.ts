@@ -11,6 +11,56 @@ export interface FrameSocket {
   close(): void;
 }
 
+/**
+ * Large payloads (a big typed array passed straight to a task) travel in pieces of at most
+ * this size: socket.io sends each piece as its own WebSocket message, and the server caps
+ * one message at `maxMessageBytes`.
+ */
+export const PAYLOAD_PIECE_BYTES = 8 * 1024 * 1024;
+/** Pieces per socket.io event: with the frame and the manifest, socket.io's limit of 10 attachments. */
+const PIECES_PER_EVENT = 8;
+
+/** [manifest, ...pieces]: the manifest (Uint32 per payload) says how many pieces each has. */
+export function splitPayloads(payloads: Uint8Array[], pieceBytes = PAYLOAD_PIECE_BYTES): Uint8Array[] {
+  const manifest = new Uint32Array(payloads.length);
+  const pieces: Uint8Array[] = [];
+  payloads.forEach((payload, i) => {
+    let count = 0;
+    for (let offset = 0; offset < payload.byteLength || count === 0; offset += pieceBytes, count++) {
+      pieces.push(payload.subarray(offset, Math.min(payload.byteLength, offset + pieceBytes)));
+    }
+    manifest[i] = count;
+  });
+  return [new Uint8Array(manifest.buffer), ...pieces];
+}
+
+/** Rebuilds the payloads from [manifest, ...pieces], each into a SharedArrayBuffer (the store keeps those). */
+export function joinPayloads(parts: Uint8Array[]): Uint8Array[] {
+  const [manifestBytes, ...pieces] = parts;
+  if (!manifestBytes || manifestBytes.byteLength % 4 !== 0)
+    throw new WireDecodeError('missing payload manifest');
+  const counts = new Uint32Array(Uint8Array.from(manifestBytes).buffer);
+  let total = 0;
+  for (const c of counts) total += c;
+  if (total !== pieces.length)
+    throw new WireDecodeError(`payload manifest lists ${total} pieces, ${pieces.length} came`);
+  const payloads: Uint8Array[] = [];
+  let next = 0;
+  for (const count of counts) {
+    const mine = pieces.slice(next, next + count);
+    next += count;
+    const size = mine.reduce((sum, p) => sum + p.byteLength, 0);
+    const joined = new Uint8Array(new SharedArrayBuffer(size));
+    let offset = 0;
+    for (const p of mine) {
+      joined.set(p, offset);
+      offset += p.byteLength;
+    }
+    payloads.push(joined);
+  }
+  return payloads;
+}
+
 const toHead = directionTables(toHeadMessages);
 const toNode = directionTables(toNodeMessages);
 
@@ -25,6 +75,8 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
   private handler: (message: In) => void = () => {};
   private readonly closeHandlers: (() => void)[] = [];
   private closed = false;
+  /** Pieces that arrived in continuation events, waiting for their batch's frame. */
+  private pendingPieces: Uint8Array[] = [];
 
   constructor(
     private readonly socket: FrameSocket,
@@ -35,9 +87,16 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
   ) {
     socket.on('frame', (frame, payloads) => {
       if (this.closed) return;
+      if (frame.byteLength === 0) {
+        this.pendingPieces.push(...payloads); // a continuation: more pieces of the next batch
+        return;
+      }
+      const [manifest = new Uint8Array(0), ...pieces] = payloads;
+      const parts = [manifest, ...this.pendingPieces, ...pieces];
+      this.pendingPieces = [];
       let messages: In[];
       try {
-        messages = decodeBatch(inTables.byUnion, frame, payloads) as In[];
+        messages = decodeBatch(inTables.byUnion, frame, joinPayloads(parts)) as In[];
       } catch (error) {
         const why = error instanceof WireDecodeError ? error.message : String(error);
         this.log(`closing connection from ${this.peerName}: ${why}`);
@@ -64,7 +123,14 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
     this.queue = [];
     if (batch.length === 0 || this.closed) return;
     const { frame, payloads } = encodeBatch(this.outTables.byType, batch);
-    this.socket.send(frame, payloads);
+    const [manifest, ...pieces] = splitPayloads(payloads) as [Uint8Array, ...Uint8Array[]];
+    // socket.io accepts at most 10 binary attachments per event: send pieces ahead in
+    // continuation events (empty frame) and the frame with the manifest and the last ones.
+    let next = 0;
+    for (; pieces.length - next > PIECES_PER_EVENT; next += PIECES_PER_EVENT) {
+      this.socket.send(new Uint8Array(0), pieces.slice(next, next + PIECES_PER_EVENT));
+    }
+    this.socket.send(frame, [manifest, ...pieces.slice(next)]);
   };
 
   onMessage(handler: (message: In) => void): void {
