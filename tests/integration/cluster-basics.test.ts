@@ -26,6 +26,34 @@ describe('cluster: a driver on a head + 2 worker nodes (real processes)', functi
     for (const p of pids) expect(workerPids.has(p)).to.equal(true);
   });
 
+  it("prints tasks' console output on the driver, prefixed with the worker and node", async () => {
+    const writes: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      writes.push(String(chunk));
+      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      const hello = remote(
+        (x: number) => {
+          console.log(`hello from task ${x}`);
+          return x;
+        },
+        { name: 'greeter' },
+      );
+      await get(hello.remote(3));
+      // Output travels node -> head -> driver beside the result: wait for the line itself.
+      for (let i = 0; i < 100 && !writes.join('').includes('hello from task 3'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      process.stdout.write = original;
+    }
+    expect(writes.join('')).to.match(
+      /\((greeter )?worker \d+, node-\w+ 127\.0\.0\.1:\d+\) hello from task 3/,
+    );
+  });
+
   it('lists the nodes with their resources', async () => {
     const list = await nodes();
     const alive = list.filter((n) => n.alive);

@@ -373,7 +373,9 @@ export class NodeRuntime {
   }
 
   log(m: Log): void {
-    this.toHead(m);
+    // On a cluster the driver sees output from many nodes: say which one, as Ray's `(pid=, ip=)`.
+    if (this.options.address === 'embedded') return this.toHead(m);
+    this.toHead({ ...m, prefix: `${m.prefix.slice(0, -1)}, ${this.nodeId} ${this.options.address})` });
   }
 
   wireOf(error: unknown): WireError {
