@@ -23,44 +23,100 @@ type Builder = flatbuffers.Builder;
 type Fn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
 const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+const boundMethods = new Map<unknown, Map<string, Fn>>();
+/** The generated static method `name` of `cls`, bound once and cached (it runs per field per message). */
 const method = (cls: unknown, name: string): Fn => {
-  const f = (cls as Record<string, Fn>)[name];
-  if (typeof f !== 'function') throw new Error(`generated code has no ${name}`);
-  return f.bind(cls);
+  let methods = boundMethods.get(cls);
+  if (!methods) boundMethods.set(cls, (methods = new Map()));
+  let f = methods.get(name);
+  if (!f) {
+    const raw = (cls as Record<string, Fn>)[name];
+    if (typeof raw !== 'function') throw new Error(`generated code has no ${name}`);
+    f = raw.bind(cls);
+    methods.set(name, f);
+  }
+  return f;
 };
 
+interface FieldOps {
+  field: string;
+  kind: FieldKind;
+  add: Fn;
+  /** The generated createXVector, for vector fields. */
+  create: Fn | undefined;
+}
+
+interface TableOps {
+  fields: FieldOps[];
+  start: Fn;
+  end: Fn;
+}
+
+const tableOps = new Map<TableDesc, TableOps>();
+
+/** The generated functions a table's fields are written with, looked up once per table. */
+function opsOf(desc: TableDesc): TableOps {
+  let ops = tableOps.get(desc);
+  if (!ops) {
+    const isVector = (kind: FieldKind) =>
+      kind === 'strings' ||
+      kind === 'numbers' ||
+      kind === 'bytes' ||
+      kind === 'resources' ||
+      (typeof kind === 'object' && 'tables' in kind);
+    ops = {
+      fields: desc.fields.map(([field, kind]) => ({
+        field,
+        kind,
+        add: method(desc.cls, `add${cap(field)}`),
+        create: isVector(kind) ? method(desc.cls, `create${cap(field)}Vector`) : undefined,
+      })),
+      start: method(desc.cls, `start${desc.name}`),
+      end: method(desc.cls, `end${desc.name}`),
+    };
+    tableOps.set(desc, ops);
+  }
+  return ops;
+}
+
 function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array[]): number {
-  const offsets = new Map<string, number>();
-  for (const [field, kind] of desc.fields) {
+  const ops = opsOf(desc);
+  // Strings, vectors and nested tables are written before the table itself starts.
+  const offsets = new Array<number | undefined>(ops.fields.length);
+  ops.fields.forEach(({ field, kind, create }, i) => {
     const value = obj[field];
-    const create = (items: unknown) => method(desc.cls, `create${cap(field)}Vector`)(b, items) as number;
-    if (kind === 'string') offsets.set(field, b.createString(String(value ?? '')));
+    if (kind === 'string') offsets[i] = b.createString(String(value ?? ''));
     else if (kind === 'strings')
-      offsets.set(field, create(((value as string[]) ?? []).map((s) => b.createString(s))));
-    else if (kind === 'numbers' || kind === 'bytes') offsets.set(field, create(value ?? []));
+      offsets[i] = create!(
+        b,
+        ((value as string[]) ?? []).map((s) => b.createString(s)),
+      ) as number;
+    else if (kind === 'numbers' || kind === 'bytes') offsets[i] = create!(b, value ?? []) as number;
     else if (kind === 'resources') {
       const entries = Object.entries((value as Record<string, number>) ?? {});
-      offsets.set(field, create(entries.map(([name, amount]) => encodeResource(b, name, amount))));
-    } else if (kind === 'value') offsets.set(field, encodeValue(b, value as SerializedValue, payloads));
+      offsets[i] = create!(
+        b,
+        entries.map(([name, amount]) => encodeResource(b, name, amount)),
+      ) as number;
+    } else if (kind === 'value') offsets[i] = encodeValue(b, value as SerializedValue, payloads);
     else if (typeof kind === 'object' && 'table' in kind) {
-      offsets.set(field, encodeTable(b, kind.table, (value as Obj) ?? {}, payloads));
+      offsets[i] = encodeTable(b, kind.table, (value as Obj) ?? {}, payloads);
     } else if (typeof kind === 'object' && 'tables' in kind) {
-      offsets.set(
-        field,
-        create(((value as Obj[]) ?? []).map((item) => encodeTable(b, kind.tables, item, payloads))),
-      );
+      offsets[i] = create!(
+        b,
+        ((value as Obj[]) ?? []).map((item) => encodeTable(b, kind.tables, item, payloads)),
+      ) as number;
     }
-  }
-  method(desc.cls, `start${desc.name}`)(b);
-  for (const [field, kind] of desc.fields) {
-    const add = method(desc.cls, `add${cap(field)}`);
-    const offset = offsets.get(field);
+  });
+  ops.start(b);
+  ops.fields.forEach(({ field, kind, add }, i) => {
+    const offset = offsets[i];
     if (offset !== undefined) add(b, offset);
     else if (kind === 'number') add(b, Number(obj[field] ?? 0));
     else if (kind === 'bool') add(b, Boolean(obj[field]));
     else if (typeof kind === 'object' && 'enum' in kind) add(b, kind.enum[String(obj[field])] ?? 0);
-  }
-  return method(desc.cls, `end${desc.name}`)(b) as number;
+  });
+  return ops.end(b) as number;
 }
 
 function encodeResource(b: Builder, name: string, amount: number): number {
@@ -130,44 +186,58 @@ class Reader {
   }
 
   private field(desc: TableDesc, inst: Obj, field: string, kind: FieldKind): unknown {
-    const call = (name: string, ...args: unknown[]) => (inst[name] as Fn).call(inst, ...args);
-    const len = () => this.length(call(`${field}Length`) as number, `${desc.name}.${field}`);
-    const where = `${desc.name}.${field}`;
-    if (kind === 'string') return (call(field) as string | null) ?? '';
-    if (kind === 'number') return call(field) as number;
-    if (kind === 'bool') return call(field) as boolean;
-    if (kind === 'strings')
-      return Array.from({ length: len() }, (_, i) => (call(field, i) as string | null) ?? '');
-    if (kind === 'numbers') return Array.from({ length: len() }, (_, i) => call(field, i) as number);
-    if (kind === 'bytes') return ((call(`${field}Array`) as Uint8Array | null) ?? new Uint8Array(0)).slice();
+    // Hot path (every field of every message): no closures or strings unless needed.
+    const accessor = inst[field] as Fn;
+    if (kind === 'string') return (accessor.call(inst) as string | null) ?? '';
+    if (kind === 'number') return accessor.call(inst) as number;
+    if (kind === 'bool') return accessor.call(inst) as boolean;
+    const where = (): string => `${desc.name}.${field}`;
+    const len = (): number => this.length((inst[`${field}Length`] as Fn).call(inst) as number, where());
+    if (kind === 'strings') {
+      const n = len();
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = (accessor.call(inst, i) as string | null) ?? '';
+      return out;
+    }
+    if (kind === 'numbers') {
+      const n = len();
+      const out = new Array<number>(n);
+      for (let i = 0; i < n; i++) out[i] = accessor.call(inst, i) as number;
+      return out;
+    }
+    if (kind === 'bytes') {
+      return (((inst[`${field}Array`] as Fn).call(inst) as Uint8Array | null) ?? new Uint8Array(0)).slice();
+    }
     if (kind === 'resources') {
       const out: Record<string, number> = {};
       for (let i = 0, n = len(); i < n; i++) {
-        const r = call(field, i, new g.ResourceAmount()) as g.ResourceAmount | null;
+        const r = accessor.call(inst, i, new g.ResourceAmount()) as g.ResourceAmount | null;
         if (r) out[r.name() ?? ''] = r.amount();
       }
       return out;
     }
     if (kind === 'value') {
-      const v = call(field, new g.Value()) as g.Value | null;
-      if (!v) throw new WireDecodeError(`${where}: missing value`);
-      return this.value(v, where);
+      const v = accessor.call(inst, new g.Value()) as g.Value | null;
+      if (!v) throw new WireDecodeError(`${where()}: missing value`);
+      return this.value(v, where());
     }
     if ('enum' in kind) {
-      const raw = call(field) as number;
-      const name = Object.entries(kind.enum).find(([, n]) => n === raw)?.[0];
-      if (name === undefined) throw new WireDecodeError(`${where}: unknown enum value ${raw}`);
-      return name;
+      const raw = accessor.call(inst) as number;
+      for (const name in kind.enum) if (kind.enum[name] === raw) return name;
+      throw new WireDecodeError(`${where()}: unknown enum value ${raw}`);
     }
     if ('table' in kind) {
-      const nested = call(field, new (kind.table.cls as new () => Obj)()) as Obj | null;
+      const nested = accessor.call(inst, new (kind.table.cls as new () => Obj)()) as Obj | null;
       return this.table(kind.table, nested ?? emptyTable(kind.table));
     }
-    return Array.from({ length: len() }, (_, i) => {
-      const nested = call(field, i, new (kind.tables.cls as new () => Obj)()) as Obj | null;
-      if (!nested) throw new WireDecodeError(`${where}[${i}]: missing`);
-      return this.table(kind.tables, nested);
-    });
+    const n = len();
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      const nested = accessor.call(inst, i, new (kind.tables.cls as new () => Obj)()) as Obj | null;
+      if (!nested) throw new WireDecodeError(`${where()}[${i}]: missing`);
+      out[i] = this.table(kind.tables, nested);
+    }
+    return out;
   }
 
   private value(v: g.Value, where: string): SerializedValue {

@@ -1,0 +1,110 @@
+/**
+ * Cluster microbenchmarks: one driver, a head and 2 worker nodes as real de2-node processes
+ * on loopback. Prints tasks/s (sync and async no-op), actor calls/s across processes, and
+ * node-to-node transfer of a 500 MB object beside raw TCP on loopback and the embedded
+ * async-task rate, all measured in this run.
+ *
+ *   npm run bench:cluster            (or: npx tsx benchmarks/cluster-micro.ts [--mb 500])
+ */
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import { get, init, put, remote, shutdown } from '@de2/core';
+import { startTestCluster } from '../tests/helpers/test-cluster.js';
+
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '500' } } });
+const MB = Number(values.mb);
+
+const noop = remote(() => 0);
+const Echo = remote(
+  class {
+    n = 0;
+    inc() {
+      return ++this.n;
+    }
+    async incAsync() {
+      return ++this.n;
+    }
+  },
+  { numCpus: 1 },
+);
+
+async function rate(label: string, count: number, run: () => Promise<void>): Promise<number> {
+  await run(); // warm-up round
+  const t0 = performance.now();
+  await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const perSecond = count / seconds;
+  console.log(`${label.padEnd(44)} ${perSecond.toFixed(0).padStart(8)} /s`);
+  return perSecond;
+}
+
+async function asyncTasks(n: number) {
+  await get(Array.from({ length: n }, () => noop.remote()));
+}
+
+async function rawTcpGBps(bytes: number): Promise<number> {
+  const data = Buffer.alloc(bytes, 7);
+  const server = net.createServer((socket) => socket.end(data));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const t0 = performance.now();
+  const target = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  await new Promise<void>((resolve) => {
+    const client = net.connect(port, '127.0.0.1');
+    client.on('data', (chunk: Buffer) => {
+      chunk.copy(target, offset);
+      offset += chunk.length;
+    });
+    client.on('end', resolve);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  server.close();
+  return bytes / seconds / 1e9;
+}
+
+// Embedded first, as the reference for the async-task target.
+await init({ numCpus: 2, logToDriver: false });
+console.log('embedded (this process, 2 worker threads)');
+const embeddedAsync = await rate('  async no-op tasks (1,000 then one get)', 1000, () => asyncTasks(1000));
+await shutdown();
+
+const cluster = await startTestCluster({ workers: 2, headCpus: 0, workerCpus: 1 });
+try {
+  await init({ address: cluster.address, token: cluster.token, logToDriver: false });
+  console.log('cluster (driver -> head + 2 worker nodes, 1 CPU each, loopback)');
+  await rate('  sync no-op tasks (get(f.remote()))', 200, async () => {
+    for (let i = 0; i < 200; i++) await get(noop.remote());
+  });
+  const clusterAsync = await rate('  async no-op tasks (1,000 then one get)', 1000, () => asyncTasks(1000));
+  const actor = Echo.remote();
+  await rate('  actor calls, sync (get each)', 200, async () => {
+    for (let i = 0; i < 200; i++) await get(actor.inc.remote());
+  });
+  await rate('  actor calls, async (1,000 then one get)', 1000, async () => {
+    await get(Array.from({ length: 1000 }, () => actor.incAsync.remote()));
+  });
+
+  const bytes = MB * 1e6;
+  const array = new Float64Array(bytes / 8).fill(1);
+  const ref = put(array);
+  const touch = remote((a: Float64Array) => a[a.length - 1]);
+  await get(touch.remote(new Float64Array(1))); // warm the worker and the function
+  const t0 = performance.now();
+  await get(touch.remote(ref)); // the node pulls the object from the driver's node
+  const transferSeconds = (performance.now() - t0) / 1000;
+  const transfer = bytes / transferSeconds / 1e9;
+  const raw = await rawTcpGBps(bytes);
+  console.log(`  transfer of a ${MB} MB object, node to node   ${transfer.toFixed(2)} GB/s`);
+  console.log(`  raw TCP on loopback, same size               ${raw.toFixed(2)} GB/s`);
+  console.log('ratios');
+  console.log(
+    `  transfer / raw TCP                           ${(transfer / raw).toFixed(2)} (target >= 0.5)`,
+  );
+  console.log(
+    `  cluster async tasks / embedded               ${(clusterAsync / embeddedAsync).toFixed(2)} (target >= 0.25)`,
+  );
+  await shutdown();
+} finally {
+  await cluster.teardown();
+}
