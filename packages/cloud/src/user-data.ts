@@ -77,6 +77,11 @@ export function renderUserData(spec: UserDataSpec): string {
   return header + stringify(doc, { lineWidth: 0 });
 }
 
+/** The port VMs serve objects to each other on: the one after the de2 port. */
+export function objectPort(port: number): number {
+  return port + 1;
+}
+
 /** The `de2-node start ...` arguments of a node. */
 export function startArgs(spec: Pick<UserDataSpec, 'role' | 'port' | 'headAddress' | 'node'>): string[] {
   const args =
@@ -93,7 +98,8 @@ export function startArgs(spec: Pick<UserDataSpec, 'role' | 'port' | 'headAddres
 
 function systemdUnit(spec: UserDataSpec): string {
   // systemd's own quoting: single quotes keep the --resources JSON in one argument.
-  const exec = [VM_PATHS.bin, ...startArgs(spec)]
+  // On VMs nodes pull objects from each other on the de2 port + 1, which the security group opens too.
+  const exec = [VM_PATHS.bin, ...startArgs(spec), '--object-port', String(objectPort(spec.port))]
     .map((a) => (/^[\w./:=-]+$/.test(a) ? a : `'${a}'`))
     .join(' ');
   return [

@@ -37,6 +37,10 @@ function boot(server: FakeServer, home: string): ChildProcess {
   const [bin, ...args] = exec.split(' ');
   expect(bin).to.equal(VM_PATHS.bin);
   const token = /^DE2_TOKEN=(.*)$/m.exec(env)?.[1] ?? '';
+  // Real VMs each have the object port to themselves; these "VMs" share one machine.
+  const objectPort = args.indexOf('--object-port');
+  expect(objectPort).to.be.greaterThan(0);
+  args[objectPort + 1] = '0';
   return spawn(process.execPath, [de2NodeBin(), ...args], {
     stdio: 'ignore',
     env: { ...process.env, DE2_TOKEN: token, DE2_HOME: join(home, server.name) },

@@ -170,7 +170,7 @@ describe('openstack provider: failures clean up and say why', () => {
     const rules = h.os
       .bodiesOf('POST', /security-group-rules$/)
       .map((b) => b.security_group_rule as Record<string, unknown>);
-    expect(rules.map((r) => r.port_range_min)).to.deep.equal([6379]);
+    expect(rules.map((r) => r.port_range_min)).to.deep.equal([6379, 6380]);
     expect(h.os.bodiesOf('POST', /\/security-groups$/)).to.have.length(0);
     await down(clusterConfig({ workers: 0 }), h.options);
     expect(h.os.groups.has('sg-mine')).to.equal(true);

@@ -89,6 +89,7 @@ describe('openstack provider: up, status, add-workers (pkgcloud against a fake O
       rules.map((r) => [r.port_range_min, r.port_range_max, r.remote_ip_prefix, r.protocol, r.direction]),
     ).to.deep.equal([
       [6379, 6379, '127.0.1.0/24', 'tcp', 'ingress'],
+      [6380, 6380, '127.0.1.0/24', 'tcp', 'ingress'],
       [22, 22, '127.0.1.0/24', 'tcp', 'ingress'],
     ]);
     expect(JSON.stringify(rules)).not.to.contain('0.0.0.0/0');
@@ -117,6 +118,7 @@ describe('openstack provider: up, status, add-workers (pkgcloud against a fake O
       .map((b) => b.security_group_rule as Record<string, unknown>);
     expect(rules.map((r) => [r.port_range_min, r.remote_ip_prefix])).to.deep.equal([
       [6379, '127.0.1.0/24'],
+      [6380, '127.0.1.0/24'],
       [22, '203.0.113.0/24'],
     ]);
   });

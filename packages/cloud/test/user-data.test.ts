@@ -65,7 +65,7 @@ describe('cloud-init user data', () => {
       VM_PATHS.unit,
     ).content;
     expect(unit).to.contain(
-      `ExecStart=${VM_PATHS.bin} start --head --port 6379 --block --num-cpus 4 --resources '{"gpu":1}'`,
+      `ExecStart=${VM_PATHS.bin} start --head --port 6379 --block --num-cpus 4 --resources '{"gpu":1}' --object-port 6380`,
     );
     expect(unit).to.contain(`EnvironmentFile=${VM_PATHS.envFile}`);
     expect(unit).to.contain('User=de2');
@@ -81,7 +81,9 @@ describe('cloud-init user data', () => {
       node: { objectStoreMemory: 1e9 },
     };
     const unit = file(parsed(spec), VM_PATHS.unit).content;
-    expect(unit).to.contain('start --address 127.0.1.10:6379 --block --object-store-memory 1000000000');
+    expect(unit).to.contain(
+      'start --address 127.0.1.10:6379 --block --object-store-memory 1000000000 --object-port 6380',
+    );
     expect(renderUserData(spec)).to.equal(renderUserData({ ...spec }));
     expect(() => renderUserData({ ...base, role: 'worker' })).to.throw(TypeError, 'headAddress');
   });

@@ -1,3 +1,4 @@
+import { objectPort } from '../user-data.js';
 import { UnsafeSecurityGroupError } from '../errors.js';
 import type { ProviderContext } from '../provider.js';
 import type { OpenStackApi, SecurityGroup, SecurityGroupRule } from './api.js';
@@ -52,11 +53,13 @@ export async function ensureSecurityGroup(
 ): Promise<void> {
   const wanted: { port: number; cidr: string }[] = [
     ...cidrs.map((cidr) => ({ port, cidr })),
+    // Object transfer between nodes: de2-node --object-port (the de2 port + 1).
+    ...cidrs.map((cidr) => ({ port: objectPort(port), cidr })),
     ...(sshFrom === undefined ? cidrs : [sshFrom]).map((cidr) => ({ port: 22, cidr })),
   ];
   for (const w of wanted) {
     // A network CIDR of /0 would make the de2 port world-open: never create such a rule.
-    if (w.port === port && (WORLD.has(w.cidr) || w.cidr.endsWith('/0'))) {
+    if (w.port !== 22 && (WORLD.has(w.cidr) || w.cidr.endsWith('/0'))) {
       throw new UnsafeSecurityGroupError(`refusing to open port ${port} to ${w.cidr}`);
     }
   }

@@ -13,6 +13,8 @@ export interface StartOptions {
   /** HOST:PORT of the head, for a worker node. */
   address: string | undefined;
   port: number;
+  /** Port other nodes pull this node's objects from (0: any free port). */
+  objectPort: number;
   host: string;
   numCpus: number | undefined;
   objectStoreMemory: number | undefined;
@@ -77,6 +79,7 @@ export function parseCommand(argv: string[]): Command {
         head: { type: 'boolean' },
         address: { type: 'string' },
         port: { type: 'string' },
+        'object-port': { type: 'string' },
         host: { type: 'string' },
         'num-cpus': { type: 'string' },
         'object-store-memory': { type: 'string' },
@@ -108,6 +111,7 @@ export function parseCommand(argv: string[]): Command {
           head: values.head === true,
           address: values.address === undefined ? undefined : checkAddress(values.address),
           port: positiveInt('port', values.port, 0) ?? 6379,
+          objectPort: positiveInt('object-port', values['object-port'], 0) ?? 0,
           host: values.host ?? '0.0.0.0',
           numCpus: positiveInt('num-cpus', values['num-cpus'], 0),
           objectStoreMemory: positiveInt('object-store-memory', values['object-store-memory']),

@@ -23,6 +23,8 @@ Options for start:
   --token TOKEN                    cluster token (default: DE2_TOKEN or ~/.de2/token;
                                    a head without one creates a new token)
   --host HOST                      address to listen on (default 0.0.0.0)
+  --object-port PORT               port other nodes pull objects from (default: any free
+                                   port; open it between the machines, e.g. 6380)
   --block                          run in the foreground instead of in the background
 
 Options for status:

@@ -62,6 +62,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       role,
       ...(options.address === undefined ? {} : { headAddress: options.address }),
       port: options.port,
+      objectPort: options.objectPort,
       host: options.host,
       advertiseHost,
       token,

@@ -17,6 +17,8 @@ export interface ClusterNodeOptions {
   headAddress?: string;
   /** Where the head listens (head only); 0 picks a free port. */
   port?: number;
+  /** Port of this node's object server, which other nodes pull from. @default 0 (any free port) */
+  objectPort?: number;
   /** Interface to listen on. @default '0.0.0.0' */
   host?: string;
   /** Host other machines reach this one at (object transfer and the printed join line). */
@@ -58,7 +60,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   const objectServer = new ObjectServer({
     token: o.token,
     host: o.host ?? '0.0.0.0',
-    port: 0,
+    port: o.objectPort ?? 0,
     log: o.log,
     read: (id) => holder.node?.store.read(id),
   });
