@@ -142,6 +142,8 @@ describe('Tuner on de2 (embedded)', function () {
         numSamples: 14,
         searchAlg: new TPESearch({ nStartupTrials: 6 }),
         seed: 3,
+        // One at a time: TPE then sees every earlier result, so the run does not depend on timing.
+        maxConcurrentTrials: 1,
       },
       runConfig: { storagePath: tempDir(), progress: 'none' },
     }).fit();
