@@ -91,6 +91,29 @@ describe('cluster: a driver on a head + 2 worker nodes (real processes)', functi
   });
 });
 
+describe("cluster: init({ address: 'auto' })", function () {
+  this.timeout(60_000);
+  let cluster: TestCluster;
+  const saved = { address: process.env.DE2_ADDRESS, token: process.env.DE2_TOKEN };
+  before(async () => {
+    cluster = await startTestCluster({ workers: 0 });
+  });
+  after(async () => {
+    process.env.DE2_ADDRESS = saved.address ?? '';
+    process.env.DE2_TOKEN = saved.token ?? '';
+    await shutdown();
+    await cluster?.teardown();
+  });
+
+  it('finds the cluster through DE2_ADDRESS and the token through DE2_TOKEN', async () => {
+    process.env.DE2_ADDRESS = cluster.address;
+    process.env.DE2_TOKEN = cluster.token;
+    await init({ address: 'auto' });
+    const double = remote((x: number) => 2 * x);
+    expect(await get(double.remote(21))).to.equal(42);
+  });
+});
+
 describe('cluster: joining with a wrong token', function () {
   this.timeout(60_000);
   let cluster: TestCluster;
