@@ -60,10 +60,12 @@ function badMessage(i: number, nodeId: string): { event: string; args: unknown[]
         event: 'm',
         args: [encodeBatch(toHead.byType, [{ type: 'taskFinished', nodeId, taskId: 't' }]).frame],
       };
-    default:
-      return random() < 0.5
-        ? { event: 'm', args: ['not bytes'] }
-        : { event: 'nonsense', args: [randomBytes(4)] };
+    default: {
+      const pick = random();
+      if (pick < 0.33) return { event: 'm', args: ['not bytes'] };
+      if (pick < 0.66) return { event: 'm', args: [new Uint8Array(0)] }; // a continuation with nothing in it
+      return { event: 'nonsense', args: [randomBytes(4)] };
+    }
   }
 }
 

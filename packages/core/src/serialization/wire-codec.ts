@@ -180,6 +180,10 @@ class Reader {
   }
 
   table(desc: TableDesc, inst: Obj): Obj {
+    // The runtime reads past the end of a buffer as zeros; a table must at least start inside it.
+    const pos = (inst as { bb_pos?: number }).bb_pos ?? 0;
+    if (pos < 0 || pos + 4 > this.frameBytes)
+      throw new WireDecodeError(`${desc.name}: table outside the frame`);
     const out: Obj = {};
     for (const [field, kind] of desc.fields) out[field] = this.field(desc, inst, field, kind);
     return out;

@@ -19,6 +19,8 @@ export interface FrameSocket {
 export const PAYLOAD_PIECE_BYTES = 8 * 1024 * 1024;
 /** Pieces per socket.io event: with the frame and the manifest, socket.io's limit of 10 attachments. */
 const PIECES_PER_EVENT = 8;
+/** Most bytes of pieces held for one batch (4 GiB). */
+const MAX_PENDING_BYTES = 4 * 2 ** 30;
 
 /** [manifest, ...pieces]: the manifest (Uint32 per payload) says how many pieces each has. */
 export function splitPayloads(payloads: Uint8Array[], pieceBytes = PAYLOAD_PIECE_BYTES): Uint8Array[] {
@@ -77,6 +79,7 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
   private closed = false;
   /** Pieces that arrived in continuation events, waiting for their batch's frame. */
   private pendingPieces: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly socket: FrameSocket,
@@ -88,9 +91,18 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
     socket.on('frame', (frame, payloads) => {
       if (this.closed) return;
       if (frame.byteLength === 0) {
-        this.pendingPieces.push(...payloads); // a continuation: more pieces of the next batch
+        // A continuation: more pieces of the next batch. One without pieces, or pieces beyond
+        // any sane batch, is a broken or hostile peer.
+        this.pendingBytes += payloads.reduce((sum, p) => sum + p.byteLength, 0);
+        if (payloads.length === 0 || this.pendingBytes > MAX_PENDING_BYTES) {
+          this.log(`closing connection from ${this.peerName}: bad continuation`);
+          this.close();
+          return;
+        }
+        this.pendingPieces.push(...payloads);
         return;
       }
+      this.pendingBytes = 0;
       const [manifest = new Uint8Array(0), ...pieces] = payloads;
       const parts = [manifest, ...this.pendingPieces, ...pieces];
       this.pendingPieces = [];

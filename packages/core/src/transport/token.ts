@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'n
 import { dirname } from 'node:path';
 import { tokenPath } from '../cli/paths.js';
 
-/** A fresh cluster token: 32 random bytes, URL-safe base64. */
+/** A fresh cluster token: 32 random bytes in hex (never starts with '-', which a CLI would take for a flag). */
 export function createToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBytes(32).toString('hex');
 }
 
 /** Writes the token to ~/.de2/token with mode 0600 (only this user can read it). */
