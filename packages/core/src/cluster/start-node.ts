@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Head } from '../head/head.js';
 import { NodeRuntime } from '../node/node-runtime.js';
+import { nodeRuntimeOptions, type NodeSettings } from '../node/node-options.js';
 import { createDirectPair, type Channel } from '../protocol/channel.js';
 import type { HeadToNode, NodeToHead } from '../protocol/messages.js';
-import { CPU, MEMORY } from '../scheduler/scheduler.js';
 import { ObjectPuller, ObjectServer } from '../transport/object-transfer.js';
 import { headToNodeChannel, nodeToHeadChannel } from '../transport/socket-channel.js';
 import { WireClient } from '../transport/wire-client.js';
@@ -11,7 +11,7 @@ import { WireServer } from '../transport/wire-server.js';
 import { DE2_VERSION } from '../version.js';
 
 /** Everything a node process (head, worker, or a driver's own node) is started with. */
-export interface ClusterNodeOptions {
+export interface ClusterNodeOptions extends NodeSettings {
   role: 'head' | 'worker' | 'driver';
   /** HOST:PORT of the head (worker and driver). */
   headAddress?: string;
@@ -119,22 +119,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   }
 
   const runtime = new NodeRuntime(
-    {
-      nodeId,
-      address: objectAddress,
-      numCpus: o.numCpus,
-      resources: {
-        ...o.resources,
-        [CPU]: o.numCpus,
-        [MEMORY]: o.memory,
-        objectStoreMemory: o.objectStoreMemory,
-      },
-      objectStoreMemory: o.objectStoreMemory,
-      sessionDir: o.sessionDir,
-      spillLimitBytes: o.spillLimitBytes,
-      logToDriver: o.logToDriver,
-      pullRemote: (address, id) => puller.pull(address, id),
-    },
+    nodeRuntimeOptions(nodeId, objectAddress, o, { pullRemote: (address, id) => puller.pull(address, id) }),
     headChannel,
   );
   holder.node = runtime;

@@ -5,17 +5,9 @@ import { Head } from '../head/head.js';
 import { NodeRuntime } from '../node/node-runtime.js';
 import { createDirectPair } from '../protocol/channel.js';
 import type { ClientToNode, HeadToNode, NodeToClient, NodeToHead } from '../protocol/messages.js';
-import { CPU, MEMORY } from '../scheduler/scheduler.js';
+import { nodeRuntimeOptions, type NodeSettings } from '../node/node-options.js';
 
-export interface EmbeddedOptions {
-  numCpus: number;
-  objectStoreMemory: number;
-  memory: number;
-  resources: Record<string, number>;
-  sessionDir: string;
-  spillLimitBytes: number;
-  logToDriver: boolean;
-}
+export type EmbeddedOptions = NodeSettings;
 
 export interface EmbeddedCluster {
   nodeId: string;
@@ -32,24 +24,7 @@ export function startEmbedded(o: EmbeddedOptions): EmbeddedCluster {
   const head = new Head();
   const [nodeEnd, headEnd] = createDirectPair<NodeToHead, HeadToNode>();
   head.connect(headEnd);
-  const node = new NodeRuntime(
-    {
-      nodeId,
-      address: 'embedded',
-      numCpus: o.numCpus,
-      resources: {
-        ...o.resources,
-        [CPU]: o.numCpus,
-        [MEMORY]: o.memory,
-        objectStoreMemory: o.objectStoreMemory,
-      },
-      objectStoreMemory: o.objectStoreMemory,
-      sessionDir: o.sessionDir,
-      spillLimitBytes: o.spillLimitBytes,
-      logToDriver: o.logToDriver,
-    },
-    nodeEnd,
-  );
+  const node = new NodeRuntime(nodeRuntimeOptions(nodeId, 'embedded', o), nodeEnd);
   const [clientEnd, nodeSide] = createDirectPair<ClientToNode, NodeToClient>();
   node.connectClient(nodeSide);
   const client = new CoreClient(clientEnd, { isDriver: true, threadId });
