@@ -11,7 +11,7 @@ import {
 } from './start.js';
 import { createSessionDir, endSession, writeSession } from './session.js';
 import { createToken, findToken, saveToken } from '../transport/token.js';
-import { AuthenticationError } from '../errors/errors.js';
+import { AuthenticationError, NodeDiedError } from '../errors/errors.js';
 import { tokenPath } from './paths.js';
 import { startClusterNode, type ClusterNode } from '../cluster/start-node.js';
 import { localAddressTowards, splitAddress } from '../transport/local-address.js';
@@ -34,6 +34,9 @@ function freeDiskBytes(dir: string): number {
     return Number.MAX_SAFE_INTEGER;
   }
 }
+
+/** How long a new worker keeps trying to reach its head before it gives up. */
+const FIRST_JOIN_WINDOW_MS = 30_000;
 
 /** How long a worker keeps trying to reach a head that went away before it gives up. */
 const REJOIN_WINDOW_MS = 10 * 60_000;
@@ -93,7 +96,13 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       }
       token = found;
     }
-    node = await start();
+    // A worker may start before its head listens (VMs booting together): keep trying for a
+    // while; a refused token or protocol fails at once.
+    node = options.head
+      ? await start()
+      : await startWithin(start, FIRST_JOIN_WINDOW_MS, () =>
+          log(`waiting for the head at ${options.address}`),
+        );
     if (!options.head && options.token) tokenFile = saveToken(token);
     log(`${role} ${node.nodeId} ${options.head ? 'listening on' : 'joined'} ${node.headAddress}`);
   } catch (error) {
@@ -177,4 +186,23 @@ async function rejoin(
     }
   }
   return undefined;
+}
+
+/** Calls `start` until it succeeds or `windowMs` passes; rethrows refusals and the last error. */
+async function startWithin(
+  start: () => Promise<ClusterNode>,
+  windowMs: number,
+  onRetry: () => void,
+): Promise<ClusterNode> {
+  const deadline = Date.now() + windowMs;
+  for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await start();
+    } catch (error) {
+      if (!(error instanceof NodeDiedError) || Date.now() + delay > deadline) throw error;
+      onRetry();
+      // Backing off between attempts: a head that is not up yet sends no event to wait for.
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
