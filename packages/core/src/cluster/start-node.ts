@@ -102,7 +102,11 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
         });
       },
     });
-    headAddress = `${o.advertiseHost}:${await wireServer.listen()}`;
+    const port = await wireServer.listen().catch(async (error: unknown) => {
+      await objectServer.close(); // e.g. the port is taken: leave nothing listening
+      throw error;
+    });
+    headAddress = `${o.advertiseHost}:${port}`;
     headLost = new Promise(() => {});
   } else {
     headAddress = o.headAddress!;
@@ -112,6 +116,9 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       role: o.role === 'driver' ? 'driver' : 'node',
       nodeId,
       de2Version: DE2_VERSION,
+    }).catch(async (error: unknown) => {
+      await objectServer.close(); // nothing may keep a node that could not join alive
+      throw error;
     });
     client = c;
     headChannel = nodeToHeadChannel(c, o.log);
