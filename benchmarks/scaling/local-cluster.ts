@@ -1,13 +1,11 @@
 // Starts de2-node processes on this machine for the scaling benchmark: a head, then one
 // worker node at a time, under a private DE2_HOME that is removed at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const de2Node = fileURLToPath(new URL('../../packages/core/bin/de2-node.js', import.meta.url));
+import { startNode } from '../../tests/helpers/test-cluster.js';
 
 export class LocalCluster {
   private readonly home = mkdtempSync(path.join(tmpdir(), 'de2-scaling-'));
@@ -55,24 +53,13 @@ export class LocalCluster {
   }
 
   private async start(args: string[], ready: RegExp): Promise<RegExpExecArray> {
-    const child = spawn(process.execPath, [de2Node, 'start', ...args, '--block'], {
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const node = await startNode(this.env, args, ready);
+    this.children.push(node.process);
+    node.process.once('exit', (code, signal) => {
+      if (!this.stopping)
+        this.onDeath(new Error(`a de2-node exited during the run (${signal ?? code}):\n${node.output()}`));
     });
-    this.children.push(child);
-    let output = '';
-    return new Promise((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const m = ready.exec(output);
-        if (m) resolve(m);
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) =>
-        reject(new Error(`de2-node ${args.join(' ')} exited with ${code}:\n${output}`)),
-      );
-    });
+    return node.match;
   }
 
   /** Kills every node (SIGKILL: nothing of theirs is kept) and removes DE2_HOME. */

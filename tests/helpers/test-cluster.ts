@@ -38,13 +38,12 @@ export interface TestCluster {
 
 /** Starts `de2-node start ... --block` as a child and resolves once its output matches `ready`. */
 export async function startNode(
-  home: De2Home,
+  env: NodeJS.ProcessEnv,
   args: string[],
   ready: RegExp,
-  env: NodeJS.ProcessEnv = {},
 ): Promise<TestNode & { match: RegExpExecArray }> {
   const child = spawn(process.execPath, [de2NodeBin, 'start', ...args, '--block'], {
-    env: { ...home.env, ...env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -72,10 +71,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const nodes: TestNode[] = [];
   try {
     const head = await startNode(
-      home,
+      { ...home.env, ...options.headEnv },
       ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(options.headCpus ?? 1)],
       /--address (\S+) --token/,
-      options.headEnv,
     );
     nodes.push(head);
     const address = head.match[1]!;
@@ -83,7 +81,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     const token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
     const addWorker = async (args: string[] = []): Promise<TestNode> => {
       const worker = await startNode(
-        home,
+        home.env,
         [
           '--address',
           address,

@@ -72,7 +72,7 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     // A new head on the same address and token: the worker rejoins by itself.
     const port = cluster.address.split(':')[1]!;
     const head = await startNode(
-      cluster.home,
+      cluster.home.env,
       ['--head', '--port', port, '--host', '127.0.0.1', '--num-cpus', '0', '--token', cluster.token],
       /de2 head started/,
     );
