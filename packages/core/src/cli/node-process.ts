@@ -9,7 +9,7 @@ import {
   type ReadyMessage,
   type FailedMessage,
 } from './start.js';
-import { createSessionDir, endSession, writeSession } from './session.js';
+import { createSessionDir, endSession, writeSession, type SessionRecord } from './session.js';
 import { createToken, findToken, saveToken } from '../transport/token.js';
 import { AuthenticationError, NodeDiedError } from '../errors/errors.js';
 import { tokenPath } from './paths.js';
@@ -114,14 +114,15 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
     return 1;
   }
 
-  writeSession(sessionDir, {
+  const record: SessionRecord = {
     role,
     pid: process.pid,
     nodeId: node.nodeId,
     clusterAddress: node.headAddress,
     startedAt: new Date().toISOString(),
     logFile,
-  });
+  };
+  writeSession(sessionDir, record);
   const ready: ReadyMessage = {
     type: 'ready',
     nodeId: node.nodeId,
@@ -155,14 +156,20 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
     if (stopping) break;
     log(`lost the head at ${node.headAddress}; this node's tasks are gone, trying to rejoin`);
     await node.shutdown().catch(() => {});
-    const rejoined = await rejoin(start, () => stopping);
-    if (!rejoined) {
-      if (!stopping)
-        log(`no head came back at ${node.headAddress} within ${REJOIN_WINDOW_MS / 60_000} minutes; exiting`);
+    const headAddress = node.headAddress;
+    try {
+      node = await startWithin(
+        start,
+        REJOIN_WINDOW_MS,
+        () => {},
+        () => stopping,
+      );
+    } catch (error) {
+      if (!stopping) log(`could not rejoin the head at ${headAddress}: ${(error as Error).message}; exiting`);
       endSession(sessionDir);
       return stopping ? 0 : 1;
     }
-    node = rejoined;
+    writeSession(sessionDir, { ...record, nodeId: node.nodeId });
     log(`rejoined the head at ${node.headAddress} as ${node.nodeId}`);
   }
   log(`stopping ${node.nodeId}`);
@@ -171,35 +178,22 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
   return 0;
 }
 
-async function rejoin(
-  start: () => Promise<ClusterNode>,
-  stopping: () => boolean,
-): Promise<ClusterNode | undefined> {
-  const deadline = Date.now() + REJOIN_WINDOW_MS;
-  for (let delay = 200; Date.now() < deadline && !stopping(); delay = Math.min(delay * 2, 5_000)) {
-    try {
-      return await start();
-    } catch (error) {
-      if (error instanceof AuthenticationError) throw error;
-      // Backing off between attempts: there is no event to wait for from a head that is down.
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-  return undefined;
-}
-
-/** Calls `start` until it succeeds or `windowMs` passes; rethrows refusals and the last error. */
+/**
+ * Calls `start` until it succeeds, `windowMs` passes or `stopping()`; a refusal (token,
+ * protocol) is rethrown at once, as is the last error when time is up.
+ */
 async function startWithin(
   start: () => Promise<ClusterNode>,
   windowMs: number,
   onRetry: () => void,
+  stopping: () => boolean = () => false,
 ): Promise<ClusterNode> {
   const deadline = Date.now() + windowMs;
   for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
     try {
       return await start();
     } catch (error) {
-      if (!(error instanceof NodeDiedError) || Date.now() + delay > deadline) throw error;
+      if (!(error instanceof NodeDiedError) || Date.now() + delay > deadline || stopping()) throw error;
       onRetry();
       // Backing off between attempts: a head that is not up yet sends no event to wait for.
       await new Promise((resolve) => setTimeout(resolve, delay));
