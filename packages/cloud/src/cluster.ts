@@ -74,14 +74,17 @@ function reason(e: unknown): string {
 }
 
 async function joined(s: Session, state: ClusterState, expected: number): Promise<ClusterView | undefined> {
-  if (!s.options.waitForJoin || state.head === undefined || s.provider.joinsOnStart === true)
-    return undefined;
+  if (!s.options.waitForJoin || state.head === undefined) return undefined;
   s.options.log(
     `waiting for ${expected} node${expected === 1 ? '' : 's'} to join ${state.head.host}:${state.head.port}`,
   );
+  // Nodes that said they joined (local processes) reach the head's table a moment later: the
+  // head is still asked, so a caller can use every node at once, but there is no need to poll slowly.
+  const pollIntervalMs =
+    s.provider.joinsOnStart === true ? Math.min(s.options.pollIntervalMs, 100) : s.options.pollIntervalMs;
   return waitForJoin(s.options.joinCheck, { ...state.head, tokenPath: s.store.tokenPath }, expected, {
     timeoutMs: s.options.joinTimeoutMs,
-    pollIntervalMs: s.options.pollIntervalMs,
+    pollIntervalMs,
     log: s.options.log,
     signal: s.options.signal,
   });

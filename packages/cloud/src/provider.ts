@@ -38,7 +38,8 @@ export interface Provider {
   readonly name: string;
   /**
    * True when create/addWorkers return only after every new node reported that it joined
-   * (local processes tell their launcher); then there is no separate wait for the head.
+   * (local processes tell their launcher); the head is then polled briefly, not every
+   * `pollIntervalMs`, until its table lists them.
    */
   readonly joinsOnStart?: boolean;
   /**

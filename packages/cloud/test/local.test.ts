@@ -3,7 +3,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get, init, remote, shutdown } from '@de2/core';
-import { addWorkers, down, isDriver, parseClusterConfig, status, up, type ClusterInfo } from '@de2/cloud';
+import {
+  ProvisionError,
+  addWorkers,
+  down,
+  isDriver,
+  parseClusterConfig,
+  status,
+  up,
+  type ClusterInfo,
+} from '@de2/cloud';
 
 function alive(pid: number): boolean {
   try {
@@ -19,6 +28,7 @@ describe('local provider: de2-node processes on this machine', function () {
   const config = parseClusterConfig(
     'name: local-test\nprovider: local\nworkers: 2\nport: 0\nnode: { numCpus: 1 }\n',
   );
+  const abortConfig = parseClusterConfig('name: local-abort\nprovider: local\nworkers: 1\nport: 0\n');
   let stateDir: string;
   let lines: string[];
   let options: {
@@ -35,6 +45,7 @@ describe('local provider: de2-node processes on this machine', function () {
   });
   after(async () => {
     await down(config, options).catch(() => {});
+    await down(abortConfig, options).catch(() => {}); // only if the test failed
     await rm(stateDir, { recursive: true, force: true });
   });
 
@@ -50,6 +61,8 @@ describe('local provider: de2-node processes on this machine', function () {
     expect(info.head.host).to.equal('127.0.0.1');
     expect(info.head.port).to.be.greaterThan(0);
     expect(lines.filter((l) => /joined 127\.0\.0\.1:\d+/.test(l))).to.have.length(2);
+    // up returns once the head itself lists every node, not only once each node said it joined.
+    expect(info.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(3);
     await init({
       address: `${info.head.host}:${info.head.port}`,
       token: (await readFile(info.tokenPath, 'utf8')).trim(),
@@ -70,6 +83,7 @@ describe('local provider: de2-node processes on this machine', function () {
     expect(s.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(3);
     const more = await addWorkers(config, 1, options);
     expect(more.vms.map((v) => v.name)).to.include('local-test-worker-3');
+    expect(more.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(4);
     expect(lines.some((l) => /local-test-worker-3: joined/.test(l))).to.equal(true);
   });
 
@@ -81,4 +95,38 @@ describe('local provider: de2-node processes on this machine', function () {
     expect(pids.filter(alive)).to.deep.equal([]);
     expect((await down(config, options)).deleted).to.deep.equal([]);
   });
+
+  it('Ctrl-C (options.signal) while a node starts stops it and leaves nothing running', async () => {
+    const controller = new AbortController();
+    const log: string[] = [];
+    const error = await up(abortConfig, {
+      stateDir,
+      pollIntervalMs: 50,
+      signal: controller.signal,
+      log: (l) => {
+        log.push(l);
+        // The head's process is spawned right after this line; the abort lands while it boots.
+        if (l.startsWith('starting local-abort-head')) setTimeout(() => controller.abort(), 0);
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ProvisionError);
+    expect((error as ProvisionError).message).to.match(/^up failed: interrupted/);
+    // It stopped waiting at once: the head never got to report that it listens.
+    expect(log.some((l) => /local-abort-head: listening/.test(l))).to.equal(false);
+    const stopped = log.map((l) => /^stopping local-abort-head \(pid (\d+)\)/.exec(l)).find(Boolean);
+    expect(stopped, log.join('\n')).to.not.equal(undefined);
+    expect(alive(Number(stopped![1]))).to.equal(false);
+    await expectNoState(join(stateDir, 'local-abort', 'state.json'));
+  });
 });
+
+async function expectNoState(path: string): Promise<void> {
+  const e = await readFile(path, 'utf8').then(
+    () => undefined,
+    (x: NodeJS.ErrnoException) => x,
+  );
+  expect(e?.code).to.equal('ENOENT');
+}

@@ -3,7 +3,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { de2NodeBin } from '../de2-node-bin.js';
-import { LocalNodeError } from '../errors.js';
+import { INTERRUPTED, checkAborted } from '../abort.js';
+import { LocalNodeError, ProvisionError } from '../errors.js';
 import type { DestroyResult, Provider, ProviderContext, VmStatus } from '../provider.js';
 import type { VmRecord } from '../state.js';
 import { startArgs } from '../user-data.js';
@@ -49,6 +50,7 @@ export class LocalProvider implements Provider {
    * has a parent channel, instead of printing the join command (which holds the token) to its log.
    */
   private async startNode(ctx: ProviderContext, vm: VmRecord, args: string[]): Promise<NodeMessage> {
+    checkAborted(ctx.options.signal);
     mkdirSync(ctx.logDir, { recursive: true, mode: 0o700 });
     const logPath = join(ctx.logDir, `${vm.name}.log`);
     const fd = openSync(logPath, 'a', 0o600);
@@ -63,6 +65,8 @@ export class LocalProvider implements Provider {
     vm.pid = child.pid;
     ctx.state.vms.push(vm);
     await ctx.save();
+    const signal = ctx.options.signal;
+    let onAbort = () => {};
     try {
       const message = await new Promise<NodeMessage>((resolve, reject) => {
         const timer = setTimeout(
@@ -86,12 +90,20 @@ export class LocalProvider implements Provider {
           clearTimeout(timer);
           reject(new LocalNodeError(`${vm.name} exited with code ${code} at start; see ${logPath}`));
         });
+        // Ctrl-C while a node starts: stop waiting; the caller stops the node (it is in state).
+        onAbort = () => {
+          clearTimeout(timer);
+          reject(new ProvisionError(INTERRUPTED));
+        };
+        if (signal?.aborted === true) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
       });
       ctx.log(
         `  ${vm.name}: ${vm.role === 'head' ? 'listening on' : 'joined'} ${message.clusterAddress ?? ''} (pid ${child.pid})`,
       );
       return message;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       child.removeAllListeners();
       if (child.connected) child.disconnect();
       child.unref();
