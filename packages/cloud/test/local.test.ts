@@ -61,6 +61,11 @@ describe('local provider: de2-node processes on this machine', function () {
     expect(info.head.host).to.equal('127.0.0.1');
     expect(info.head.port).to.be.greaterThan(0);
     expect(lines.filter((l) => /joined 127\.0\.0\.1:\d+/.test(l))).to.have.length(2);
+    // Every node listens on loopback only, workers included (their object servers too).
+    for (const vm of process.platform === 'linux' ? info.vms : []) {
+      const argv = (await readFile(`/proc/${vm.pid}/cmdline`, 'utf8')).split('\0');
+      expect(argv[argv.indexOf('--host') + 1], vm.name).to.equal('127.0.0.1');
+    }
     // up returns once the head itself lists every node, not only once each node said it joined.
     expect(info.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(3);
     await init({

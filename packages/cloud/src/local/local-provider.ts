@@ -10,6 +10,8 @@ import type { VmRecord } from '../state.js';
 import { startArgs } from '../user-data.js';
 
 const HOST = '127.0.0.1';
+/** Every local node, workers too, listens (cluster port and object server) on loopback only. */
+const LOOPBACK = ['--host', HOST] as const;
 
 function isAlive(pid: number): boolean {
   try {
@@ -112,13 +114,9 @@ export class LocalProvider implements Provider {
 
   private async startHead(ctx: ProviderContext): Promise<void> {
     const name = `${ctx.config.name}-head`;
-    const args = startArgs({ role: 'head', port: ctx.config.port, node: ctx.config.node });
+    const args = [...startArgs({ role: 'head', port: ctx.config.port, node: ctx.config.node }), ...LOOPBACK];
     ctx.log(`starting ${name}: de2-node ${args.join(' ')}`);
-    const ready = await this.startNode(ctx, { name, role: 'head', privateIp: HOST }, [
-      ...args,
-      '--host',
-      HOST,
-    ]);
+    const ready = await this.startNode(ctx, { name, role: 'head', privateIp: HOST }, args);
     const port = ready.port ?? Number(ready.clusterAddress?.split(':').pop());
     if (!Number.isInteger(port) || port <= 0)
       throw new LocalNodeError('the head did not say which port it listens on');
@@ -129,14 +127,13 @@ export class LocalProvider implements Provider {
   private async startWorkers(ctx: ProviderContext, count: number): Promise<void> {
     const head = ctx.state.head;
     if (head === undefined) throw new LocalNodeError('the state records no head');
+    if (count === 0) return;
     const taken = ctx.state.vms.map((v) => Number(/-worker-(\d+)$/.exec(v.name)?.[1] ?? 0));
     const first = Math.max(0, ...taken) + 1;
-    const args = startArgs({
-      role: 'worker',
-      port: head.port,
-      headAddress: head.host,
-      node: ctx.config.node,
-    });
+    const args = [
+      ...startArgs({ role: 'worker', port: head.port, headAddress: head.host, node: ctx.config.node }),
+      ...LOOPBACK,
+    ];
     ctx.log(`starting ${count} worker${count === 1 ? '' : 's'}: de2-node ${args.join(' ')}`);
     const starts: Promise<NodeMessage>[] = [];
     for (let i = first; i < first + count; i++) {
