@@ -1,7 +1,8 @@
 // The DE2 assignment's question: how much faster does one fixed grid (24 equal trials) run on
 // 1, 2, ... N nodes? Beside it, the same trials in a plain Piscina pool on one node (no de2).
-//   npm run bench:scaling -- --local-nodes 3 --cpus-per-node 1   (starts de2-node processes)
+//   npm run bench:scaling -- --local-nodes 3 --cpus-per-node 1   (local nodes through @de2/cloud)
 //   npm run bench:scaling -- --address HOST:PORT [--token T]     (an existing cluster, as it is)
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { writeResults, type Measurement, type ScalingRun } from './scaling/repor
 import { TRIALS, configs, fitTrial, prepareSplit, type Split } from './scaling/workload.js';
 
 const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
-  --local-nodes N      start 1..N de2-node processes here, measure each count (default 3)
+  --local-nodes N      start 1..N de2-node processes here (de2-cloud's local provider), measure each count (default 3)
   --cpus-per-node K    CPUs each local node offers (default 1)
   --address HOST:PORT  use a running cluster as it is (one measurement; run again after adding nodes)
   --token TOKEN        its token (default DE2_TOKEN, else ~/.de2/token)
@@ -54,6 +55,10 @@ const trees = int('trees', a.trees, 20)!;
 const rows = int('rows', a.rows, undefined);
 const outDir = path.resolve(a.out ?? path.join(import.meta.dirname, 'results'));
 
+// Tune's experiment folders (nothing here reads them again), removed when the run ends.
+const tuneDir = mkdtempSync(path.join(os.tmpdir(), 'de2-scaling-tune-'));
+process.on('exit', () => rmSync(tuneDir, { recursive: true, force: true }));
+
 /** Runs the 24 trials through de2 Tune on whatever cluster the driver is connected to. */
 async function runGrid(
   split: Split,
@@ -64,7 +69,7 @@ async function runGrid(
   const results = await new Tuner(withParameters(fitTrial, { train: split.train, test: split.test }), {
     paramSpace: { trial: grid(configs(nTrees).slice(0, trials)) },
     tuneConfig: { metric: 'accuracy', mode: 'max' },
-    runConfig: { storagePath: path.join(os.tmpdir(), 'de2-scaling-results'), progress: 'none' },
+    runConfig: { storagePath: tuneDir, progress: 'none' },
   }).fit();
   const seconds = (performance.now() - t0) / 1000;
   if (results.numErrors > 0)
@@ -80,21 +85,49 @@ async function taskNodes(): Promise<{ n: number; cpus: number }> {
   return { n: list.length, cpus: list.reduce((s, x) => s + (x.resources.CPU ?? 0), 0) };
 }
 
-/** Waits until the head lists `n` task nodes (a node says it joined a moment before the head's table shows it). */
-async function waitForNodes(n: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await taskNodes()).n < n) {
-    if (Date.now() > deadline) throw new Error(`scaling: the cluster did not list ${n} nodes within 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/**
+ * Rejects as soon as the cluster lists fewer than `n` task nodes (asked every second): with a
+ * node gone, its trials are retried on the others and the figure would belong to fewer nodes.
+ */
+function watchNodes(n: number): { lost: Promise<never>; stop: () => void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const lost = new Promise<never>((_resolve, reject) => {
+    const poll = async (): Promise<void> => {
+      const now = await taskNodes().catch((e: unknown) => reject(e as Error));
+      if (stopped || now === undefined) return;
+      if (now.n < n)
+        reject(new Error(`scaling: a node left the cluster during the run (${now.n} of ${n} left)`));
+      else timer = setTimeout(() => void poll(), 1000);
+    };
+    timer = setTimeout(() => void poll(), 1000);
+  });
+  lost.catch(() => {}); // observed through the race in measureDe2
+  return {
+    lost,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
-async function measureDe2(split: Split, label: string, died?: Promise<never>): Promise<Measurement> {
+async function measureDe2(split: Split, label: string, expected?: number): Promise<Measurement> {
   const { n, cpus } = await taskNodes();
-  const guard = <T>(p: Promise<T>): Promise<T> => (died ? Promise.race([p, died]) : p);
-  // Warm-up: every worker thread loads @de2/forest and the trial code once, outside the timing.
-  await guard(runGrid(split, 1, Math.min(TRIALS, cpus)));
-  const { seconds, busy } = await guard(runGrid(split, trees));
+  // Local nodes: de2-cloud's up/addWorkers return once the head lists every node.
+  if (expected !== undefined && n !== expected)
+    throw new Error(`scaling: the head lists ${n} task nodes, expected ${expected}`);
+  const watch = watchNodes(n);
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, watch.lost]);
+  let timed: { seconds: number; busy: number };
+  try {
+    // Warm-up: every worker thread loads @de2/forest and the trial code once, outside the timing.
+    await guard(runGrid(split, 1, Math.min(TRIALS, cpus)));
+    timed = await guard(runGrid(split, trees));
+  } finally {
+    watch.stop();
+  }
+  const { seconds, busy } = timed;
   const parallelism = busy / seconds;
   console.log(
     `${label}: ${n} node(s), ${cpus} CPUs: ${seconds.toFixed(2)} s, ${parallelism.toFixed(2)} trials at once on average`,
@@ -177,7 +210,9 @@ if (a.address) {
     const per = run.de2[0]!.cpus / run.de2[0]!.nodes;
     run.cpusPerNode = per;
     console.log(
-      `To measure one more node: on another machine run\n  npx de2-node start --address ${a.address} --token <token> --num-cpus ${per}\n` +
+      `Measured the ${run.de2[0]!.nodes} node(s) that are up. To measure one more, add a node of ${per} CPUs:\n` +
+        `  npx de2-cloud add-workers --count 1   # a de2-cloud cluster (node.numCpus in cluster.yaml)\n` +
+        `  npx de2-node start --address ${a.address} --token <token> --num-cpus ${per}   # or by hand, on another machine\n` +
         `then run this command again; results for each node count are kept in ${outDir}/scaling-cluster.json.`,
     );
   } finally {
@@ -186,19 +221,30 @@ if (a.address) {
 } else {
   // Piscina before and after the de2 runs: the machine's load drifts, the mean of the two is compared.
   const before = a['skip-piscina'] ? undefined : await measurePiscina(split, cpusPerNode);
-  const cluster = new LocalCluster(cpusPerNode);
-  cluster.died.catch(() => {}); // observed through measureDe2
+  // One cluster, grown by one node between measurements: node n offers the same K CPUs as node 1.
+  const cluster = new LocalCluster(cpusPerNode, (line) => console.log(`  de2-cloud: ${line}`));
+  // The nodes run in their own process groups (as de2-cloud starts them): Ctrl-C must stop them.
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.log(`\n${signal}: stopping the local nodes`);
+    cluster
+      .stop()
+      .catch((e: unknown) => console.error((e as Error).message))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await cluster.startHead();
     await init({ address: cluster.address, token: cluster.token });
     for (let n = 1; n <= localNodes; n++) {
       if (n > 1) await cluster.addNode();
-      await waitForNodes(n);
-      run.de2.push(await measureDe2(split, 'de2', cluster.died));
+      run.de2.push(await measureDe2(split, 'de2', n));
     }
   } finally {
     await shutdown().catch(() => {});
     await cluster.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   // What this machine itself allows: the same trials in one Piscina pool with as many threads
   // as n nodes offer. If these do not speed up either, the cores are the limit, not de2.

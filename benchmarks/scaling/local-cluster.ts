@@ -1,78 +1,88 @@
-// Starts de2-node processes on this machine for the scaling benchmark: a head, then one
-// worker node at a time, under a private DE2_HOME that is removed at the end.
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The scaling benchmark's local nodes, through @de2/cloud's `local` provider (what
+// `de2-cloud up` runs for `provider: local`): a head, then one worker node at a time, each
+// offering K CPUs, with the cluster's state, token and logs in a temporary folder removed at the end.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startNode } from '../../tests/helpers/test-cluster.js';
+import {
+  addWorkers,
+  down,
+  parseClusterConfig,
+  up,
+  type ClusterConfig,
+  type ClusterInfo,
+  type CloudOptions,
+} from '@de2/cloud';
 
 export class LocalCluster {
-  private readonly home = mkdtempSync(path.join(tmpdir(), 'de2-scaling-'));
-  private readonly env = { ...process.env, DE2_HOME: this.home, DE2_TOKEN: '', DE2_ADDRESS: '' };
-  private readonly children: ChildProcess[] = [];
+  private readonly stateDir = mkdtempSync(path.join(tmpdir(), 'de2-scaling-'));
+  private readonly config: ClusterConfig;
+  private readonly configPath: string;
+  private readonly aborter = new AbortController();
+  private readonly options: CloudOptions;
+  /** The up/addWorkers in progress: stop() lets it clean up after itself first. */
+  private pending: Promise<unknown> = Promise.resolve();
+  private stopped: Promise<void> | undefined;
   address = '';
   token = '';
-  private stopping = false;
-  private onDeath: (error: Error) => void = () => {};
-  /** Rejects when a node exits before stop(): a measurement then fails instead of waiting forever. */
-  readonly died = new Promise<never>((_resolve, reject) => (this.onDeath = reject));
+  /** Process ids of the nodes, in the order they started (node 1 is the head). */
+  pids: number[] = [];
 
-  constructor(private readonly cpusPerNode: number) {}
-
-  get size(): number {
-    return this.children.length;
+  constructor(cpusPerNode: number, log: (line: string) => void) {
+    // Written as the cluster.yaml it is, so that `de2-cloud down` can be run by hand if needed.
+    const yaml = `name: scaling\nprovider: local\nworkers: 0\nport: 0\nnode: { numCpus: ${cpusPerNode} }\n`;
+    this.configPath = path.join(this.stateDir, 'cluster.yaml');
+    writeFileSync(this.configPath, yaml);
+    this.config = parseClusterConfig(yaml);
+    this.options = {
+      stateDir: this.stateDir,
+      log,
+      pollIntervalMs: 100,
+      activeTimeoutMs: 60_000,
+      joinTimeoutMs: 60_000,
+      signal: this.aborter.signal,
+    };
   }
 
-  /** Starts the head node (it runs tasks too: node 1). */
+  /** Starts the head (it runs tasks too: node 1); resolves once the head lists it. */
   async startHead(): Promise<void> {
-    const m = await this.start(
-      ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(this.cpusPerNode)],
-      /--address (\S+) --token/,
-    );
-    this.address = m[1]!;
-    // The head prints the token or only where it is (--block): read it from the file.
-    this.token = readFileSync(path.join(this.home, 'token'), 'utf8').trim();
+    const info = await this.run(() => up(this.config, this.options));
+    this.address = `${info.head.host}:${info.head.port}`;
+    this.token = readFileSync(info.tokenPath, 'utf8').trim();
   }
 
-  /** Starts one more worker node and resolves once it has joined. */
+  /** Starts one more worker node; resolves once the head lists it. */
   async addNode(): Promise<void> {
-    await this.start(
-      [
-        '--address',
-        this.address,
-        '--token',
-        this.token,
-        '--host',
-        '127.0.0.1',
-        '--num-cpus',
-        String(this.cpusPerNode),
-      ],
-      /joined the cluster/,
-    );
+    await this.run(() => addWorkers(this.config, 1, this.options));
   }
 
-  private async start(args: string[], ready: RegExp): Promise<RegExpExecArray> {
-    const node = await startNode(this.env, args, ready);
-    this.children.push(node.process);
-    node.process.once('exit', (code, signal) => {
-      if (!this.stopping)
-        this.onDeath(new Error(`a de2-node exited during the run (${signal ?? code}):\n${node.output()}`));
-    });
-    return node.match;
+  private async run(step: () => Promise<ClusterInfo>): Promise<ClusterInfo> {
+    if (this.stopped !== undefined) throw new Error('the local cluster was stopped');
+    const p = step();
+    this.pending = p.catch(() => {});
+    const info = await p;
+    this.pids = info.vms.map((vm) => vm.pid ?? 0);
+    return info;
   }
 
-  /** Kills every node (SIGKILL: nothing of theirs is kept) and removes DE2_HOME. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.all(
-      this.children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }),
-    );
-    rmSync(this.home, { recursive: true, force: true });
+  /**
+   * Stops every node (`de2-cloud down`) and removes the temporary folder. Safe to call twice
+   * and at any time (Ctrl-C): a node that is still starting is stopped first.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.aborter.abort();
+      await this.pending;
+      const { signal: _, ...options } = this.options;
+      await down(this.config, options).catch((e: unknown) => {
+        throw new Error(
+          `could not stop every local node (${(e as Error).message}); state kept: ` +
+            `npx de2-cloud down ${this.configPath} --state-dir ${this.stateDir}`,
+          { cause: e },
+        );
+      });
+      rmSync(this.stateDir, { recursive: true, force: true });
+    })();
+    return this.stopped;
   }
 }
