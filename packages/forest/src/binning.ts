@@ -61,25 +61,47 @@ function edgesBySorting(column: Float64Array, maxBins: number): number[] {
 
 /**
  * Edges of an integer-valued column spanning fewer than MAX_LUT values, by counting
- * instead of sorting (all of Covertype's columns); null for any other column.
+ * instead of sorting (all of Covertype's columns); null for any other column. Each loop
+ * is its own function (see tree-builder.ts on code after a hot loop).
  */
-function edgesByCounting(column: Float64Array, maxBins: number): number[] | null {
+function edgesByCounting(column: Float64Array, maxBins: number, range: Float64Array): number[] | null {
+  if (!integerRange(column, range)) return null;
+  const min = range[0]!;
+  const max = range[1]!;
+  if (max - min >= MAX_LUT) return null;
+  const counts = new Int32Array(max - min + 1);
+  countValues(column, min, counts);
+  const distinct: number[] = [];
+  const cum: number[] = [];
+  cumulate(counts, min, distinct, cum);
+  return edgesFromCounts(distinct, cum, maxBins);
+}
+
+/** Writes the column's min and max to range; false when a value is not an integer. */
+function integerRange(column: Float64Array, range: Float64Array): boolean {
   let min = Infinity;
   let max = -Infinity;
+  let integer = true;
   for (let i = 0; i < column.length; i++) {
     const v = column[i]!;
-    if (v !== Math.floor(v)) return null;
+    if (v !== Math.floor(v)) integer = false;
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (max - min >= MAX_LUT) return null;
-  const counts = new Int32Array(max - min + 1);
+  range[0] = min;
+  range[1] = max;
+  return integer;
+}
+
+function countValues(column: Float64Array, min: number, counts: Int32Array): void {
   for (let i = 0; i < column.length; i++) {
     const k = column[i]! - min;
     counts[k] = counts[k]! + 1;
   }
-  const distinct: number[] = [];
-  const cum: number[] = [];
+}
+
+/** The values present (ascending) and the running count up to each. */
+function cumulate(counts: Int32Array, min: number, distinct: number[], cum: number[]): void {
   let c = 0;
   for (let k = 0; k < counts.length; k++) {
     if (counts[k] === 0) continue;
@@ -87,7 +109,6 @@ function edgesByCounting(column: Float64Array, maxBins: number): number[] | null
     distinct.push(min + k);
     cum.push(c);
   }
-  return edgesFromCounts(distinct, cum, maxBins);
 }
 
 /** Bin edges of every feature, flat, with offsets (feature f owns edges[offsets[f] .. offsets[f+1])). */
@@ -95,28 +116,48 @@ export function computeEdges(X: RowMajor, maxBins: number): { edges: Float64Arra
   const { data, nRows, nFeatures } = X;
   const m = Math.min(nRows, QUANTILE_SAMPLE);
   // Evenly strided rows: deterministic and spread over files stored in blocks (Covertype is).
-  const sampleRows = new Int32Array(m);
-  for (let i = 0; i < m; i++) sampleRows[i] = Math.floor((i * nRows) / m);
+  const sampleRows = strided(m, nRows);
   // Gather GROUP columns per pass over the sampled rows: one pass per feature would read
   // the same cache lines of X nFeatures times.
   const GROUP = 16;
   const block = new Float64Array(GROUP * m);
   const all: number[] = [];
   const edgeOffsets = new Int32Array(nFeatures + 1);
+  const range = new Float64Array(2);
   for (let f0 = 0; f0 < nFeatures; f0 += GROUP) {
     const g = Math.min(GROUP, nFeatures - f0);
-    for (let i = 0; i < m; i++) {
-      const base = sampleRows[i]! * nFeatures + f0;
-      for (let j = 0; j < g; j++) block[j * m + i] = data[base + j]!;
-    }
+    gatherColumns(data, nFeatures, sampleRows, f0, g, block);
     for (let j = 0; j < g; j++) {
       const column = block.subarray(j * m, (j + 1) * m);
-      const e = edgesByCounting(column, maxBins) ?? edgesBySorting(column, maxBins);
+      const e = edgesByCounting(column, maxBins, range) ?? edgesBySorting(column, maxBins);
       for (const v of e) all.push(v);
       edgeOffsets[f0 + j + 1] = all.length;
     }
   }
   return { edges: Float64Array.from(all), edgeOffsets };
+}
+
+/** m row indices evenly spread over nRows. */
+function strided(m: number, nRows: number): Int32Array {
+  const rows = new Int32Array(m);
+  for (let i = 0; i < m; i++) rows[i] = Math.floor((i * nRows) / m);
+  return rows;
+}
+
+/** Columns f0 .. f0 + g of the sampled rows into block, column after column. */
+function gatherColumns(
+  data: Float32Array | Float64Array,
+  nFeatures: number,
+  sampleRows: Int32Array,
+  f0: number,
+  g: number,
+  block: Float64Array,
+): void {
+  const m = sampleRows.length;
+  for (let i = 0; i < m; i++) {
+    const base = sampleRows[i]! * nFeatures + f0;
+    for (let j = 0; j < g; j++) block[j * m + i] = data[base + j]!;
+  }
 }
 
 /** Rows binned per block: the block's slice of X stays in cache while each feature is binned. */

@@ -258,7 +258,9 @@ export class RandomForestClassifier {
  */
 function transpose(bins: Uint8Array, nRows: number, nFeatures: number): Int32Array {
   const stride = Math.ceil(nFeatures / 4) * 4;
-  const out = new Uint8Array(nRows * stride);
+  // Both views made before the loop: nothing after a hot loop may be new to V8 (see tree-builder.ts).
+  const words = new Int32Array((nRows * stride) / 4);
+  const out = new Uint8Array(words.buffer);
   const BLOCK = 4096;
   for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
     const r1 = Math.min(nRows, r0 + BLOCK);
@@ -267,5 +269,5 @@ function transpose(bins: Uint8Array, nRows: number, nFeatures: number): Int32Arr
       for (let r = r0; r < r1; r++) out[r * stride + f] = bins[col + r]!;
     }
   }
-  return new Int32Array(out.buffer);
+  return words;
 }

@@ -92,9 +92,23 @@ export function encodeLabels(y: Int32Array): { classes: Int32Array; codes: Uint8
     throw invalidInput(`y has a single class (${classes[0]}): a classifier needs at least two`);
   }
   if (classes.length > 255) throw invalidInput(`y has ${classes.length} classes; at most 255 are supported`);
-  const index = new Map<number, number>();
-  classes.forEach((c, i) => index.set(c, i));
   const codes = new Uint8Array(y.length);
-  for (let i = 0; i < y.length; i++) codes[i] = index.get(y[i]!)!;
+  encode(y, classes, codes);
   return { classes, codes };
+}
+
+/** codes[i] = index of y[i] in the ascending classes (binary search: no Map in the loop). */
+function encode(y: Int32Array, classes: Int32Array, codes: Uint8Array): void {
+  const last = classes.length - 1;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    let lo = 0;
+    let hi = last;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (classes[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    codes[i] = lo;
+  }
 }

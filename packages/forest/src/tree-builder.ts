@@ -75,26 +75,11 @@ export class TreeBuilder {
 
   /** Bootstrap by integer weights (how often each row was drawn); returns the in-bag count. */
   private sample(rng: Random): number {
-    const { nRows } = this.data;
+    const { nRows, codes, rowBins, rowWords } = this.data;
     const w = this.weight;
-    if (this.opts.bootstrap) {
-      w.fill(0);
-      for (let i = 0; i < this.opts.nSamples; i++) {
-        const r = rng.nextInt(nRows);
-        w[r] = w[r]! + 1;
-      }
-    } else w.fill(1);
-    const { words, pos, ys, ws } = this.nr;
-    const { codes, rowBins, rowWords } = this.data;
-    let n = 0;
-    for (let r = 0; r < nRows; r++) {
-      if (w[r] === 0) continue;
-      pos[n] = n;
-      for (let j = 0, a = n * rowWords, b = r * rowWords; j < rowWords; j++) words[a + j] = rowBins[b + j]!;
-      ys[n] = codes[r]!;
-      ws[n++] = w[r]!;
-    }
-    return n;
+    if (this.opts.bootstrap) drawWeights(w, nRows, this.opts.nSamples, rng);
+    else w.fill(1);
+    return gatherRows(w, codes, rowBins, rowWords, this.nr);
   }
 
   /** Grows one tree with `rng` drawing its bootstrap sample and its split features. */
@@ -216,72 +201,140 @@ export class TreeBuilder {
   /** Stable partition of [start, end) on bin <= threshold; returns where the right side begins. */
   private partition(start: number, end: number, f: number, bin: number): number {
     const rw = this.data.rowWords;
-    if ((end - start) * rw * 4 < COPY_MIN_BYTES) return this.partitionPositions(start, end, f, bin);
-    const { words, bytes, ys, ws } = this.nr;
+    const nr = this.nr;
     const t = this.tmp;
-    const stride = rw * 4;
-    let l = start;
-    let k = 0;
-    // A node this large has pos[i] = i: its rows are where its order says.
-    for (let i = start; i < end; i++) {
-      const src = i * rw;
-      if (bytes[i * stride + f]! <= bin) {
-        // l <= i: copying forward word by word never overwrites a row not yet read,
-        // and while nothing went right yet the row is already in place.
-        if (l !== i) {
-          const dst = l * rw;
-          for (let j = 0; j < rw; j++) words[dst + j] = words[src + j]!;
-          ys[l] = ys[i]!;
-          ws[l] = ws[i]!;
-        }
-        l++;
-      } else {
-        const dst = k * rw;
-        for (let j = 0; j < rw; j++) t.words[dst + j] = words[src + j]!;
-        t.ys[k] = ys[i]!;
-        t.ws[k++] = ws[i]!;
-      }
-    }
-    words.set(t.words.subarray(0, k * rw), l * rw);
-    ys.set(t.ys.subarray(0, k), l);
-    ws.set(t.ws.subarray(0, k), l);
+    const small = (end - start) * rw * 4 < COPY_MIN_BYTES;
+    const l = small
+      ? partitionPositions(nr, t, rw * 4, start, end, f, bin)
+      : partitionRows(nr, t, rw, start, end, f, bin);
+    // The right side waits in tmp from 0: append it after the left side.
+    const k = end - l;
+    if (small) nr.pos.set(t.pos.subarray(0, k), l);
+    else nr.words.set(t.words.subarray(0, k * rw), l * rw);
+    nr.ys.set(t.ys.subarray(0, k), l);
+    nr.ws.set(t.ws.subarray(0, k), l);
     return l;
   }
+}
 
-  /**
-   * The same partition for a node that fits in cache: rows stay, positions move. Each
-   * row is written to both sides and only the side it belongs to advances: a left/right
-   * branch here is a coin toss the branch predictor loses half the time.
-   */
-  private partitionPositions(start: number, end: number, f: number, bin: number): number {
-    const { bytes, pos, ys, ws } = this.nr;
-    const t = this.tmp;
-    const tp = t.pos;
-    const ty = t.ys;
-    const tw = t.ws;
-    const stride = this.data.rowWords * 4;
-    let l = start;
-    let k = 0;
-    for (let i = start; i < end; i++) {
-      const p = pos[i]!;
-      const y = ys[i]!;
-      const w = ws[i]!;
-      // 1 when bin(p) <= bin: the sign bit of (bin - b) is clear.
-      const left = ((bin - bytes[p * stride + f]!) >>> 31) ^ 1;
-      pos[l] = p;
-      ys[l] = y;
-      ws[l] = w;
-      tp[k] = p;
-      ty[k] = y;
-      tw[k] = w;
-      l += left;
-      k += left ^ 1;
-    }
-    pos.set(tp.subarray(0, k), l);
-    ys.set(ty.subarray(0, k), l);
-    ws.set(tw.subarray(0, k), l);
-    return l;
+/*
+ * The hot loops below are free functions with nothing after the loop but `return`.
+ * V8 compiles a long loop on the fly (on-stack replacement) before the code after it
+ * has ever run; that code then has no type feedback and bails out of the compiled
+ * version, and V8 (Node 20) keeps re-entering the same compiled loop on every call,
+ * so whatever follows the loop ran interpreted on every tree. Measured with
+ * `node --trace-deopt`: `sample` bailed out once per tree.
+ */
+
+/** Bootstrap draws: w[r] = how often row r was drawn in nSamples uniform draws. */
+function drawWeights(w: Int32Array, nRows: number, nSamples: number, rng: Random): void {
+  w.fill(0);
+  for (let i = 0; i < nSamples; i++) {
+    const r = rng.nextInt(nRows);
+    w[r] = w[r]! + 1;
   }
+}
+
+/** Copies the in-bag rows (weight > 0) into node order; returns how many there are. */
+function gatherRows(
+  w: Int32Array,
+  codes: Uint8Array,
+  rowBins: Int32Array,
+  rowWords: number,
+  nr: NodeRows,
+): number {
+  const { words, pos, ys, ws } = nr;
+  let n = 0;
+  for (let r = 0; r < w.length; r++) {
+    if (w[r] === 0) continue;
+    pos[n] = n;
+    for (let j = 0, a = n * rowWords, b = r * rowWords; j < rowWords; j++) words[a + j] = rowBins[b + j]!;
+    ys[n] = codes[r]!;
+    ws[n++] = w[r]!;
+  }
+  return n;
+}
+
+/**
+ * Partition of a node too large for the cache: moves the rows themselves. Left rows
+ * move down in place, right rows go to tmp from 0 (the caller appends them); returns
+ * where the left side ends.
+ */
+function partitionRows(
+  nr: NodeRows,
+  t: NodeRows,
+  rw: number,
+  start: number,
+  end: number,
+  f: number,
+  bin: number,
+): number {
+  const { words, bytes, ys, ws } = nr;
+  const tw = t.words;
+  const ty = t.ys;
+  const tws = t.ws;
+  const stride = rw * 4;
+  let l = start;
+  let k = 0;
+  // A node this large has pos[i] = i: its rows are where its order says.
+  for (let i = start; i < end; i++) {
+    const src = i * rw;
+    if (bytes[i * stride + f]! <= bin) {
+      // l <= i: copying forward word by word never overwrites a row not yet read,
+      // and while nothing went right yet the row is already in place.
+      if (l !== i) {
+        const dst = l * rw;
+        for (let j = 0; j < rw; j++) words[dst + j] = words[src + j]!;
+        ys[l] = ys[i]!;
+        ws[l] = ws[i]!;
+      }
+      l++;
+    } else {
+      const dst = k * rw;
+      for (let j = 0; j < rw; j++) tw[dst + j] = words[src + j]!;
+      ty[k] = ys[i]!;
+      tws[k++] = ws[i]!;
+    }
+  }
+  return l;
+}
+
+/**
+ * The same partition for a node that fits in cache: rows stay, positions move. Each
+ * row is written to both sides and only the side it belongs to advances: a left/right
+ * branch here is a coin toss the branch predictor loses half the time.
+ */
+function partitionPositions(
+  nr: NodeRows,
+  t: NodeRows,
+  stride: number,
+  start: number,
+  end: number,
+  f: number,
+  bin: number,
+): number {
+  const { bytes, pos, ys, ws } = nr;
+  const tp = t.pos;
+  const ty = t.ys;
+  const tw = t.ws;
+  let l = start;
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const p = pos[i]!;
+    const y = ys[i]!;
+    const w = ws[i]!;
+    // 1 when bin(p) <= bin: the sign bit of (bin - b) is clear.
+    const left = ((bin - bytes[p * stride + f]!) >>> 31) ^ 1;
+    pos[l] = p;
+    ys[l] = y;
+    ws[l] = w;
+    tp[k] = p;
+    ty[k] = y;
+    tw[k] = w;
+    l += left;
+    k += left ^ 1;
+  }
+  return l;
 }
 
 /** Nodes with at least this many bytes of rows move the rows; smaller ones move positions. */
