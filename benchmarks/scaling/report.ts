@@ -47,7 +47,9 @@ export function rows(run: ScalingRun): Row[] {
 function merge(file: string, run: ScalingRun): ScalingRun {
   if (run.mode !== 'cluster' || !existsSync(file)) return run;
   const old = JSON.parse(readFileSync(file, 'utf8')) as ScalingRun;
-  if (old.trees !== run.trees || old.trainRows !== run.trainRows) return run;
+  // Only the same grid on nodes of the same size compares.
+  if (old.trees !== run.trees || old.trainRows !== run.trainRows || old.cpusPerNode !== run.cpusPerNode)
+    return run;
   const byNodes = new Map(old.de2.map((m) => [m.nodes, m]));
   for (const m of run.de2) byNodes.set(m.nodes, m);
   return { ...run, de2: [...byNodes.values()] };
