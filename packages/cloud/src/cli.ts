@@ -34,8 +34,8 @@ export interface CliIo {
 }
 
 function printInfo(out: (l: string) => void, c: ClusterInfo): void {
-  const joined =
-    c.nodes === undefined ? '' : `, ${c.nodes.filter((n) => n.alive && !isDriver(n)).length} nodes joined`;
+  const n = c.nodes?.filter((x) => x.alive && !isDriver(x)).length;
+  const joined = n === undefined ? '' : `, ${n} node${n === 1 ? '' : 's'} joined`;
   out(`cluster '${c.name}' is up: head ${c.head.host}:${c.head.port}${joined}`);
   for (const vm of c.vms) out(`  ${vm.role.padEnd(6)} ${vm.name.padEnd(28)} ${vm.privateIp ?? ''}`);
   out(`token: ${c.tokenPath} (mode 0600: it admits anyone who holds it)`);
