@@ -8,8 +8,7 @@
  *
  * Usage as a module: `synthCovtype(real, 581_012, seed)`.
  */
-import type { Table } from './forest/covtype.js';
-import { rng } from './forest/covtype.js';
+import { rng, type Table } from '../packages/forest/test/helpers.js';
 
 export const COVTYPE_ROWS = 581_012;
 const QUANTITATIVE = 10;

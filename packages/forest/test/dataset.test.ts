@@ -1,10 +1,10 @@
 import { deserialize, serialize } from 'node:v8';
 import { expect } from 'chai';
 import { Dataset, ForestError, RandomForestClassifier } from '@de2/forest';
-import { covtype, split } from './helpers.js';
+import { covtype, stratifiedSplit } from './helpers.js';
 
 describe('Dataset', () => {
-  const { train, test } = split(covtype(), 0.2, 0);
+  const { train, test } = stratifiedSplit(covtype(), 0.2, 0);
   const ds = Dataset.fromMatrix(train.X, train.y, { nFeatures: 54 });
 
   it('bins every feature into at most maxBins Uint8 bins, column-major', () => {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { RandomForestClassifier, ForestError } from '@de2/forest';
-import { covtype, iris, split, treeDepth, type Table } from './helpers.js';
+import { covtype, iris, stratifiedSplit, treeDepth, type Table } from './helpers.js';
 
 function fitTable(t: Table, options: ConstructorParameters<typeof RandomForestClassifier>[0]) {
   return new RandomForestClassifier(options).fit(t.X, t.y, t.nFeatures);
 }
 
 describe('RandomForestClassifier on iris', () => {
-  const { train, test } = split(iris(), 0.3, 1);
+  const { train, test } = stratifiedSplit(iris(), 0.3, 1);
 
   it('classifies held-out iris flowers (gini and entropy)', () => {
     for (const criterion of ['gini', 'entropy'] as const) {
@@ -97,7 +97,7 @@ describe('RandomForestClassifier on iris', () => {
 });
 
 describe('RandomForestClassifier on the real Covertype sample', () => {
-  const { train, test } = split(covtype(), 0.2, 0);
+  const { train, test } = stratifiedSplit(covtype(), 0.2, 0);
 
   it('matches scikit-learn accuracy (0.877 at 100 trees) within a point', function () {
     this.timeout(120_000);

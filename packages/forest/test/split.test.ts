@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Dataset, RandomForestClassifier } from '@de2/forest';
-import { covtype, split } from './helpers.js';
+import { covtype, stratifiedSplit } from './helpers.js';
 
 /** Weighted gini impurity of a split: sum over both sides of n - sumsq / n. */
 function splitImpurity(left: Map<number, number>, right: Map<number, number>): number {
@@ -45,7 +45,7 @@ describe('split search', () => {
     // All features at every split and no bootstrap: each node's split must be the best
     // one over all bin edges. The larger child of each split gets its histograms as
     // parent minus sibling, so a wrong subtraction shows up here.
-    const { test: sample } = split(covtype(), 0.1, 3); // 2,000 real rows
+    const { test: sample } = stratifiedSplit(covtype(), 0.1, 3); // 2,000 real rows
     const ds = Dataset.fromMatrix(sample.X, sample.y, { nFeatures: 54 });
     const rf = new RandomForestClassifier({ nEstimators: 1, bootstrap: false, maxFeatures: null, seed: 1 });
     const tree = rf.fit(ds).toJSON().trees[0]!;
