@@ -147,9 +147,12 @@ function installScript(install: InstallSource): string {
       `git clone ${sh(install.url)} /opt/de2`,
       ...(install.ref === undefined ? [] : [`git -C /opt/de2 checkout ${sh(install.ref)}`]),
       'cd /opt/de2',
-      // Only what a node runs: no install scripts (none of core's dependencies needs one), core built alone.
-      'npm ci --ignore-scripts --no-audit --no-fund',
-      'npx tsc -b packages/core',
+      // A node runs @de2/core alone: only its runtime dependencies (no dev tools, no pkgcloud, no
+      // lerna), and no install scripts (none of them needs one).
+      'npm ci --omit=dev --workspace @de2/core --ignore-scripts --no-audit --no-fund',
+      // The compiler at the lockfile's version runs from npm's cache and stays out of the tree.
+      `TS_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/typescript'].version")"`,
+      'npm exec --yes --package="typescript@${TS_VERSION}" -- tsc -b packages/core',
       'npm install -g ./packages/core',
     );
   } else {

@@ -93,7 +93,10 @@ describe('cloud-init user data', () => {
     expect(git).to.contain('setup_20.x');
     expect(git).to.contain("git clone 'https://github.com/example/de2.git' /opt/de2");
     expect(git).to.contain("git -C /opt/de2 checkout 'main'");
-    expect(git).to.contain('npx tsc -b packages/core');
+    // Only core's runtime dependencies; the compiler runs from npm's cache (checked for real by
+    // install-script.test.ts, opt-in).
+    expect(git).to.contain('npm ci --omit=dev --workspace @de2/core --ignore-scripts');
+    expect(git).to.match(/npm exec --yes --package="typescript@\$\{TS_VERSION\}" -- tsc -b packages\/core/);
     expect(git).to.contain('npm install -g ./packages/core');
     const tarball = file(
       parsed({ ...base, install: { kind: 'tarball', url: 'https://x.org/de2-core-0.1.0.tgz' } }),
