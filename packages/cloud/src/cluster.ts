@@ -229,8 +229,12 @@ export async function status(config: ClusterConfig, options?: CloudOptions): Pro
     try {
       const view = await s.options.joinCheck({ ...state.head, tokenPath: s.store.tokenPath });
       out.nodes = view.nodes;
-      // Match nodes to VMs by IP; local nodes all share 127.0.0.1, so only a single match counts.
+      // Match nodes to VMs by the node id a machine reported (local nodes), else by IP; local
+      // nodes all share 127.0.0.1, so an IP matches only when it is the only one.
+      const ids = new Map(state.vms.map((v) => [v.name, v.nodeId]));
       out.vms = vms.map((vm) => {
+        const byId = view.nodes.find((n) => n.nodeId === ids.get(vm.name));
+        if (byId !== undefined) return { ...vm, node: byId };
         const hits = view.nodes.filter((n) => vm.addresses.includes(n.address.replace(/:\d+$/, '')));
         return hits.length === 1 && hits[0] !== undefined ? { ...vm, node: hits[0] } : vm;
       });

@@ -11,6 +11,8 @@ export interface VmRecord {
   id?: string;
   /** Local provider: the de2-node process id. */
   pid?: number;
+  /** Local provider: the node id it reported when it started (local nodes share one address). */
+  nodeId?: string;
   privateIp?: string;
 }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get, init, remote, shutdown } from '@de2/core';
@@ -68,10 +68,14 @@ describe('local provider: de2-node processes on this machine', function () {
     }
     // up returns once the head itself lists every node, not only once each node said it joined.
     expect(info.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(3);
-    await init({
-      address: `${info.head.host}:${info.head.port}`,
-      token: (await readFile(info.tokenPath, 'utf8')).trim(),
-    });
+    const token = (await readFile(info.tokenPath, 'utf8')).trim();
+    // The token is a secret: not in the progress lines, the state file or any node's log.
+    const logDir = join(stateDir, 'local-test', 'logs');
+    const logs = await Promise.all((await readdir(logDir)).map((f) => readFile(join(logDir, f), 'utf8')));
+    expect(logs).to.have.length(3);
+    for (const text of [lines.join('\n'), await readFile(info.statePath, 'utf8'), ...logs])
+      expect(text).to.not.contain(token);
+    await init({ address: `${info.head.host}:${info.head.port}`, token });
     try {
       const square = remote((x: number) => x * x);
       expect(await get(square.remote(12))).to.equal(144);
@@ -86,6 +90,12 @@ describe('local provider: de2-node processes on this machine', function () {
     // The default join check: the real `de2-node status --address HOST:PORT --json`.
     expect(s.nodesError).to.equal(undefined);
     expect(s.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(3);
+    // Each process next to the node the head sees for it (all share 127.0.0.1: matched by node id).
+    const ids = s.vms.map((v) => v.node?.nodeId);
+    expect(ids.every((id) => id !== undefined && s.nodes!.some((n) => n.nodeId === id && n.alive))).to.equal(
+      true,
+    );
+    expect(new Set(ids).size).to.equal(3);
     const more = await addWorkers(config, 1, options);
     expect(more.vms.map((v) => v.name)).to.include('local-test-worker-3');
     expect(more.nodes?.filter((n) => n.alive && !isDriver(n))).to.have.length(4);

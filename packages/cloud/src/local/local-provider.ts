@@ -100,6 +100,10 @@ export class LocalProvider implements Provider {
         if (signal?.aborted === true) onAbort();
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
+      if (message.nodeId !== undefined) {
+        vm.nodeId = message.nodeId;
+        await ctx.save();
+      }
       ctx.log(
         `  ${vm.name}: ${vm.role === 'head' ? 'listening on' : 'joined'} ${message.clusterAddress ?? ''} (pid ${child.pid})`,
       );
