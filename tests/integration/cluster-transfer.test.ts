@@ -36,6 +36,24 @@ describe('cluster: object transfer', function () {
     expect(pulled).to.be.below(2.2 * size);
   });
 
+  it('hands small results to the driver with the ready message; large ones are pulled', async () => {
+    const driverPulled = async () => (await nodes()).find((node) => node.isDriver && node.alive)!.bytesPulled;
+    const before = await driverPulled();
+    const small = remote((i: number) => `${i}:${'x'.repeat(1000)}`);
+    const echo = remote((s: string) => s);
+    const refs = Array.from({ length: 50 }, (_, i) => small.remote(i));
+    expect((await get(refs)).map((s) => s.split(':')[0])).to.deep.equal(refs.map((_, i) => String(i)));
+    // Ready on the head before the driver asks for it: the head kept the value for it.
+    const first = small.remote(99);
+    await get(echo.remote(first));
+    expect(await get(first)).to.match(/^99:x{1000}$/);
+    expect(await driverPulled(), 'no small result was pulled').to.equal(before);
+
+    const large = remote(() => new Float64Array(2 ** 17).fill(2));
+    expect((await get(large.remote()))[2 ** 17 - 1]).to.equal(2);
+    expect(await driverPulled(), 'a 1 MB result is pulled').to.be.at.least(before + 2 ** 20);
+  });
+
   it('passes a 96 MB typed array straight to a task (sent in pieces, over the 64 MiB message cap)', async () => {
     const big = new Float64Array(12 * 2 ** 20).fill(0.5);
     big[big.length - 1] = 1.5;

@@ -114,6 +114,16 @@ describe('wire codec (FlatBuffers batches)', () => {
     expect(decodeBatch(toNode.byUnion, frame, payloads)).to.deep.equal(messages);
   });
 
+  it('carries an inline value when there is one and reads its absence as undefined', () => {
+    const value = { header: Uint8Array.of(255, 15, 34), buffers: [], refs: ['o-3'], size: 3 };
+    const ready = { type: 'objectReady', id: 'o-1', locations: ['n1'], addresses: ['a:1'] } as const;
+    const messages: HeadToNode[] = [{ ...ready, inlineValue: value }, ready];
+    const { frame, payloads } = encodeBatch(toNode.byType, messages);
+    const [withValue, without] = decodeBatch(toNode.byUnion, frame, payloads) as typeof messages;
+    expect(withValue).to.deep.equal(messages[0]);
+    expect(without).to.deep.equal({ ...ready, inlineValue: undefined });
+  });
+
   it('refuses messages of the other direction', () => {
     const { frame, payloads } = encodeBatch(toNode.byType, [{ type: 'freeObject', id: 'x' }]);
     expect(() => decodeBatch(toHead.byUnion, frame, payloads)).to.throw(

@@ -1480,8 +1480,13 @@ refsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+inlineValue(obj?:Value):Value|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? (obj || new Value()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
 static startObjectAdded(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -1516,20 +1521,15 @@ static startRefsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addInlineValue(builder:flatbuffers.Builder, inlineValueOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, inlineValueOffset, 0);
+}
+
 static endObjectAdded(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createObjectAdded(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, idOffset:flatbuffers.Offset, ownerIdOffset:flatbuffers.Offset, size:number, refsOffset:flatbuffers.Offset):flatbuffers.Offset {
-  ObjectAdded.startObjectAdded(builder);
-  ObjectAdded.addNodeId(builder, nodeIdOffset);
-  ObjectAdded.addId(builder, idOffset);
-  ObjectAdded.addOwnerId(builder, ownerIdOffset);
-  ObjectAdded.addSize(builder, size);
-  ObjectAdded.addRefs(builder, refsOffset);
-  return ObjectAdded.endObjectAdded(builder);
-}
 }
 
 export class Subscribe {
@@ -2587,8 +2587,13 @@ addressesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+inlineValue(obj?:Value):Value|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new Value()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
+}
+
 static startObjectReady(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
@@ -2627,18 +2632,15 @@ static startAddressesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addInlineValue(builder:flatbuffers.Builder, inlineValueOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, inlineValueOffset, 0);
+}
+
 static endObjectReady(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createObjectReady(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, locationsOffset:flatbuffers.Offset, addressesOffset:flatbuffers.Offset):flatbuffers.Offset {
-  ObjectReady.startObjectReady(builder);
-  ObjectReady.addId(builder, idOffset);
-  ObjectReady.addLocations(builder, locationsOffset);
-  ObjectReady.addAddresses(builder, addressesOffset);
-  return ObjectReady.endObjectReady(builder);
-}
 }
 
 export class StoreError {

@@ -63,10 +63,13 @@ export class Head {
         this.lineage.delete(id);
         for (const nodeId of locations) this.send(nodeId, { type: 'freeObject', id });
       },
-      (id, subscribers, locations) => {
+      (id, subscribers, locations, inlineValue) => {
         const addresses = this.addressesOf(locations);
-        for (const nodeId of subscribers)
-          this.send(nodeId, { type: 'objectReady', id, locations, addresses });
+        for (const nodeId of subscribers) {
+          this.send(nodeId, { type: 'objectReady', id, locations, addresses, inlineValue });
+          // The node stores an inline value without telling us (one message less per task).
+          if (inlineValue) this.directory.copiedTo(id, nodeId);
+        }
       },
     );
   }
@@ -281,7 +284,7 @@ export class Head {
       case 'submit':
         return this.submit(m.nodeId, m.task);
       case 'objectAdded':
-        return this.directory.added(m.nodeId, m.id, m.ownerId, m.refs);
+        return this.directory.added(m.nodeId, m.id, m.ownerId, m.refs, m.inlineValue);
       case 'subscribe':
         for (const id of this.directory.subscribe(m.nodeId, m.ids)) {
           const lost = this.directory.lostError(id);
@@ -290,7 +293,15 @@ export class Head {
             continue;
           }
           const locations = this.directory.locations(id);
-          this.send(m.nodeId, { type: 'objectReady', id, locations, addresses: this.addressesOf(locations) });
+          const inlineValue = this.directory.inlineValue(id);
+          this.send(m.nodeId, {
+            type: 'objectReady',
+            id,
+            locations,
+            addresses: this.addressesOf(locations),
+            inlineValue,
+          });
+          if (inlineValue) this.directory.copiedTo(id, m.nodeId);
         }
         return;
       case 'addRef':

@@ -1,4 +1,5 @@
 import type { WireError } from '../errors/wire.js';
+import type { SerializedValue } from '../protocol/messages.js';
 
 interface DirectoryEntry {
   id: string;
@@ -15,7 +16,12 @@ interface DirectoryEntry {
   subscribers: Set<string>;
   /** Set when every copy is gone and it cannot be rebuilt: what `get` of it gives. */
   lostError?: WireError;
+  /** A small value kept here while the object lives, handed to later subscribers. */
+  inlineValue?: SerializedValue;
 }
+
+/** Most bytes of small values the head keeps for later subscribers; beyond it they pull. */
+const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The head's table of objects: who owns each, which nodes hold it, and who still needs
@@ -26,12 +32,18 @@ export class ObjectDirectory {
   private readonly entries = new Map<string, DirectoryEntry>();
   private readonly holderIndex = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  private inlineBytes = 0;
 
   constructor(
     /** Called when an object must be dropped from the nodes that hold it. */
     private readonly onFree: (id: string, locations: string[]) => void,
     /** Called when an object becomes ready, with the nodes that asked to hear of it. */
-    private readonly onReady: (id: string, subscribers: string[], locations: string[]) => void,
+    private readonly onReady: (
+      id: string,
+      subscribers: string[],
+      locations: string[],
+      inlineValue: SerializedValue | undefined,
+    ) => void,
   ) {}
 
   private entry(id: string): DirectoryEntry {
@@ -61,6 +73,22 @@ export class ObjectDirectory {
     return [...(this.entries.get(id)?.locations ?? [])];
   }
 
+  /** The object's value if it is small and kept here (see `added`). */
+  inlineValue(id: string): SerializedValue | undefined {
+    return this.entries.get(id)?.inlineValue;
+  }
+
+  /** A node was sent the object's value inline and keeps it: one more copy. */
+  copiedTo(id: string, nodeId: string): void {
+    this.entries.get(id)?.locations.add(nodeId);
+  }
+
+  private dropInline(e: DirectoryEntry): void {
+    if (!e.inlineValue) return;
+    this.inlineBytes -= e.inlineValue.size;
+    e.inlineValue = undefined;
+  }
+
   size(): number {
     return this.entries.size;
   }
@@ -77,7 +105,10 @@ export class ObjectDirectory {
   /** The object is being rebuilt: subscribers wait for it to be added again. */
   unready(id: string): void {
     const e = this.entries.get(id);
-    if (e) e.ready = false;
+    if (!e) return;
+    e.ready = false;
+    // The rebuilt object brings its own value; until then subscribers wait for it.
+    this.dropInline(e);
   }
 
   /** No copy is left and none can be made: anyone who asks gets `error`. */
@@ -91,7 +122,7 @@ export class ObjectDirectory {
     return this.entries.get(id)?.lostError;
   }
 
-  added(nodeId: string, id: string, ownerId: string, refs: string[]): void {
+  added(nodeId: string, id: string, ownerId: string, refs: string[], inlineValue?: SerializedValue): void {
     const e = this.entry(id);
     const first = !e.ready;
     e.locations.add(nodeId);
@@ -100,9 +131,13 @@ export class ObjectDirectory {
     e.ownerId = ownerId;
     e.refs = refs;
     this.pin(refs);
+    if (inlineValue && this.inlineBytes + inlineValue.size <= INLINE_CACHE_BYTES) {
+      e.inlineValue = inlineValue;
+      this.inlineBytes += inlineValue.size;
+    }
     const subscribers = [...e.subscribers];
     e.subscribers.clear();
-    this.onReady(id, subscribers, [...e.locations]);
+    this.onReady(id, subscribers, [...e.locations], inlineValue);
     const waiting = this.waiters.get(id);
     if (waiting) {
       this.waiters.delete(id);
@@ -188,6 +223,7 @@ export class ObjectDirectory {
   private maybeFree(e: DirectoryEntry): void {
     if (!e.used || e.holders.size > 0 || e.pins > 0 || !e.ready) return;
     this.entries.delete(e.id);
+    this.dropInline(e);
     this.onFree(e.id, [...e.locations]);
     this.unpin(e.refs);
   }

@@ -39,6 +39,12 @@ type Log = Extract<ClientToNode, { type: 'log' }>;
 
 /** Failed pulls of one object before it counts as lost. */
 const MAX_PULL_ATTEMPTS = 5;
+/**
+ * Task results up to this size with no out-of-band buffers travel with `objectAdded` and
+ * `objectReady`, as Ray inlines small returns in the task reply: whoever waits for them gets
+ * the value from the head instead of pulling it from this node (one round trip, not two).
+ */
+export const INLINE_RESULT_BYTES = 64 * 1024;
 
 /**
  * One node: a Piscina pool of worker threads, one dedicated thread per actor, the
@@ -153,8 +159,15 @@ export class NodeRuntime {
       case 'executeTask':
         return this.execute(m.task);
       case 'objectReady':
-        // Objects made on this node are in the store before the head hears of them; one held
-        // only by other nodes is pulled from one of them and kept here.
+        // Objects made on this node are in the store before the head hears of them; a small
+        // one comes with the message; one held only by other nodes is pulled from one of
+        // them and kept here.
+        if (m.inlineValue) {
+          // The head counts this node as a holder already (it frees the copy with the rest).
+          if (!this.store.has(m.id)) this.store.putValue(m.id, m.inlineValue);
+          this.markStats();
+          return;
+        }
         return this.pull(m.id, m.addresses);
       case 'storeError':
         for (const id of m.ids) this.storeError(id, m.error, '');
@@ -223,8 +236,10 @@ export class NodeRuntime {
     this.actors.delete(actorId);
   }
 
+  /** Stores an object made here (`ownerId` set) or a copy of one made elsewhere (''). */
   storeValue(id: string, value: SerializedValue, ownerId: string): void {
     const full = this.store.putValue(id, value);
+    const inline = ownerId !== '' && !full && value.buffers.length === 0 && value.size <= INLINE_RESULT_BYTES;
     this.toHead({
       type: 'objectAdded',
       nodeId: this.nodeId,
@@ -232,6 +247,7 @@ export class NodeRuntime {
       ownerId,
       size: value.size,
       refs: full ? [] : value.refs,
+      inlineValue: inline ? value : undefined,
     });
     this.markStats();
   }

@@ -148,7 +148,16 @@ export type NodeToHead =
   | { type: 'registerFunction'; hash: string; source: string; name: string }
   | { type: 'getFunction'; reqId: number; nodeId: string; hash: string }
   | { type: 'submit'; nodeId: string; task: TaskSpec }
-  | { type: 'objectAdded'; nodeId: string; id: string; ownerId: string; size: number; refs: string[] }
+  | {
+      type: 'objectAdded';
+      nodeId: string;
+      id: string;
+      ownerId: string;
+      size: number;
+      refs: string[];
+      /** A small task result itself, so that the head can pass it on (see INLINE_RESULT_BYTES). */
+      inlineValue?: SerializedValue;
+    }
   | { type: 'subscribe'; nodeId: string; ids: string[] }
   | { type: 'addRef'; holderId: string; ids: string[] }
   | { type: 'removeRef'; holderId: string; ids: string[] }
@@ -167,7 +176,14 @@ export type NodeToHead =
 export type HeadToNode =
   | { type: 'functionReply'; reqId: number; found: boolean; source: string; name: string }
   | { type: 'executeTask'; task: TaskSpec }
-  | { type: 'objectReady'; id: string; locations: string[]; addresses: string[] }
+  | {
+      type: 'objectReady';
+      id: string;
+      locations: string[];
+      addresses: string[];
+      /** The value itself when it is small: the node stores it instead of pulling it. */
+      inlineValue?: SerializedValue;
+    }
   | { type: 'storeError'; ids: string[]; error: WireError }
   | { type: 'freeObject'; id: string }
   | { type: 'cancelTask'; taskId: string; force: boolean }

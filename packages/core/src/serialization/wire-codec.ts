@@ -98,7 +98,8 @@ function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array
         b,
         entries.map(([name, amount]) => encodeResource(b, name, amount)),
       ) as number;
-    } else if (kind === 'value') offsets[i] = encodeValue(b, value as SerializedValue, payloads);
+    } else if (kind === 'value' || (kind === 'optionalValue' && value !== undefined))
+      offsets[i] = encodeValue(b, value as SerializedValue, payloads);
     else if (typeof kind === 'object' && 'table' in kind) {
       offsets[i] = encodeTable(b, kind.table, (value as Obj) ?? {}, payloads);
     } else if (typeof kind === 'object' && 'tables' in kind) {
@@ -220,10 +221,11 @@ class Reader {
       }
       return out;
     }
-    if (kind === 'value') {
+    if (kind === 'value' || kind === 'optionalValue') {
       const v = accessor.call(inst, new g.Value()) as g.Value | null;
-      if (!v) throw new WireDecodeError(`${where()}: missing value`);
-      return this.value(v, where());
+      if (v) return this.value(v, where());
+      if (kind === 'optionalValue') return undefined;
+      throw new WireDecodeError(`${where()}: missing value`);
     }
     if ('enum' in kind) {
       const raw = accessor.call(inst) as number;

@@ -24,6 +24,8 @@ export type FieldKind =
   | 'bytes'
   | 'resources'
   | 'value'
+  /** A value that may be absent (undefined). */
+  | 'optionalValue'
   | { table: TableDesc }
   | { tables: TableDesc }
   | { enum: Record<string, number> };
@@ -152,6 +154,7 @@ export const toHeadMessages: MessageDesc[] = [
     ownerId: 'string',
     size: 'number',
     refs: 'strings',
+    inlineValue: 'optionalValue',
   }),
   toHead('subscribe', 'Subscribe', g.Subscribe, { nodeId: 'string', ids: 'strings' }),
   toHead('addRef', 'AddRef', g.AddRef, { holderId: 'string', ids: 'strings' }),
@@ -195,6 +198,7 @@ export const toNodeMessages: MessageDesc[] = [
     id: 'string',
     locations: 'strings',
     addresses: 'strings',
+    inlineValue: 'optionalValue',
   }),
   toNode('storeError', 'StoreError', g.StoreError, { ids: 'strings', error: { table: ErrorInfoTable } }),
   toNode('freeObject', 'FreeObject', g.FreeObject, { id: 'string' }),

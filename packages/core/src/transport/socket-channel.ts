@@ -103,12 +103,13 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
         return;
       }
       this.pendingBytes = 0;
-      const [manifest = new Uint8Array(0), ...pieces] = payloads;
-      const parts = [manifest, ...this.pendingPieces, ...pieces];
+      const [manifest, ...pieces] = payloads;
+      // A batch without payloads has no manifest either (see flush).
+      const parts = manifest ? [manifest, ...this.pendingPieces, ...pieces] : this.pendingPieces;
       this.pendingPieces = [];
       let messages: In[];
       try {
-        messages = decodeBatch(inTables.byUnion, frame, joinPayloads(parts)) as In[];
+        messages = decodeBatch(inTables.byUnion, frame, parts.length ? joinPayloads(parts) : []) as In[];
       } catch (error) {
         const why = error instanceof WireDecodeError ? error.message : String(error);
         this.log(`closing connection from ${this.peerName}: ${why}`);
@@ -135,6 +136,7 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
     this.queue = [];
     if (batch.length === 0 || this.closed) return;
     const { frame, payloads } = encodeBatch(this.outTables.byType, batch);
+    if (payloads.length === 0) return this.socket.send(frame, []);
     const [manifest, ...pieces] = splitPayloads(payloads) as [Uint8Array, ...Uint8Array[]];
     // socket.io accepts at most 10 binary attachments per event: send pieces ahead in
     // continuation events (empty frame) and the frame with the manifest and the last ones.

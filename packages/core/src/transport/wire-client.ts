@@ -4,6 +4,7 @@ import { encodeHello, PROTOCOL_VERSION, type Role } from '../serialization/proto
 import { AuthenticationError, ProtocolMismatchError, De2Error, NodeDiedError } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { RefusalData, WireEvents } from './wire-server.js';
+import { fromEventArgs, toEventArgs } from './frame-events.js';
 
 export interface WireClientOptions {
   /** HOST:PORT of the head. */
@@ -26,7 +27,12 @@ export class WireClient extends EventEmitter<{
   private constructor(socket: Socket<WireEvents, WireEvents>) {
     super();
     this.socket = socket;
-    socket.on('m', (frame, ...payloads) => this.emit('frame', frame, payloads));
+    socket.on('m', (...args) => {
+      const parts = fromEventArgs(args);
+      // Only the head talks on this socket: anything unreadable means a broken peer.
+      if (!parts) return this.close();
+      this.emit('frame', parts.frame, parts.payloads);
+    });
     socket.on('disconnect', (reason) => this.emit('close', reason));
   }
 
@@ -54,7 +60,7 @@ export class WireClient extends EventEmitter<{
   }
 
   send(frame: Uint8Array, payloads: Uint8Array[] = []): void {
-    this.socket.emit('m', frame, ...payloads);
+    this.socket.emit('m', ...toEventArgs(frame, payloads));
   }
 
   close(): void {

@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { decodeHello, PROTOCOL_VERSION, type HelloMessage } from '../serialization/protocol.js';
 import { tokensEqual } from './token.js';
+import { fromEventArgs, toEventArgs } from './frame-events.js';
 import { ErrorCode } from '../errors/codes.js';
 
-/** socket.io events: one binary event carries a FlatBuffers frame and its payload bytes. */
+/** socket.io events: one event carries a FlatBuffers frame and its payload bytes (see frame-events.ts). */
 export interface WireEvents {
-  m: (frame: Uint8Array, ...payloads: Uint8Array[]) => void;
+  m: (...args: unknown[]) => void;
 }
 
 export interface WireServerOptions {
@@ -50,7 +51,7 @@ export class WirePeer extends EventEmitter<{
   }
 
   send(frame: Uint8Array, payloads: Uint8Array[] = []): void {
-    this.socket.emit('m', frame, ...payloads);
+    this.socket.emit('m', ...toEventArgs(frame, payloads));
   }
 
   /** Closes the connection; `reason` is logged by the caller. */
@@ -116,13 +117,13 @@ export class WireServer {
       const hello = (socket.data as { hello: HelloMessage }).hello;
       const peer = new WirePeer(socket, hello, socket.handshake.address);
       socket.onAny((event: string, ...args: unknown[]) => {
-        const payloads = args.slice(1);
-        if (event !== 'm' || !isBytes(args[0]) || !payloads.every(isBytes)) {
+        const parts = event === 'm' ? fromEventArgs(args) : undefined;
+        if (!parts) {
           options.log(`closing connection from ${peer.address}: unexpected event '${event}'`);
           socket.disconnect(true);
           return;
         }
-        peer.emit('frame', args[0], payloads);
+        peer.emit('frame', parts.frame, parts.payloads);
       });
       socket.on('disconnect', (reason) => peer.emit('close', reason));
       options.onPeer(peer);
@@ -141,8 +142,4 @@ export class WireServer {
   async close(): Promise<void> {
     await this.io.close();
   }
-}
-
-function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array;
 }
