@@ -87,7 +87,13 @@ export class ResultGrid implements Iterable<Result> {
 
   /**
    * The best trial by `metric` (default: the Tuner's). `scope: 'last'` compares each
-   * trial's last result; `'all'` compares the best result a trial ever reported.
+   * trial's last result; `'all'` compares the best result a trial ever reported. Results
+   * that are not finite numbers are skipped.
+   *
+   * As in Ray (`ResultGrid.get_best_result`), trials of every status take part: a trial
+   * that reported the best value and then failed is returned, with its `error` and
+   * `status` set. To pick among finished trials only, filter them first, e.g.
+   * `[...results].filter((r) => r.status === TrialStatus.TERMINATED)`.
    */
   getBestResult(metric?: string, mode?: 'min' | 'max', scope: 'last' | 'all' = 'last'): Result {
     const m = metric ?? this.metric;

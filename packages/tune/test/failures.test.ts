@@ -33,6 +33,29 @@ describe('Tuner failures', function () {
     await shutdown();
   });
 
+  it('getBestResult considers ERROR trials too, as Ray does, and says they failed', async () => {
+    const results = await new Tuner(
+      async (config: { x: number }, ctx: TrialContext) => {
+        await ctx.report({ score: config.x });
+        // The best-scoring trial fails after its report.
+        if (config.x === 3) throw new Error('failed after reporting');
+      },
+      {
+        paramSpace: { x: grid([1, 3, 2]) },
+        tuneConfig: { metric: 'score', mode: 'max' },
+        runConfig: { storagePath: tempDir(), progress: 'none' },
+      },
+    ).fit();
+    const best = results.getBestResult();
+    expect(best.config).to.deep.equal({ x: 3 });
+    expect(best.status).to.equal(TrialStatus.ERROR);
+    expect(best.error?.message).to.contain('failed after reporting');
+    // A caller that wants only finished trials filters by status.
+    const finished = [...results].filter((r) => r.status === TrialStatus.TERMINATED);
+    expect(finished.map((r) => r.config.x).sort()).to.deep.equal([1, 2]);
+    expect(results.numErrors).to.equal(1);
+  });
+
   it('retries a failed trial from its last checkpoint (maxFailures)', async () => {
     const results = await new Tuner(
       async (config: { id: number }, ctx: TrialContext) => {
