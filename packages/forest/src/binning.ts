@@ -189,15 +189,49 @@ function integerTable(edges: Float64Array, lo0: number, n: number): { min: numbe
   return { min, lut };
 }
 
+/** The integerTable of every feature, flat; last[f] is -1 for a feature without one. */
+interface LookupTables {
+  readonly min: Float64Array;
+  readonly last: Int32Array;
+  readonly start: Int32Array;
+  readonly lut: Uint8Array;
+}
+
+function lookupTables(edges: Float64Array, edgeOffsets: Int32Array): LookupTables {
+  const nf = edgeOffsets.length - 1;
+  const min = new Float64Array(nf);
+  const last = new Int32Array(nf).fill(-1);
+  const start = new Int32Array(nf);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let f = 0; f < nf; f++) {
+    const n = edgeOffsets[f + 1]! - edgeOffsets[f]!;
+    const t = n > 2 ? integerTable(edges, edgeOffsets[f]!, n) : null;
+    if (t === null) continue;
+    min[f] = t.min;
+    last[f] = t.lut.length - 1;
+    start[f] = size;
+    parts.push(t.lut);
+    size += t.lut.length;
+  }
+  const lut = new Uint8Array(size);
+  for (let f = 0, o = 0; f < parts.length; o += parts[f]!.length, f++) lut.set(parts[f]!, o);
+  return { min, last, start, lut };
+}
+
+/** Bin of value v of feature f, whose n > 0 edges start at lo0. */
+function binOf(t: LookupTables, f: number, edges: Float64Array, lo0: number, n: number, v: number): number {
+  const k = v - t.min[f]!;
+  // Integers inside the table's span: one lookup; anything else: search.
+  if (k >= 0 && k <= t.last[f]! && (k | 0) === k) return t.lut[t.start[f]! + k]!;
+  return lowerBound(edges, lo0, n, v);
+}
+
 /** Bins every value of X into a column-major Uint8Array (column f at f * nRows). */
 export function binMatrix(X: RowMajor, edges: Float64Array, edgeOffsets: Int32Array): Uint8Array {
   const { data, nRows, nFeatures } = X;
   const bins = new Uint8Array(nRows * nFeatures);
-  const tables: ({ min: number; lut: Uint8Array } | null)[] = [];
-  for (let f = 0; f < nFeatures; f++) {
-    const n = edgeOffsets[f + 1]! - edgeOffsets[f]!;
-    tables.push(n > 2 ? integerTable(edges, edgeOffsets[f]!, n) : null);
-  }
+  const t = lookupTables(edges, edgeOffsets);
   for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
     const r1 = Math.min(nRows, r0 + BLOCK);
     for (let f = 0; f < nFeatures; f++) {
@@ -205,21 +239,47 @@ export function binMatrix(X: RowMajor, edges: Float64Array, edgeOffsets: Int32Ar
       const n = edgeOffsets[f + 1]! - lo0;
       if (n === 0) continue; // one value: every row in bin 0
       const out = f * nRows;
-      const table = tables[f];
-      if (table) {
-        const { min, lut } = table;
-        const last = lut.length - 1;
-        for (let r = r0; r < r1; r++) {
-          const v = data[r * nFeatures + f]!;
-          const k = v - min;
-          // Integers inside the table's span: one lookup; anything else: search.
-          if (k >= 0 && k <= last && (k | 0) === k) bins[out + r] = lut[k]!;
-          else bins[out + r] = k < 0 ? 0 : lowerBound(edges, lo0, n, v);
-        }
-      } else {
-        for (let r = r0; r < r1; r++) bins[out + r] = lowerBound(edges, lo0, n, data[r * nFeatures + f]!);
-      }
+      for (let r = r0; r < r1; r++) bins[out + r] = binOf(t, f, edges, lo0, n, data[r * nFeatures + f]!);
     }
   }
   return bins;
+}
+
+/**
+ * Bins X row by row into the layout the tree builder reads (row r's bins at bytes
+ * r * rowWords * 4 .., padded to whole 32-bit words): fitting on raw rows needs no
+ * column-major copy, which would only be transposed.
+ */
+export function binRows(
+  X: RowMajor,
+  edges: Float64Array,
+  edgeOffsets: Int32Array,
+  rowWords: number,
+): Int32Array {
+  const { data, nRows, nFeatures } = X;
+  const words = new Int32Array(nRows * rowWords);
+  const out = new Uint8Array(words.buffer);
+  const stride = rowWords * 4;
+  const t = lookupTables(edges, edgeOffsets);
+  // Feature by feature within blocks of rows that stay in cache, so that each feature's
+  // table and edges are looked up once per block rather than once per value.
+  for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
+    const r1 = Math.min(nRows, r0 + BLOCK);
+    for (let f = 0; f < nFeatures; f++) {
+      const lo0 = edgeOffsets[f]!;
+      const n = edgeOffsets[f + 1]! - lo0;
+      if (n === 0) continue; // one value: every row in bin 0, as allocated
+      const min = t.min[f]!;
+      const last = t.last[f]!;
+      const start = t.start[f]!;
+      const lut = t.lut;
+      for (let r = r0; r < r1; r++) {
+        const v = data[r * nFeatures + f]!;
+        const k = v - min;
+        out[r * stride + f] =
+          k >= 0 && k <= last && (k | 0) === k ? lut[start + k]! : lowerBound(edges, lo0, n, v);
+      }
+    }
+  }
+  return words;
 }

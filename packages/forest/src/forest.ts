@@ -1,3 +1,4 @@
+import { binRows, computeEdges } from './binning.js';
 import { Dataset, incompatibleDataset, type DatasetObject } from './dataset.js';
 import { ForestError, ForestErrorCode, invalidInput } from './errors.js';
 import { encodeLabels, toLabels, toRowMajor, type Labels, type Matrix } from './input.js';
@@ -8,6 +9,16 @@ import type { TrainingData } from './split-search.js';
 import { accumulateBinned, accumulateRaw, type Tree } from './tree.js';
 import { TreeBuilder, type GrowOptions } from './tree-builder.js';
 import { resolveGrowOptions } from './grow-options.js';
+
+/** Training rows binned row-major for the tree builder, with the edges and labels. */
+interface Binned {
+  readonly edges: Float64Array;
+  readonly edgeOffsets: Int32Array;
+  readonly y: Int32Array;
+  readonly nRows: number;
+  readonly rowWords: number;
+  readonly rowBins: Int32Array;
+}
 
 /** What a fitted forest knows about the data it was fitted on. */
 interface Model {
@@ -95,33 +106,47 @@ export class RandomForestClassifier {
   fit(X: Float32Array | Float64Array, y: Labels, nFeatures: number): this;
   fit(X: readonly (readonly number[])[], y: Labels): this;
   fit(X: Matrix | DatasetObject, y?: Labels, nFeatures?: number): this {
-    let ds: Dataset;
+    let binned: Binned;
     if (Dataset.isDatasetObject(X)) {
       if (y !== undefined) throw invalidInput('fit(dataset) takes the labels from dataset.y; pass no y');
-      ds = Dataset.fromObject(X);
+      const ds = Dataset.fromObject(X);
+      if (ds.y.length === 0) throw invalidInput('the Dataset has no labels (y is empty)');
+      const rowWords = Math.ceil(ds.nFeatures / 4);
+      binned = {
+        ...ds.toObject(),
+        nRows: ds.nRows,
+        rowWords,
+        rowBins: transpose(ds.bins, ds.nRows, ds.nFeatures),
+      };
     } else {
       if (y === undefined) throw invalidInput('y is required with a matrix X');
-      ds = Dataset.fromMatrix(X, y, { maxBins: this.options.maxBins, nFeatures });
+      // As Dataset.fromMatrix, but binned straight into rows: no column-major copy.
+      const m = toRowMajor(X, nFeatures);
+      const labels = toLabels(y, m.nRows);
+      const { edges, edgeOffsets } = computeEdges(m, this.options.maxBins);
+      const rowWords = Math.ceil(m.nFeatures / 4);
+      const rowBins = binRows(m, edges, edgeOffsets, rowWords);
+      binned = { edges, edgeOffsets, y: labels, nRows: m.nRows, rowWords, rowBins };
     }
-    if (ds.y.length === 0) throw invalidInput('the Dataset has no labels (y is empty)');
-    const { classes, codes } = encodeLabels(ds.y);
-    const nBins = new Int32Array(ds.nFeatures);
-    for (let f = 0; f < nBins.length; f++) nBins[f] = ds.nBins(f);
+    const { edges, edgeOffsets, nRows } = binned;
+    const nf = edgeOffsets.length - 1;
+    const { classes, codes } = encodeLabels(binned.y);
+    const nBins = new Int32Array(nf);
+    for (let f = 0; f < nf; f++) nBins[f] = edgeOffsets[f + 1]! - edgeOffsets[f]! + 1;
     const data: TrainingData = {
-      bins: ds.bins,
-      rowBins: transpose(ds.bins, ds.nRows, ds.nFeatures),
-      rowWords: Math.ceil(ds.nFeatures / 4),
-      nRows: ds.nRows,
-      nFeatures: ds.nFeatures,
+      rowBins: binned.rowBins,
+      rowWords: binned.rowWords,
+      nRows,
+      nFeatures: nf,
       nBins,
       codes,
       nClasses: classes.length,
-      edges: ds.edges,
-      edgeOffsets: ds.edgeOffsets,
+      edges,
+      edgeOffsets,
     };
-    const grow = resolveGrowOptions(this.options, ds.nRows, ds.nFeatures);
+    const grow = resolveGrowOptions(this.options, nRows, nf);
     this.training = { data, builder: new TreeBuilder(data, grow), grow };
-    this.model = { nFeatures: ds.nFeatures, classes, edges: ds.edges, edgeOffsets: ds.edgeOffsets };
+    this.model = { nFeatures: nf, classes, edges, edgeOffsets };
     this.trees = [];
     return this.addTrees(this.options.nEstimators);
   }

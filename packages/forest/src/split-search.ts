@@ -1,7 +1,5 @@
 /** Everything a tree is grown from: a binned Dataset with class codes, ready for the hot loops. */
 export interface TrainingData {
-  /** Column-major bins: feature f of row r at f * nRows + r (the Dataset's). */
-  readonly bins: Uint8Array;
   /**
    * The same bins row-major, each row padded to `rowWords` 32-bit words so that rows move
    * as whole words: feature f of row r at byte r * rowWords * 4 + f.

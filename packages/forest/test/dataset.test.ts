@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { expect } from 'chai';
 import { Dataset, ForestError, RandomForestClassifier } from '@de2/forest';
-import { covtype, stratifiedSplit } from './helpers.js';
+import { covtype, iris, stratifiedSplit } from './helpers.js';
 
 describe('Dataset', () => {
   const { train, test } = stratifiedSplit(covtype(), 0.2, 0);
@@ -42,6 +42,20 @@ describe('Dataset', () => {
     // Fitting on the Dataset or on the raw matrix is the same forest.
     const raw = new RandomForestClassifier({ nEstimators: 3, seed: 1 }).fit(train.X, train.y, 54);
     expect(raw.toJSON()).to.deep.equal(a);
+  });
+
+  it('grows the same forest from raw fractional rows as from their Dataset (binned by search, not lookup)', () => {
+    // Iris is fractional with few edges per feature, and maxBins 4 forces quantile edges.
+    const t = iris();
+    for (const maxBins of [255, 4]) {
+      const opts = { nEstimators: 5, seed: 3, maxBins };
+      const fromDs = new RandomForestClassifier(opts).fit(
+        Dataset.fromMatrix(t.X, t.y, { nFeatures: 4, maxBins }),
+      );
+      const fromRaw = new RandomForestClassifier(opts).fit(t.X, t.y, 4);
+      expect(fromRaw.toJSON()).to.deep.equal(fromDs.toJSON());
+      expect(fromRaw.score(t.X, t.y, 4)).to.be.above(0.9);
+    }
   });
 
   it('predicts binned rows (reference edges) exactly as raw rows', () => {
