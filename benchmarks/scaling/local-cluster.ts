@@ -25,8 +25,6 @@ export class LocalCluster {
   private stopped: Promise<void> | undefined;
   address = '';
   token = '';
-  /** Process ids of the nodes, in the order they started (node 1 is the head). */
-  pids: number[] = [];
 
   constructor(cpusPerNode: number, log: (line: string) => void) {
     // Written as the cluster.yaml it is, so that `de2-cloud down` can be run by hand if needed.
@@ -60,9 +58,7 @@ export class LocalCluster {
     if (this.stopped !== undefined) throw new Error('the local cluster was stopped');
     const p = step();
     this.pending = p.catch(() => {});
-    const info = await p;
-    this.pids = info.vms.map((vm) => vm.pid ?? 0);
-    return info;
+    return p;
   }
 
   /**
