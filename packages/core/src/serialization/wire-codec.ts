@@ -20,6 +20,7 @@ export interface EncodedBatch {
 }
 
 type Builder = flatbuffers.Builder;
+const UTF8_BYTES = flatbuffers.Encoding.UTF8_BYTES;
 type Fn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
 const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
@@ -54,6 +55,42 @@ interface TableOps {
 
 const tableOps = new Map<TableDesc, TableOps>();
 
+// Strings are nearly all short ASCII ids and names: these paths skip TextEncoder's and
+// TextDecoder's per-call allocation and overhead, a large share of a small message's cost.
+const asciiScratch = new Uint8Array(256);
+const textDecoder = new TextDecoder();
+
+function createString(b: Builder, s: string): number {
+  const n = s.length;
+  if (n <= asciiScratch.length) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      asciiScratch[i] = c;
+    }
+    if (i === n) return b.createString(asciiScratch.subarray(0, n));
+  }
+  return b.createString(s);
+}
+
+/** Reads a string the generated accessor returned as UTF-8 bytes. */
+function readString(bytes: Uint8Array | null): string {
+  if (!bytes) return '';
+  const n = bytes.length;
+  if (n > 64) return textDecoder.decode(bytes);
+  for (let i = 0; i < n; i++) if (bytes[i]! > 0x7f) return textDecoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+/**
+ * One builder for every batch, so that its buffer is not regrown from a few bytes each
+ * time; frames are copied out. One that grew past BUILDER_KEEP_BYTES for a big message is
+ * replaced rather than kept.
+ */
+let builder = new flatbuffers.Builder(16 * 1024);
+const BUILDER_KEEP_BYTES = 1024 * 1024;
+
 /** The generated functions a table's fields are written with, looked up once per table. */
 function opsOf(desc: TableDesc): TableOps {
   let ops = tableOps.get(desc);
@@ -82,14 +119,19 @@ function opsOf(desc: TableDesc): TableOps {
 function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array[]): number {
   const ops = opsOf(desc);
   // Strings, vectors and nested tables are written before the table itself starts.
-  const offsets = new Array<number | undefined>(ops.fields.length);
-  ops.fields.forEach(({ field, kind, create }, i) => {
+  const fields = ops.fields;
+  const offsets = new Array<number | undefined>(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const { field, kind, create } = fields[i]!;
     const value = obj[field];
-    if (kind === 'string') offsets[i] = b.createString(String(value ?? ''));
-    else if (kind === 'strings')
+    if (kind === 'string') {
+      // An absent string reads back as '' (see Reader.field): empty ones cost nothing.
+      const s = String(value ?? '');
+      if (s !== '') offsets[i] = createString(b, s);
+    } else if (kind === 'strings')
       offsets[i] = create!(
         b,
-        ((value as string[]) ?? []).map((s) => b.createString(s)),
+        ((value as string[]) ?? []).map((s) => createString(b, s)),
       ) as number;
     else if (kind === 'numbers' || kind === 'bytes') offsets[i] = create!(b, value ?? []) as number;
     else if (kind === 'resources') {
@@ -108,20 +150,21 @@ function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array
         ((value as Obj[]) ?? []).map((item) => encodeTable(b, kind.tables, item, payloads)),
       ) as number;
     }
-  });
+  }
   ops.start(b);
-  ops.fields.forEach(({ field, kind, add }, i) => {
+  for (let i = 0; i < fields.length; i++) {
+    const { field, kind, add } = fields[i]!;
     const offset = offsets[i];
     if (offset !== undefined) add(b, offset);
     else if (kind === 'number') add(b, Number(obj[field] ?? 0));
     else if (kind === 'bool') add(b, Boolean(obj[field]));
     else if (typeof kind === 'object' && 'enum' in kind) add(b, kind.enum[String(obj[field])] ?? 0);
-  });
+  }
   return ops.end(b) as number;
 }
 
 function encodeResource(b: Builder, name: string, amount: number): number {
-  const nameOffset = b.createString(name);
+  const nameOffset = createString(b, name);
   g.ResourceAmount.startResourceAmount(b);
   g.ResourceAmount.addName(b, nameOffset);
   g.ResourceAmount.addAmount(b, amount);
@@ -134,7 +177,7 @@ function encodeValue(b: Builder, value: SerializedValue, payloads: Uint8Array[])
   const bufferPayloads = g.Value.createBufferPayloadsVector(b, indexes);
   const refs = g.Value.createRefsVector(
     b,
-    value.refs.map((r) => b.createString(r)),
+    value.refs.map((r) => createString(b, r)),
   );
   g.Value.startValue(b);
   g.Value.addHeader(b, header);
@@ -149,7 +192,8 @@ export function encodeBatch<M extends { type: string }>(
   descs: ReadonlyMap<string, MessageDesc>,
   messages: readonly M[],
 ): EncodedBatch {
-  const b = new flatbuffers.Builder(256);
+  const b = builder;
+  b.clear();
   const payloads: Uint8Array[] = [];
   const types: number[] = [];
   const tables: number[] = [];
@@ -162,7 +206,43 @@ export function encodeBatch<M extends { type: string }>(
   const typesOffset = g.Batch.createMessagesTypeVector(b, types);
   const messagesOffset = g.Batch.createMessagesVector(b, tables);
   b.finish(g.Batch.createBatch(b, typesOffset, messagesOffset));
-  return { frame: b.asUint8Array(), payloads };
+  const frame = b.asUint8Array().slice();
+  if (b.dataBuffer().capacity() > BUILDER_KEEP_BYTES) builder = new flatbuffers.Builder(16 * 1024);
+  return { frame, payloads };
+}
+
+interface FieldReader {
+  field: string;
+  kind: FieldKind;
+  /** `Table.field` for error messages. */
+  where: string;
+  /** The generated accessors, looked up once (property lookups per message are slow). */
+  get: Fn;
+  getLength: Fn | undefined;
+  getArray: Fn | undefined;
+}
+
+const readers = new Map<TableDesc, FieldReader[]>();
+
+function readersOf(desc: TableDesc): FieldReader[] {
+  let list = readers.get(desc);
+  if (!list) {
+    const proto = (desc.cls as { prototype: Record<string, Fn | undefined> }).prototype;
+    list = desc.fields.map(([field, kind]) => {
+      const get = proto[field];
+      if (typeof get !== 'function') throw new Error(`generated ${desc.name} has no ${field}()`);
+      return {
+        field,
+        kind,
+        where: `${desc.name}.${field}`,
+        get,
+        getLength: proto[`${field}Length`],
+        getArray: proto[`${field}Array`],
+      };
+    });
+    readers.set(desc, list);
+  }
+  return list;
 }
 
 class Reader {
@@ -186,64 +266,72 @@ class Reader {
     if (pos < 0 || pos + 4 > this.frameBytes)
       throw new WireDecodeError(`${desc.name}: table outside the frame`);
     const out: Obj = {};
-    for (const [field, kind] of desc.fields) out[field] = this.field(desc, inst, field, kind);
+    const fields = readersOf(desc);
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      out[f.field] = this.field(f, inst);
+    }
     return out;
   }
 
-  private field(desc: TableDesc, inst: Obj, field: string, kind: FieldKind): unknown {
+  private field(f: FieldReader, inst: Obj): unknown {
     // Hot path (every field of every message): no closures or strings unless needed.
-    const accessor = inst[field] as Fn;
-    if (kind === 'string') return (accessor.call(inst) as string | null) ?? '';
+    const { kind, where } = f;
+    const accessor = f.get;
+    if (kind === 'string') return readString(accessor.call(inst, UTF8_BYTES) as Uint8Array | null);
     if (kind === 'number') return accessor.call(inst) as number;
     if (kind === 'bool') return accessor.call(inst) as boolean;
-    const where = (): string => `${desc.name}.${field}`;
-    const len = (): number => this.length((inst[`${field}Length`] as Fn).call(inst) as number, where());
     if (kind === 'strings') {
-      const n = len();
+      const n = this.vectorLength(f, inst);
       const out = new Array<string>(n);
-      for (let i = 0; i < n; i++) out[i] = (accessor.call(inst, i) as string | null) ?? '';
+      for (let i = 0; i < n; i++)
+        out[i] = readString(accessor.call(inst, i, UTF8_BYTES) as Uint8Array | null);
       return out;
     }
     if (kind === 'numbers') {
-      const n = len();
+      const n = this.vectorLength(f, inst);
       const out = new Array<number>(n);
       for (let i = 0; i < n; i++) out[i] = accessor.call(inst, i) as number;
       return out;
     }
     if (kind === 'bytes') {
-      return (((inst[`${field}Array`] as Fn).call(inst) as Uint8Array | null) ?? new Uint8Array(0)).slice();
+      return ((f.getArray!.call(inst) as Uint8Array | null) ?? new Uint8Array(0)).slice();
     }
     if (kind === 'resources') {
       const out: Record<string, number> = {};
-      for (let i = 0, n = len(); i < n; i++) {
+      for (let i = 0, n = this.vectorLength(f, inst); i < n; i++) {
         const r = accessor.call(inst, i, new g.ResourceAmount()) as g.ResourceAmount | null;
-        if (r) out[r.name() ?? ''] = r.amount();
+        if (r) out[readString(r.name(UTF8_BYTES) as Uint8Array | null)] = r.amount();
       }
       return out;
     }
     if (kind === 'value' || kind === 'optionalValue') {
       const v = accessor.call(inst, new g.Value()) as g.Value | null;
-      if (v) return this.value(v, where());
+      if (v) return this.value(v, where);
       if (kind === 'optionalValue') return undefined;
-      throw new WireDecodeError(`${where()}: missing value`);
+      throw new WireDecodeError(`${where}: missing value`);
     }
     if ('enum' in kind) {
       const raw = accessor.call(inst) as number;
       for (const name in kind.enum) if (kind.enum[name] === raw) return name;
-      throw new WireDecodeError(`${where()}: unknown enum value ${raw}`);
+      throw new WireDecodeError(`${where}: unknown enum value ${raw}`);
     }
     if ('table' in kind) {
       const nested = accessor.call(inst, new (kind.table.cls as new () => Obj)()) as Obj | null;
       return this.table(kind.table, nested ?? emptyTable(kind.table));
     }
-    const n = len();
+    const n = this.vectorLength(f, inst);
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) {
       const nested = accessor.call(inst, i, new (kind.tables.cls as new () => Obj)()) as Obj | null;
-      if (!nested) throw new WireDecodeError(`${where()}[${i}]: missing`);
+      if (!nested) throw new WireDecodeError(`${where}[${i}]: missing`);
       out[i] = this.table(kind.tables, nested);
     }
     return out;
+  }
+
+  private vectorLength(f: FieldReader, inst: Obj): number {
+    return this.length(f.getLength!.call(inst) as number, f.where);
   }
 
   private value(v: g.Value, where: string): SerializedValue {
@@ -269,7 +357,9 @@ class Reader {
       new Uint8Array(shared).set(payload);
       buffers.push(shared);
     }
-    const refs = Array.from({ length: this.length(v.refsLength(), where) }, (_, i) => v.refs(i) ?? '');
+    const refs = Array.from({ length: this.length(v.refsLength(), where) }, (_, i) =>
+      readString(v.refs(i, UTF8_BYTES) as Uint8Array | null),
+    );
     return { header, buffers, refs, size: v.size() };
   }
 }
