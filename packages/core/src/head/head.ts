@@ -284,7 +284,7 @@ export class Head {
       case 'submit':
         return this.submit(m.nodeId, m.task);
       case 'objectAdded':
-        return this.directory.added(m.nodeId, m.id, m.ownerId, m.refs, m.inlineValue);
+        return this.directory.added(m.nodeId, m.id, m.ownerId, m.refs, m.inlineValue, m.size);
       case 'subscribe':
         for (const id of this.directory.subscribe(m.nodeId, m.ids)) {
           const lost = this.directory.lostError(id);
@@ -490,15 +490,24 @@ export class Head {
     }
   }
 
-  /** The node that holds the most argument objects (locality; matters once there are several). */
+  /**
+   * The node that already holds the most bytes of the task's ref arguments (locality, as
+   * Ray weighs it): one 200 MB data set outweighs any number of small arguments elsewhere.
+   * Drivers' nodes hold objects but run nothing, so they are not candidates.
+   */
   private preferredNode(task: TaskSpec): string | undefined {
     if (this.nodes.size < 2 || task.refArgIds.length === 0) return undefined;
-    const count = new Map<string, number>();
+    const bytes = new Map<string, number>();
     for (const id of task.refArgIds) {
-      for (const n of this.directory.locations(id)) count.set(n, (count.get(n) ?? 0) + 1);
+      const object = this.directory.placement(id);
+      if (!object) continue;
+      for (const n of object.locations) {
+        if (this.nodes.get(n)?.isDriver !== false) continue;
+        bytes.set(n, (bytes.get(n) ?? 0) + object.size);
+      }
     }
     let best: string | undefined;
-    for (const [n, c] of count) if (best === undefined || c > (count.get(best) ?? 0)) best = n;
+    for (const [n, b] of bytes) if (best === undefined || b > (bytes.get(best) ?? 0)) best = n;
     return best;
   }
 

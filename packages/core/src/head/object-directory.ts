@@ -5,6 +5,8 @@ interface DirectoryEntry {
   id: string;
   ownerId: string;
   locations: Set<string>;
+  /** Bytes of the value (0 until it is added): what locality weighs. */
+  size: number;
   ready: boolean;
   /** Clients holding at least one live ObjectRef to it. */
   holders: Set<string>;
@@ -53,6 +55,7 @@ export class ObjectDirectory {
         id,
         ownerId: '',
         locations: new Set(),
+        size: 0,
         ready: false,
         holders: new Set(),
         pins: 0,
@@ -71,6 +74,11 @@ export class ObjectDirectory {
 
   locations(id: string): string[] {
     return [...(this.entries.get(id)?.locations ?? [])];
+  }
+
+  /** The nodes holding `id` and its size in bytes, without copying the set (placement asks per task). */
+  placement(id: string): { locations: ReadonlySet<string>; size: number } | undefined {
+    return this.entries.get(id);
   }
 
   /** The object's value if it is small and kept here (see `added`). */
@@ -122,12 +130,20 @@ export class ObjectDirectory {
     return this.entries.get(id)?.lostError;
   }
 
-  added(nodeId: string, id: string, ownerId: string, refs: string[], inlineValue?: SerializedValue): void {
+  added(
+    nodeId: string,
+    id: string,
+    ownerId: string,
+    refs: string[],
+    inlineValue?: SerializedValue,
+    size = inlineValue?.size ?? 0,
+  ): void {
     const e = this.entry(id);
     const first = !e.ready;
     e.locations.add(nodeId);
     if (!first) return;
     e.ready = true;
+    e.size = size;
     e.ownerId = ownerId;
     e.refs = refs;
     this.pin(refs);

@@ -128,7 +128,7 @@ export class Scheduler {
     for (; i < queue.length; i++) {
       const task = queue[i] as TaskSpec;
       if (task.numCpus > 0 && !cpuFree) {
-        const node = pipeRoom && pipelineable(task) ? this.pickPipeline() : undefined;
+        const node = pipeRoom && pipelineable(task) ? this.pickPipeline(prefer(task)) : undefined;
         if (node) {
           node.pipelined++;
           this.running.set(task.taskId, {
@@ -168,11 +168,19 @@ export class Scheduler {
     return false;
   }
 
-  /** The node with the fewest pipelined tasks that has room for one more. */
-  private pickPipeline(): NodeSlot | undefined {
+  /**
+   * The node that holds the task's arguments if it has room for one more pipelined task
+   * (waiting there beats pulling the arguments to a node that is just as busy, and is where
+   * Ray queues such a task too), else the node with the fewest pipelined tasks.
+   */
+  private pickPipeline(preferred: string | undefined): NodeSlot | undefined {
+    const hasRoom = (node: NodeSlot) =>
+      (node.total[CPU] ?? 0) >= 1 && node.pipelined < PIPELINE_PER_CPU * (node.total[CPU] ?? 0);
+    const first = preferred === undefined ? undefined : this.nodes.get(preferred);
+    if (first && hasRoom(first)) return first;
     let best: NodeSlot | undefined;
     for (const node of this.nodes.values()) {
-      if ((node.total[CPU] ?? 0) < 1 || node.pipelined >= PIPELINE_PER_CPU * (node.total[CPU] ?? 0)) continue;
+      if (!hasRoom(node)) continue;
       if (!best || node.pipelined < best.pipelined) best = node;
     }
     return best;
