@@ -4,15 +4,19 @@
  * node-to-node transfer of a 500 MB object beside raw TCP on loopback and the embedded
  * async-task rate, all measured in this run.
  *
- *   npm run bench:cluster            (or: npx tsx benchmarks/cluster-micro.ts [--mb 500])
+ *   npm run bench:cluster            (or: npx tsx benchmarks/cluster-micro.ts [--mb 500] [--rounds 10])
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { get, init, put, remote, shutdown } from '@de2/core';
 import { startTestCluster } from '../tests/helpers/test-cluster.js';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '500' } } });
+const { values } = parseArgs({
+  options: { mb: { type: 'string', default: '500' }, rounds: { type: 'string', default: '10' } },
+});
 const MB = Number(values.mb);
+/** Rounds of 1,000 async tasks: JIT warm-up takes several thousand tasks in every process. */
+const ROUNDS = Number(values.rounds);
 
 const noop = remote(() => 0);
 const Echo = remote(
@@ -42,6 +46,25 @@ async function asyncTasks(n: number) {
   await get(Array.from({ length: n }, () => noop.remote()));
 }
 
+/**
+ * Async no-op tasks, `ROUNDS` rounds of 1,000: the second round (after one warm-up round,
+ * as the first published runs measured) and the best round (the steady state, once every
+ * process has compiled its hot paths).
+ */
+async function asyncRounds(label: string): Promise<{ second: number; best: number }> {
+  const rates: number[] = [];
+  for (let round = 0; round < Math.max(2, ROUNDS); round++) {
+    const t0 = performance.now();
+    await asyncTasks(1000);
+    rates.push(1000 / ((performance.now() - t0) / 1000));
+  }
+  const second = rates[1]!;
+  const best = Math.max(...rates.slice(1));
+  console.log(`${label.padEnd(44)} ${second.toFixed(0).padStart(8)} /s after one warm-up round`);
+  console.log(`${''.padEnd(44)} ${best.toFixed(0).padStart(8)} /s best of ${rates.length - 1} rounds`);
+  return { second, best };
+}
+
 async function rawTcpGBps(bytes: number): Promise<number> {
   const data = Buffer.alloc(bytes, 7);
   const server = net.createServer((socket) => socket.end(data));
@@ -66,7 +89,7 @@ async function rawTcpGBps(bytes: number): Promise<number> {
 // Embedded first, as the reference for the async-task target.
 await init({ numCpus: 2, logToDriver: false });
 console.log('embedded (this process, 2 worker threads)');
-const embeddedAsync = await rate('  async no-op tasks (1,000 then one get)', 1000, () => asyncTasks(1000));
+const embeddedAsync = await asyncRounds('  async no-op tasks (1,000 then one get)');
 await shutdown();
 
 const cluster = await startTestCluster({ workers: 2, headCpus: 0, workerCpus: 1 });
@@ -76,7 +99,7 @@ try {
   await rate('  sync no-op tasks (get(f.remote()))', 200, async () => {
     for (let i = 0; i < 200; i++) await get(noop.remote());
   });
-  const clusterAsync = await rate('  async no-op tasks (1,000 then one get)', 1000, () => asyncTasks(1000));
+  const clusterAsync = await asyncRounds('  async no-op tasks (1,000 then one get)');
   const actor = Echo.remote();
   await rate('  actor calls, sync (get each)', 200, async () => {
     for (let i = 0; i < 200; i++) await get(actor.inc.remote());
@@ -102,7 +125,10 @@ try {
     `  transfer / raw TCP                           ${(transfer / raw).toFixed(2)} (target >= 0.5)`,
   );
   console.log(
-    `  cluster async tasks / embedded               ${(clusterAsync / embeddedAsync).toFixed(2)} (target >= 0.25)`,
+    `  cluster async tasks / embedded, warm-up round ${(clusterAsync.second / embeddedAsync.second).toFixed(2)} (target >= 0.25)`,
+  );
+  console.log(
+    `  cluster async tasks / embedded, best rounds  ${(clusterAsync.best / embeddedAsync.best).toFixed(2)} (target >= 0.25)`,
   );
   await shutdown();
 } finally {
