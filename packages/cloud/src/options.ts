@@ -25,6 +25,13 @@ export interface CloudOptions {
   /** Use this provider instead of the one cluster.yaml names (tests, other clouds). */
   provider?: Provider;
   /**
+   * Local provider: `up` starts a small detached watchdog that takes the cluster down once
+   * this process is gone, however it ended (a crash, SIGKILL, a launcher that kills it on
+   * Ctrl-C); a normal `down` ends the watchdog too. For programs such as benchmarks whose
+   * nodes must not outlive them. @default false (the nodes outlive `de2-cloud up`)
+   */
+  stopWithProcess?: boolean;
+  /**
    * Stops `up`/`addWorkers` at the next step or poll; what they created is then deleted and they
    * throw ProvisionError('interrupted'). The CLI aborts on Ctrl-C.
    */
@@ -44,6 +51,7 @@ export interface ResolvedCloudOptions {
   joinCheck: JoinCheck;
   provider: Provider | undefined;
   signal: AbortSignal | undefined;
+  stopWithProcess: boolean;
 }
 
 function duration(name: string, value: unknown, fallback: number): number {
@@ -69,6 +77,9 @@ export function resolveOptions(options: CloudOptions = {}): ResolvedCloudOptions
   if (options.waitForJoin !== undefined && typeof options.waitForJoin !== 'boolean') {
     throw new TypeError('options.waitForJoin must be a boolean');
   }
+  if (options.stopWithProcess !== undefined && typeof options.stopWithProcess !== 'boolean') {
+    throw new TypeError('options.stopWithProcess must be a boolean');
+  }
   return {
     stateDir: options.stateDir ?? defaultStateDir(),
     env: options.env ?? process.env,
@@ -81,5 +92,6 @@ export function resolveOptions(options: CloudOptions = {}): ResolvedCloudOptions
     joinCheck: options.joinCheck ?? de2NodeStatusCheck,
     provider: options.provider,
     signal: options.signal,
+    stopWithProcess: options.stopWithProcess ?? false,
   };
 }

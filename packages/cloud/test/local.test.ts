@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +49,7 @@ describe('local provider: de2-node processes on this machine', function () {
   after(async () => {
     await down(config, options).catch(() => {});
     await down(abortConfig, options).catch(() => {}); // only if the test failed
+    await down(parseClusterConfig('name: local-orphan\nprovider: local\n'), options).catch(() => {});
     await rm(stateDir, { recursive: true, force: true });
   });
 
@@ -111,6 +115,52 @@ describe('local provider: de2-node processes on this machine', function () {
     expect((await down(config, options)).deleted).to.deep.equal([]);
   });
 
+  it('stopWithProcess: the nodes stop when the process that started them is killed (SIGKILL)', async () => {
+    // Another process brings up a head and a worker, prints their pids, and is then killed.
+    const program = `
+      import { parseClusterConfig, up } from '@de2/cloud';
+      const config = parseClusterConfig('name: local-orphan\\nprovider: local\\nworkers: 1\\nport: 0\\n');
+      const info = await up(config, { stateDir: process.argv[1], log: () => {}, stopWithProcess: true });
+      console.log(JSON.stringify(info.vms.map((v) => v.pid)));
+      setInterval(() => {}, 60_000);`;
+    const launcher = spawn(process.execPath, ['--input-type=module', '-e', program, stateDir], {
+      cwd: import.meta.dirname,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(launcher.stdout, 'data')) as [Buffer];
+    const pids = JSON.parse(line.toString()) as number[];
+    expect(pids).to.have.length(2);
+    expect(pids.every(alive)).to.equal(true);
+    const exited = once(launcher, 'exit');
+    launcher.kill('SIGKILL');
+    await exited;
+    await waitUntil('the orphaned nodes have stopped', () => !pids.some(alive));
+    await waitUntil(
+      'the state file is gone',
+      () => !existsSync(join(stateDir, 'local-orphan', 'state.json')),
+    );
+  });
+
+  it('stopWithProcess: a normal down ends the watchdog too', async function () {
+    if (process.platform !== 'linux') this.skip(); // finds the watchdog through /proc
+    const config = parseClusterConfig('name: local-watched\nprovider: local\nport: 0\n');
+    await up(config, { ...options, stopWithProcess: true });
+    const watchdogs = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+            return argv.some((a) => a.endsWith('watchdog.js')) && argv.includes(stateDir);
+          } catch {
+            return false; // exited meanwhile
+          }
+        });
+    expect(watchdogs()).to.have.length(1);
+    await down(config, options);
+    await waitUntil('the watchdog has exited', () => watchdogs().length === 0);
+  });
+
   it('Ctrl-C (options.signal) while a node starts stops it and leaves nothing running', async () => {
     const controller = new AbortController();
     const log: string[] = [];
@@ -137,6 +187,15 @@ describe('local provider: de2-node processes on this machine', function () {
     await expectNoState(join(stateDir, 'local-abort', 'state.json'));
   });
 });
+
+/** Resolves once `check()` is true, polling (a process's exit in another process group has no event here). */
+async function waitUntil(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function expectNoState(path: string): Promise<void> {
   const e = await readFile(path, 'utf8').then(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { de2NodeBin } from '../de2-node-bin.js';
@@ -8,29 +8,12 @@ import { LocalNodeError, ProvisionError } from '../errors.js';
 import type { DestroyResult, Provider, ProviderContext, VmStatus } from '../provider.js';
 import type { VmRecord } from '../state.js';
 import { startArgs } from '../user-data.js';
+import { isAlive, isOurNode } from './processes.js';
+import { startWatchdog } from './watchdog-start.js';
 
 const HOST = '127.0.0.1';
 /** Every local node, workers too, listens (cluster port and object server) on loopback only. */
 const LOOPBACK = ['--host', HOST] as const;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** True if `pid` still runs de2-node (and is not a new process that reused the id). */
-function isOurNode(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('de2-node');
-  } catch {
-    return true; // no /proc (macOS): trust the pid
-  }
-}
 
 /** What `de2-node start --block` sends over the IPC channel once it serves (or failed to start). */
 interface NodeMessage {
@@ -155,6 +138,8 @@ export class LocalProvider implements Provider {
   }
 
   async create(ctx: ProviderContext): Promise<void> {
+    // Before the first node: from then on, whatever happens to this process, nothing lingers.
+    if (ctx.options.stopWithProcess) startWatchdog(ctx);
     await this.startHead(ctx);
     await this.startWorkers(ctx, ctx.config.workers);
   }
