@@ -224,15 +224,20 @@ if (a.address) {
   // One cluster, grown by one node between measurements: node n offers the same K CPUs as node 1.
   const cluster = new LocalCluster(cpusPerNode, (line) => console.log(`  de2-cloud: ${line}`));
   // The nodes run in their own process groups (as de2-cloud starts them): Ctrl-C must stop them.
+  // A signal often arrives twice (to the process group, and relayed by npm/tsx): later ones
+  // must not end the process while the nodes are being stopped (that takes at most ~15 s).
+  let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     console.log(`\n${signal}: stopping the local nodes`);
     cluster
       .stop()
       .catch((e: unknown) => console.error((e as Error).message))
       .finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const; // Ctrl-C, kill, a closed terminal
+  for (const signal of signals) process.on(signal, onSignal);
   try {
     await cluster.startHead();
     await init({ address: cluster.address, token: cluster.token });
@@ -243,8 +248,7 @@ if (a.address) {
   } finally {
     await shutdown().catch(() => {});
     await cluster.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
   }
   // What this machine itself allows: the same trials in one Piscina pool with as many threads
   // as n nodes offer. If these do not speed up either, the cores are the limit, not de2.

@@ -39,6 +39,8 @@ export class LocalCluster {
       activeTimeoutMs: 60_000,
       joinTimeoutMs: 60_000,
       signal: this.aborter.signal,
+      // Even if this process is killed outright (tsx kills it when it answers Ctrl-C slowly).
+      stopWithProcess: true,
     };
   }
 
