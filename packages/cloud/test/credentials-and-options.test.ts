@@ -105,6 +105,9 @@ describe('options', () => {
     expect(await caught(up(config, { waitForJoin: 1 as unknown as boolean })))
       .to.be.instanceOf(TypeError)
       .with.property('message', 'options.waitForJoin must be a boolean');
+    expect(await caught(up(config, { stopWithProcess: 'yes' as unknown as boolean })))
+      .to.be.instanceOf(TypeError)
+      .with.property('message', 'options.stopWithProcess must be a boolean');
   });
 });
 
