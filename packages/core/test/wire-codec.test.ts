@@ -116,7 +116,7 @@ describe('wire codec (FlatBuffers batches)', () => {
 
   it('carries an inline value when there is one and reads its absence as undefined', () => {
     const value = { header: Uint8Array.of(255, 15, 34), buffers: [], refs: ['o-3'], size: 3 };
-    const ready = { type: 'objectReady', id: 'o-1', locations: ['n1'], addresses: ['a:1'] } as const;
+    const ready: HeadToNode = { type: 'objectReady', id: 'o-1', locations: ['n1'], addresses: ['a:1'] };
     const messages: HeadToNode[] = [{ ...ready, inlineValue: value }, ready];
     const { frame, payloads } = encodeBatch(toNode.byType, messages);
     const [withValue, without] = decodeBatch(toNode.byUnion, frame, payloads) as typeof messages;
