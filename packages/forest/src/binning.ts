@@ -219,29 +219,10 @@ function lookupTables(edges: Float64Array, edgeOffsets: Int32Array): LookupTable
   return { min, last, start, lut };
 }
 
-/** Bin of value v of feature f, whose n > 0 edges start at lo0. */
-function binOf(t: LookupTables, f: number, edges: Float64Array, lo0: number, n: number, v: number): number {
-  const k = v - t.min[f]!;
-  // Integers inside the table's span: one lookup; anything else: search.
-  if (k >= 0 && k <= t.last[f]! && (k | 0) === k) return t.lut[t.start[f]! + k]!;
-  return lowerBound(edges, lo0, n, v);
-}
-
 /** Bins every value of X into a column-major Uint8Array (column f at f * nRows). */
 export function binMatrix(X: RowMajor, edges: Float64Array, edgeOffsets: Int32Array): Uint8Array {
-  const { data, nRows, nFeatures } = X;
-  const bins = new Uint8Array(nRows * nFeatures);
-  const t = lookupTables(edges, edgeOffsets);
-  for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
-    const r1 = Math.min(nRows, r0 + BLOCK);
-    for (let f = 0; f < nFeatures; f++) {
-      const lo0 = edgeOffsets[f]!;
-      const n = edgeOffsets[f + 1]! - lo0;
-      if (n === 0) continue; // one value: every row in bin 0
-      const out = f * nRows;
-      for (let r = r0; r < r1; r++) bins[out + r] = binOf(t, f, edges, lo0, n, data[r * nFeatures + f]!);
-    }
-  }
+  const bins = new Uint8Array(X.nRows * X.nFeatures);
+  binInto(X, edges, edgeOffsets, bins, 1, X.nRows);
   return bins;
 }
 
@@ -256,30 +237,45 @@ export function binRows(
   edgeOffsets: Int32Array,
   rowWords: number,
 ): Int32Array {
+  const words = new Int32Array(X.nRows * rowWords);
+  binInto(X, edges, edgeOffsets, new Uint8Array(words.buffer), rowWords * 4, 1);
+  return words;
+}
+
+/**
+ * Writes the bin of X's value (r, f) to out[r * rowStride + f * colStride], feature by
+ * feature within blocks of rows that stay in cache, so that each feature's table and
+ * edges are looked up once per block rather than once per value. Features with one
+ * value (no edges) are left at bin 0, as allocated.
+ */
+function binInto(
+  X: RowMajor,
+  edges: Float64Array,
+  edgeOffsets: Int32Array,
+  out: Uint8Array,
+  rowStride: number,
+  colStride: number,
+): void {
   const { data, nRows, nFeatures } = X;
-  const words = new Int32Array(nRows * rowWords);
-  const out = new Uint8Array(words.buffer);
-  const stride = rowWords * 4;
   const t = lookupTables(edges, edgeOffsets);
-  // Feature by feature within blocks of rows that stay in cache, so that each feature's
-  // table and edges are looked up once per block rather than once per value.
+  const lut = t.lut;
   for (let r0 = 0; r0 < nRows; r0 += BLOCK) {
     const r1 = Math.min(nRows, r0 + BLOCK);
     for (let f = 0; f < nFeatures; f++) {
       const lo0 = edgeOffsets[f]!;
       const n = edgeOffsets[f + 1]! - lo0;
-      if (n === 0) continue; // one value: every row in bin 0, as allocated
+      if (n === 0) continue;
       const min = t.min[f]!;
       const last = t.last[f]!;
       const start = t.start[f]!;
-      const lut = t.lut;
+      const col = f * colStride;
       for (let r = r0; r < r1; r++) {
         const v = data[r * nFeatures + f]!;
         const k = v - min;
-        out[r * stride + f] =
+        // Integers inside the table's span: one lookup; anything else: search.
+        out[r * rowStride + col] =
           k >= 0 && k <= last && (k | 0) === k ? lut[start + k]! : lowerBound(edges, lo0, n, v);
       }
     }
   }
-  return words;
 }
