@@ -87,6 +87,22 @@ describe('cluster: locality (tasks go where their largest arguments are)', funct
     expect(after.get(b.nodeId)! - before.get(b.nodeId)!, 'bytes node B pulled').to.equal(0);
   });
 
+  it("runs a task on the node that just made its argument (the maker's CPU counts as free again)", async () => {
+    const maker = make.options({ schedulingStrategy: { nodeId: a.nodeId } });
+    const before = await pulled();
+    // Two makers fill A's CPUs; each read is submitted at once and waits for its argument,
+    // which becomes ready a moment before its maker's CPU is given back.
+    const made = [maker.remote(BIG, 5), maker.remote(BIG, 6)];
+    const results = await get(made.map((ref) => read.remote(ref)));
+    expect(results.map((r) => r.first)).to.deep.equal([5, 6]);
+    expect(
+      results.map((r) => r.pid),
+      'ran where the array was made',
+    ).to.deep.equal([a.pid, a.pid]);
+    const after = await pulled();
+    expect(after.get(b.nodeId)! - before.get(b.nodeId)!, 'bytes node B pulled').to.equal(0);
+  });
+
   it('weighs arguments by size: one big argument outweighs two small ones elsewhere', async () => {
     // Two small arrays on one node and a big one on the other, both ways round.
     const [smallA1, smallA2, bigB] = await Promise.all([

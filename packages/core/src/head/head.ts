@@ -56,6 +56,8 @@ export class Head {
   /** Nodes that died, as they were last seen (for `status`). */
   private readonly deadNodes = new Map<string, NodeInfo>();
   readonly directory: ObjectDirectory;
+  /** A placeQueued() is due at the end of this batch (see placeSoon). */
+  private placePending = false;
 
   constructor(private readonly options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     this.directory = new ObjectDirectory(
@@ -95,6 +97,10 @@ export class Head {
         }
         if (this.nodes.has(message.nodeId)) return refuse(`node ${message.nodeId} is registered already`);
         registered = message.nodeId;
+      } else if (!this.nodes.has(registered)) {
+        // Declared dead (its connection closed or its heartbeats stopped): its tasks run
+        // elsewhere now, so nothing it sends late may count (a second result, a taskFinished).
+        return;
       } else if (message.type === 'registerNode') {
         return refuse('a second registerNode');
       } else if ('nodeId' in message && message.nodeId !== registered) {
@@ -146,8 +152,28 @@ export class Head {
       if (record.fromNode === nodeId && this.tasks.get(record.task.taskId) === record)
         this.dropOrphan(record);
     }
-    for (const id of this.directory.nodeLost(nodeId)) this.rebuildOrLose(id, nodeId);
+    const orphans = this.directory.nodeLost(nodeId);
+    for (const id of orphans) this.rebuildOrLose(id, nodeId);
+    const rebuilding = new Set(orphans.filter((id) => !this.directory.isReady(id)));
+    if (rebuilding.size > 0) this.waitForRebuilt(rebuilding);
     this.placeQueued();
+  }
+
+  /**
+   * Objects being rebuilt are not ready again until their task reruns. Tasks that take them
+   * must not hold a CPU meanwhile, or with few CPUs left the rebuild never gets one (Ray,
+   * too, resolves arguments before a task gets a worker): queued ones go back to waiting
+   * for their arguments, and running ones, which are still fetching them on their node,
+   * lend their CPUs as a task blocked in `get` does.
+   */
+  private waitForRebuilt(ids: Set<string>): void {
+    for (const record of [...this.tasks.values()]) {
+      if (!record.task.refArgIds.some((id) => ids.has(id))) continue;
+      if (record.state === 'queued' && this.scheduler.dequeue(record.task.taskId)) {
+        record.state = 'waiting';
+        this.admit(record);
+      } else if (record.state === 'running') this.scheduler.block(record.task.taskId);
+    }
   }
 
   /** A task was running on a node that died: retry it if it may be, else fail it. */
@@ -404,6 +430,21 @@ export class Head {
       if (this.tasks.get(task.taskId) !== record) return; // cancelled meanwhile
       record.state = 'queued';
       this.scheduler.enqueue(task);
+      this.placeSoon();
+    });
+  }
+
+  /**
+   * Places queued tasks once the rest of this batch is handled. A task result arrives as
+   * `objectAdded` followed by `taskFinished` in the same batch: a task waiting for that
+   * result becomes ready between the two, while its maker still holds its CPU, and placing
+   * it at once would send it away from the node that holds its argument (locality).
+   */
+  private placeSoon(): void {
+    if (this.placePending) return;
+    this.placePending = true;
+    queueMicrotask(() => {
+      this.placePending = false;
       this.placeQueued();
     });
   }
