@@ -183,4 +183,16 @@ describe('cluster: locality (tasks go where their largest arguments are)', funct
     expect(after.get(a.nodeId)! - before.get(a.nodeId)!, 'bytes node A pulled').to.equal(0);
     expect(await get(holders)).to.deep.equal([a.pid, a.pid, b.pid, b.pid]);
   });
+
+  it('wait with fetchLocal: false sees an object is ready and leaves it where it is', async () => {
+    const driverPulled = async () => (await nodes()).find((n) => n.isDriver && n.alive)!.bytesPulled;
+    const before = await driverPulled();
+    const ref = make.options({ schedulingStrategy: { nodeId: a.nodeId } }).remote(BIG, 7);
+    const watched = await wait([ref], { fetchLocal: false, timeoutMs: 30_000 });
+    expect(watched.ready, 'ready somewhere').to.deep.equal([ref]);
+    expect(await driverPulled(), 'nothing came to the driver').to.equal(before);
+    const fetched = await wait([ref], { timeoutMs: 30_000 });
+    expect(fetched.ready).to.deep.equal([ref]);
+    expect(await driverPulled(), 'the default wait fetches it').to.be.at.least(before + BIG * 8);
+  });
 });

@@ -110,10 +110,12 @@ export class ClientSession {
     if (m.timeoutMs > 0) timer = setTimeout(finish, m.timeoutMs);
     for (const id of m.ids) {
       if (ready.has(id)) continue;
-      this.node.resolveObjects([id]).then(() => {
+      const exists = () => {
         ready.add(id);
         if (ready.size >= m.numReturns) finish();
-      }, noop);
+      };
+      if (m.fetchLocal) this.node.resolveObjects([id]).then(exists, noop);
+      else this.node.whenExists(id, exists);
     }
   }
 

@@ -65,6 +65,8 @@ export class NodeRuntime {
   /** Set once the head is unreachable: what everything that needs it fails with. */
   private headError: WireError | undefined;
   private readonly subscribed = new Set<string>();
+  /** Objects `wait(..., { fetchLocal: false })` watches: it needs to know they exist, not their bytes. */
+  private readonly watchers = new Map<string, (() => void)[]>();
   /** Bytes of objects pulled from other nodes (status, and the transfer test). */
   private bytesPulled = 0;
   /** Failed pulls per object, while the head finds out which copies survive. */
@@ -119,7 +121,7 @@ export class NodeRuntime {
   headLost(message: string): void {
     if (this.headError) return;
     this.headError = { code: ErrorCode.NODE_DIED, name: 'NodeDiedError', message };
-    for (const id of this.subscribed) this.storeError(id, this.headError, '');
+    for (const id of [...this.subscribed, ...this.watchers.keys()]) this.storeError(id, this.headError, '');
     for (const { reject } of this.pending.values()) reject(fromWire(this.headError));
     this.pending.clear();
   }
@@ -159,15 +161,17 @@ export class NodeRuntime {
       case 'executeTask':
         return this.execute(m.task);
       case 'objectReady':
+        this.notifyWatchers(m.id);
         // Objects made on this node are in the store before the head hears of them; a small
         // one comes with the message; one held only by other nodes is pulled from one of
-        // them and kept here.
+        // them and kept here, unless it was only watched.
         if (m.inlineValue) {
           // The head counts this node as a holder already (it frees the copy with the rest).
           if (!this.store.has(m.id)) this.store.putValue(m.id, m.inlineValue);
           this.markStats();
           return;
         }
+        if (!this.subscribed.has(m.id)) return;
         return this.pull(m.id, m.addresses);
       case 'storeError':
         for (const id of m.ids) this.storeError(id, m.error, '');
@@ -256,6 +260,26 @@ export class NodeRuntime {
     if (this.store.has(id)) return;
     this.store.putError(id, { ...error, objectId: id });
     this.toHead({ type: 'objectAdded', nodeId: this.nodeId, id, ownerId, size: 0, refs: [] });
+    this.notifyWatchers(id);
+  }
+
+  /**
+   * Calls back once the object exists somewhere in the cluster (or has failed), without
+   * pulling it here: `wait` with `fetchLocal: false`, as in Ray.
+   */
+  whenExists(id: string, done: () => void): void {
+    if (this.store.has(id)) return done();
+    const list = this.watchers.get(id);
+    if (list) return void list.push(done);
+    this.watchers.set(id, [done]);
+    this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids: [id] });
+  }
+
+  private notifyWatchers(id: string): void {
+    const list = this.watchers.get(id);
+    if (!list) return;
+    this.watchers.delete(id);
+    for (const done of list) done();
   }
 
   isLocal(id: string): boolean {
