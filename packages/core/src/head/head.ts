@@ -1,20 +1,12 @@
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { Channel } from '../protocol/channel.js';
-import type { DemandInfo, HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
+import type { HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
 import { TaskKind } from '../protocol/messages.js';
-import { CPU, MEMORY, Scheduler, demandOf } from '../scheduler/scheduler.js';
+import { Scheduler, demandOf } from '../scheduler/scheduler.js';
 import { ActorState, ActorTable } from './actor-table.js';
 import { ObjectDirectory } from './object-directory.js';
-
-interface TaskRecord {
-  task: TaskSpec;
-  /** The node it was submitted on: errors for it are stored there. */
-  fromNode: string;
-  /** infeasible: no node can ever fit it; held a while in case such a node joins. */
-  state: 'waiting' | 'queued' | 'running' | 'infeasible';
-  nodeId?: string;
-}
+import { nodeInfos, pendingDemands, type NodeRecord, type TaskRecord } from './tables.js';
 
 export interface HeadOptions {
   /**
@@ -24,15 +16,6 @@ export interface HeadOptions {
   infeasibleTimeoutMs: number;
   /** Where the head reports connections it closes for misbehaving. */
   log?: (line: string) => void;
-}
-
-interface NodeRecord {
-  channel: Channel<HeadToNode, NodeToHead>;
-  isDriver: boolean;
-  address: string;
-  resources: Record<string, number>;
-  objectStoreUsed: number;
-  bytesPulled: number;
 }
 
 /**
@@ -128,7 +111,7 @@ export class Head {
   nodeLost(nodeId: string): void {
     const node = this.nodes.get(nodeId);
     if (!node) return;
-    const info = this.nodeInfos().find((n) => n.nodeId === nodeId);
+    const info = nodeInfos(this.nodes, this.tasks.values(), this.scheduler).find((n) => n.nodeId === nodeId);
     // A driver leaving is normal; a node leaving is worth showing in `status`.
     if (info && !info.isDriver) this.deadNodes.set(nodeId, { ...info, alive: false, runningTasks: 0 });
     this.nodes.delete(nodeId);
@@ -373,8 +356,8 @@ export class Head {
         return this.send(m.nodeId, {
           type: 'clusterInfoReply',
           reqId: m.reqId,
-          nodes: [...this.nodeInfos(), ...this.deadNodes.values()],
-          ...this.demands(),
+          nodes: [...nodeInfos(this.nodes, this.tasks.values(), this.scheduler), ...this.deadNodes.values()],
+          ...pendingDemands(this.tasks.values()),
         });
       case 'nodeStats': {
         const node = this.nodes.get(m.nodeId);
@@ -457,7 +440,7 @@ export class Head {
   private holdInfeasible(record: TaskRecord): void {
     const { task } = record;
     const needs = `${task.name} needs ${JSON.stringify(demandOf(task))} but no node offers that much`;
-    const nodes = `(nodes: ${JSON.stringify(this.nodeInfos().map((n) => n.resources))})`;
+    const nodes = `(nodes: ${JSON.stringify(nodeInfos(this.nodes, this.tasks.values(), this.scheduler).map((n) => n.resources))})`;
     const error = wire(ErrorCode.INFEASIBLE_TASK, 'InfeasibleTaskError', `${needs} ${nodes}`);
     if (this.options.infeasibleTimeoutMs <= 0) {
       if (task.kind === TaskKind.actorCreate) this.actors.died(task.actorId, error);
@@ -604,51 +587,6 @@ export class Head {
     }
     this.scheduler.dequeue(record.task.taskId);
     this.fail(record.task.taskId, error);
-  }
-
-  /** Tasks not yet running, and what they ask for (grouped), for `status`. */
-  private demands(): { pendingTasks: number; demands: DemandInfo[] } {
-    const groups = new Map<string, DemandInfo>();
-    let pendingTasks = 0;
-    for (const { task, state } of this.tasks.values()) {
-      if (state === 'running') continue;
-      pendingTasks++;
-      if (state === 'waiting') continue; // waits for its arguments, not for resources
-      const resources = demandOf(task);
-      const key = `${state}:${JSON.stringify(resources)}`;
-      const group = groups.get(key);
-      if (group) group.count++;
-      else groups.set(key, { resources, count: 1, infeasible: state === 'infeasible' });
-    }
-    return { pendingTasks, demands: [...groups.values()] };
-  }
-
-  private nodeInfos(): NodeInfo[] {
-    const out: NodeInfo[] = [];
-    const running = new Map<string, number>();
-    for (const { state, nodeId } of this.tasks.values()) {
-      if (state === 'running' && nodeId !== undefined) running.set(nodeId, (running.get(nodeId) ?? 0) + 1);
-    }
-    for (const [nodeId, node] of this.nodes) {
-      const totals = this.scheduler.totals(nodeId);
-      const available = { ...(totals?.available ?? {}) };
-      available[CPU] = Math.max(0, available[CPU] ?? 0);
-      if (available[MEMORY] !== undefined) available[MEMORY] = Math.max(0, available[MEMORY]);
-      const store = node.resources.objectStoreMemory ?? 0;
-      available.objectStoreMemory = Math.max(0, store - node.objectStoreUsed);
-      out.push({
-        nodeId,
-        alive: true,
-        address: node.address,
-        resources: { ...node.resources },
-        available,
-        objectStoreUsed: node.objectStoreUsed,
-        isDriver: node.isDriver,
-        runningTasks: running.get(nodeId) ?? 0,
-        bytesPulled: node.bytesPulled,
-      });
-    }
-    return out;
   }
 }
 
