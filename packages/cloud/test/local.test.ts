@@ -56,7 +56,15 @@ describe('local provider: de2-node processes on this machine', function () {
   let info: ClusterInfo;
 
   it('brings up a 3-node cluster that runs a task', async () => {
-    info = await up(config, options);
+    // As if de2-cloud ran inside a de2 node: its session folder must not become the nodes'.
+    const outerSession = join(stateDir, 'outer-session');
+    process.env.DE2_SESSION_DIR = outerSession;
+    try {
+      info = await up(config, options);
+    } finally {
+      delete process.env.DE2_SESSION_DIR;
+    }
+    expect(existsSync(outerSession), 'no node wrote into an inherited session folder').to.equal(false);
     expect(info.vms.map((v) => v.name)).to.deep.equal([
       'local-test-head',
       'local-test-worker-1',

@@ -43,7 +43,12 @@ export class LocalProvider implements Provider {
       detached: true,
       stdio: ['ignore', fd, fd, 'ipc'],
       // Its own DE2_HOME: the head saves its token there, not over the user's ~/.de2/token.
-      env: { ...process.env, DE2_TOKEN: ctx.token, DE2_HOME: join(ctx.logDir, '..', 'de2-home') },
+      // No inherited DE2_SESSION_DIR (set when this runs inside a de2 node): each node makes its own.
+      env: {
+        ...withoutSessionDir(process.env),
+        DE2_TOKEN: ctx.token,
+        DE2_HOME: join(ctx.logDir, '..', 'de2-home'),
+      },
     });
     closeSync(fd);
     if (child.pid === undefined) throw new LocalNodeError(`could not start de2-node for ${vm.name}`);
@@ -202,4 +207,9 @@ async function stop(pid: number, timeoutMs: number): Promise<void> {
     const killDeadline = Date.now() + 5000;
     while (isAlive(pid) && Date.now() < killDeadline) await sleep(50);
   }
+}
+
+function withoutSessionDir(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DE2_SESSION_DIR: _inherited, ...rest } = env;
+  return rest;
 }
