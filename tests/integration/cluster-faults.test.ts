@@ -13,18 +13,7 @@ import {
 } from '@de2/core';
 import { startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
-
-/** A task that leaves a marker `<pid>-<label>-<random>` when it starts, then works for `ms`. */
-const work = remote(async (dir: string, label: string, ms: number) => {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  fs.writeFileSync(path.join(dir, `${process.pid}-${label}-${Math.random().toString(36).slice(2)}`), '');
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    // busy: the task is running when its node is killed
-  }
-  return { label, pid: process.pid };
-});
+import { work } from '../helpers/cluster-tasks.js';
 
 async function kill(node: TestNode): Promise<void> {
   const exited = once(node.process, 'exit');

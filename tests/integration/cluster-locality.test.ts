@@ -4,28 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get, init, nodes, remote, shutdown, wait, type ObjectRef } from '@de2/core';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { holdUntil, make, pidOf } from '../helpers/cluster-tasks.js';
 
 /** 32 MB: big enough that pulling it would show in `bytesPulled`, small enough to make quickly. */
 const BIG = 4 * 2 ** 20;
 /** 8 KB: over the out-of-band threshold, so it lives in its node's store (it is not sent inline). */
 const SMALL = 1024;
 
-const make = remote((n: number, value: number) => new Float64Array(n).fill(value));
-const pidOf = remote(() => process.pid);
 /** Reads its argument where it runs and says where that was. */
 const read = remote((a: Float64Array) => ({ pid: process.pid, first: a[0], length: a.length }));
 const readThree = remote((a: Float64Array, b: Float64Array, c: Float64Array) => ({
   pid: process.pid,
   lengths: [a.length, b.length, c.length],
 }));
-/** Holds a CPU of its node until `file` exists (the test creates it): a busy node, no sleeps. */
-const holdUntil = remote(async (file: string) => {
-  const fs = await import('node:fs');
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const end = Date.now() + 60_000;
-  while (!fs.existsSync(file) && Date.now() < end) Atomics.wait(pause, 0, 0, 10);
-  return process.pid;
-});
 
 interface Worker {
   nodeId: string;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { get, init, nodes, remote, shutdown, type NodeInfo, type ObjectRef } from '@de2/core';
 import { startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
+import { holdUntil, make, pidOf, work } from '../helpers/cluster-tasks.js';
 
 /**
  * The head's heartbeats (transport/wire-server.ts): a ping every 2 s, 8 s to answer. A node
@@ -11,27 +12,6 @@ import { MarkerDir } from '../helpers/markers.js';
  */
 const HEARTBEAT_MS = 2000 + 8000;
 
-/** A task that leaves a marker `<pid>-<label>-<random>` when it starts, then works for `ms`. */
-const work = remote(async (dir: string, label: string, ms: number) => {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  fs.writeFileSync(path.join(dir, `${process.pid}-${label}-${Math.random().toString(36).slice(2)}`), '');
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    // busy: the task is running when its node is frozen
-  }
-  return { label, pid: process.pid };
-});
-const pidOf = remote(() => process.pid);
-/** Holds a CPU of its node until `file` exists (the test creates it). */
-const holdUntil = remote(async (file: string) => {
-  const fs = await import('node:fs');
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const end = Date.now() + 60_000;
-  while (!fs.existsSync(file) && Date.now() < end) Atomics.wait(pause, 0, 0, 10);
-  return process.pid;
-});
-const make = remote((n: number, value: number) => new Float64Array(n).fill(value));
 const sum = remote((a: Float64Array) => a.reduce((s, v) => s + v, 0));
 
 interface Worker {
