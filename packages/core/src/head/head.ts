@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { Channel } from '../protocol/channel.js';
-import type { HeadToNode, NodeInfo, NodeToHead, TaskSpec } from '../protocol/messages.js';
+import type { HeadToNode, NodeInfo, NodeToHead, SerializedValue, TaskSpec } from '../protocol/messages.js';
 import { TaskKind } from '../protocol/messages.js';
 import { Scheduler, demandOf } from '../scheduler/scheduler.js';
 import { ActorState, ActorTable } from './actor-table.js';
@@ -48,14 +48,7 @@ export class Head {
         this.lineage.delete(id);
         for (const nodeId of locations) this.send(nodeId, { type: 'freeObject', id });
       },
-      (id, subscribers, locations, inlineValue) => {
-        const addresses = this.addressesOf(locations);
-        for (const nodeId of subscribers) {
-          this.send(nodeId, { type: 'objectReady', id, locations, addresses, inlineValue });
-          // The node stores an inline value without telling us (one message less per task).
-          if (inlineValue) this.directory.copiedTo(id, nodeId);
-        }
-      },
+      (id, subscribers, locations, inlineValue) => this.sendReady(subscribers, id, locations, inlineValue),
     );
   }
 
@@ -91,6 +84,21 @@ export class Head {
       }
       this.handle(channel, message, runsTasks);
     });
+  }
+
+  /** Tells each node that the object exists, where, and (if small) what it is. */
+  private sendReady(
+    nodeIds: string[],
+    id: string,
+    locations: string[],
+    inlineValue: SerializedValue | undefined,
+  ): void {
+    const addresses = this.addressesOf(locations);
+    for (const nodeId of nodeIds) {
+      this.send(nodeId, { type: 'objectReady', id, locations, addresses, inlineValue });
+      // The node stores an inline value without telling us (one message less per task).
+      if (inlineValue) this.directory.copiedTo(id, nodeId);
+    }
   }
 
   private addressesOf(nodeIds: string[]): string[] {
@@ -301,16 +309,7 @@ export class Head {
             this.send(m.nodeId, { type: 'storeError', ids: [id], error: lost });
             continue;
           }
-          const locations = this.directory.locations(id);
-          const inlineValue = this.directory.inlineValue(id);
-          this.send(m.nodeId, {
-            type: 'objectReady',
-            id,
-            locations,
-            addresses: this.addressesOf(locations),
-            inlineValue,
-          });
-          if (inlineValue) this.directory.copiedTo(id, m.nodeId);
+          this.sendReady([m.nodeId], id, this.directory.locations(id), this.directory.inlineValue(id));
         }
         return;
       case 'addRef':
