@@ -1831,8 +1831,13 @@ taskId(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+runMs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startTaskFinished(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -1843,15 +1848,20 @@ static addTaskId(builder:flatbuffers.Builder, taskIdOffset:flatbuffers.Offset) {
   builder.addFieldOffset(1, taskIdOffset, 0);
 }
 
+static addRunMs(builder:flatbuffers.Builder, runMs:number) {
+  builder.addFieldFloat64(2, runMs, 0.0);
+}
+
 static endTaskFinished(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdOffset:flatbuffers.Offset, runMs:number):flatbuffers.Offset {
   TaskFinished.startTaskFinished(builder);
   TaskFinished.addNodeId(builder, nodeIdOffset);
   TaskFinished.addTaskId(builder, taskIdOffset);
+  TaskFinished.addRunMs(builder, runMs);
   return TaskFinished.endTaskFinished(builder);
 }
 }

@@ -319,7 +319,7 @@ export class Head {
       case 'holderGone':
         return this.directory.holderGone(m.holderId);
       case 'taskFinished':
-        return this.finished(m.taskId);
+        return this.finished(m.taskId, m.runMs);
       case 'taskBlocked':
         this.scheduler.block(m.taskId);
         return this.placeQueued();
@@ -534,17 +534,18 @@ export class Head {
     return best;
   }
 
-  private finished(taskId: string): void {
+  private finished(taskId: string, runMs: number): void {
     const record = this.tasks.get(taskId);
     if (!record) return;
     const { task } = record;
     // An actor's creation task keeps its resources while the actor lives.
-    if (task.kind !== TaskKind.actorCreate) this.scheduler.finish(taskId);
+    if (task.kind !== TaskKind.actorCreate) this.scheduler.finish(taskId, runMs);
     if (task.kind === TaskKind.task) {
       for (const id of task.returnIds) this.lineage.set(id, { task, fromNode: record.fromNode });
     }
     this.forget(record);
-    this.placeQueued();
+    // Once per batch, not once per finished task: a node's results arrive together.
+    this.placeSoon();
   }
 
   private forget(record: TaskRecord): void {

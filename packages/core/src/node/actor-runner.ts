@@ -82,7 +82,12 @@ export class ActorRunner {
   private reportCreated(): void {
     if (this.created) return;
     this.created = true;
-    this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: this.create.taskId });
+    this.node.toHead({
+      type: 'taskFinished',
+      nodeId: this.node.nodeId,
+      taskId: this.create.taskId,
+      runMs: 0,
+    });
   }
 
   call(task: TaskSpec): void {
@@ -145,7 +150,12 @@ export class ActorRunner {
     }
     this.inFlight.delete(call);
     if (call.cancelled)
-      this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: call.task.taskId });
+      this.node.toHead({
+        type: 'taskFinished',
+        nodeId: this.node.nodeId,
+        taskId: call.task.taskId,
+        runMs: 0,
+      });
     else this.finish(call, result);
     this.pump();
   }
@@ -154,7 +164,7 @@ export class ActorRunner {
     const result: WorkerResult =
       'ok' in outcome ? outcome : { ok: false, error: { ...outcome, actorId: this.id } };
     storeResult(this.node, call.task, result);
-    this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: call.task.taskId });
+    this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: call.task.taskId, runMs: 0 });
   }
 
   /** The thread died: restart if allowed, else the actor is dead. */

@@ -214,7 +214,7 @@ export class NodeRuntime {
             message: `actor ${task.actorId} is not on this node`,
           };
           for (const id of task.returnIds) this.storeError(id, error, task.ownerId);
-          this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskId: task.taskId });
+          this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskId: task.taskId, runMs: 0 });
         }
         return;
       }

@@ -54,6 +54,7 @@ export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerRes
  */
 export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
   let cancelled = false;
+  let runMs = 0;
   const slot = node.pools.running.acquire();
   node.running.set(task.taskId, {
     cancel(force) {
@@ -82,6 +83,7 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
         return;
       }
       if (cancelled) return;
+      runMs += result.runMs ?? 0;
       const retryable = !result.ok && result.error.code === ErrorCode.TASK_ERROR && task.retryExceptions;
       if (retryable && attempt < task.maxRetries) continue;
       storeResult(node, task, result);
@@ -90,6 +92,6 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
   } finally {
     node.running.delete(task.taskId);
     node.pools.running.release(slot);
-    node.toHead({ type: 'taskFinished', nodeId: node.nodeId, taskId: task.taskId });
+    node.toHead({ type: 'taskFinished', nodeId: node.nodeId, taskId: task.taskId, runMs });
   }
 }

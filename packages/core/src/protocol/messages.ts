@@ -162,7 +162,7 @@ export type NodeToHead =
   | { type: 'addRef'; holderId: string; ids: string[] }
   | { type: 'removeRef'; holderId: string; ids: string[] }
   | { type: 'holderGone'; holderId: string }
-  | { type: 'taskFinished'; nodeId: string; taskId: string }
+  | { type: 'taskFinished'; nodeId: string; taskId: string; runMs: number }
   | { type: 'taskBlocked'; nodeId: string; taskId: string }
   | { type: 'taskUnblocked'; nodeId: string; taskId: string }
   | { type: 'cancel'; nodeId: string; id: string; force: boolean }
@@ -216,7 +216,9 @@ export interface WorkerTask {
 }
 
 /** What a worker thread answers: the return values, or the user's error. */
-export type WorkerResult = { ok: true; values: SerializedValue[] } | { ok: false; error: WireError };
+/** `runMs`: how long the task ran on its thread, once it had the thread (see TaskFinished). */
+export type WorkerResult =
+  { ok: true; values: SerializedValue[]; runMs?: number } | { ok: false; error: WireError; runMs?: number };
 
 /** A worker thread's first message on its parent port: its client port for the node. */
 export interface WorkerHello {

@@ -1,4 +1,5 @@
 import type { TaskSpec } from '../protocol/messages.js';
+import { MAX_PIPELINE_PER_CPU, PipelineDepth } from './pipeline-depth.js';
 
 /** Resource name for logical CPUs; `memory` and custom names sit beside it. */
 export const CPU = 'CPU';
@@ -20,19 +21,15 @@ interface Running {
   blocked: boolean;
   /** Placed without taking a CPU (see `pipelineable`). */
   pipelined: boolean;
+  functionHash: string;
 }
 
 /**
- * Extra one-CPU tasks a node may hold per CPU beyond those running. Such tasks wait in
- * order on the node's threads (one runs at a time per thread, see worker/serial-lock.ts),
- * so a thread that finishes one starts the next without a round trip through the head:
- * that is what makes thousands of tiny tasks cheap. Kept small so that a long task delays
- * few others.
- */
-export const PIPELINE_PER_CPU = 2;
-
-/**
- * Tasks that can be pipelined: exactly one CPU, no memory budget, no custom resources.
+ * Tasks that can be pipelined: a node may hold a few of them per CPU beyond those running
+ * (how many: pipeline-depth.ts). They wait in order on the node's threads (one runs at a
+ * time per thread, see worker/serial-lock.ts), so a thread that finishes one starts the
+ * next without a round trip through the head: that is what makes thousands of tiny tasks
+ * cheap. Tasks that can be pipelined: exactly one CPU, no memory budget, no custom resources.
  * The node recognises the same tasks and runs them one at a time per thread.
  */
 export function pipelineable(task: TaskSpec): boolean {
@@ -69,10 +66,13 @@ function fits(demand: Resources, available: Resources): boolean {
  */
 export class Scheduler {
   private readonly nodes = new Map<string, NodeSlot>();
+  /** Queued tasks in submission order, from `queueStart` on (placed ones are skipped, not copied). */
   private queue: TaskSpec[] = [];
+  private queueStart = 0;
   /** Queued tasks that need no CPU (they may fit even when every CPU is taken). */
   private cpuFreeQueued = 0;
   private readonly running = new Map<string, Running>();
+  private readonly depth = new PipelineDepth();
 
   addNode(nodeId: string, total: Resources): void {
     this.nodes.set(nodeId, { nodeId, total: { ...total }, available: { ...total }, pipelined: 0 });
@@ -101,7 +101,7 @@ export class Scheduler {
 
   /** Takes a queued task out; false if it was not queued. */
   dequeue(taskId: string): boolean {
-    const index = this.queue.findIndex((t) => t.taskId === taskId);
+    const index = this.queue.findIndex((t, i) => i >= this.queueStart && t.taskId === taskId);
     if (index < 0) return false;
     const [task] = this.queue.splice(index, 1);
     if (task && task.numCpus <= 0) this.cpuFreeQueued--;
@@ -116,7 +116,7 @@ export class Scheduler {
     prefer: (task: TaskSpec) => string | undefined = () => undefined,
   ): { task: TaskSpec; nodeId: string }[] {
     const placed: { task: TaskSpec; nodeId: string }[] = [];
-    if (this.queue.length === 0) return placed;
+    if (this.queueStart >= this.queue.length) return placed;
     let cpuFree = this.anyCpuFree();
     let pipeRoom = this.pipelineRoom();
     // Every CPU is taken and every queued task needs one: nothing can move (the common case
@@ -124,11 +124,14 @@ export class Scheduler {
     if (!cpuFree && !pipeRoom && this.cpuFreeQueued === 0) return placed;
     const left: TaskSpec[] = [];
     const queue = this.queue;
-    let i = 0;
+    let i = this.queueStart;
     for (; i < queue.length; i++) {
       const task = queue[i] as TaskSpec;
       if (task.numCpus > 0 && !cpuFree) {
-        const node = pipeRoom && pipelineable(task) ? this.pickPipeline(prefer(task)) : undefined;
+        const node =
+          pipeRoom && pipelineable(task)
+            ? this.pickPipeline(prefer(task), this.depth.perCpu(task.functionHash))
+            : undefined;
         if (node) {
           node.pipelined++;
           this.running.set(task.taskId, {
@@ -136,6 +139,7 @@ export class Scheduler {
             demand: demandOf(task),
             blocked: false,
             pipelined: true,
+            functionHash: task.functionHash,
           });
           placed.push({ task, nodeId: node.nodeId });
           pipeRoom = this.pipelineRoom();
@@ -152,18 +156,37 @@ export class Scheduler {
       }
       const demand = demandOf(task);
       for (const key in demand) node.available[key] = (node.available[key] ?? 0) - (demand[key] ?? 0);
-      this.running.set(task.taskId, { nodeId: node.nodeId, demand, blocked: false, pipelined: false });
+      this.running.set(task.taskId, {
+        nodeId: node.nodeId,
+        demand,
+        blocked: false,
+        pipelined: false,
+        functionHash: task.functionHash,
+      });
       placed.push({ task, nodeId: node.nodeId });
       if (task.numCpus <= 0) this.cpuFreeQueued--;
       if (task.numCpus > 0) cpuFree = this.anyCpuFree();
     }
-    this.queue = i < queue.length ? left.concat(queue.slice(i)) : left;
+    // Tasks left behind go back just before the first one not looked at: the slots of
+    // tasks placed meanwhile are free, and the long tail is not copied for every call.
+    const start = i - left.length;
+    for (let k = this.queueStart; k < start; k++) queue[k] = undefined as unknown as TaskSpec;
+    for (let k = 0; k < left.length; k++) queue[start + k] = left[k] as TaskSpec;
+    this.queueStart = start;
+    if (start === queue.length) {
+      this.queue = [];
+      this.queueStart = 0;
+    } else if (start > 1024 && start * 2 > queue.length) {
+      this.queue = queue.slice(start);
+      this.queueStart = 0;
+    }
     return placed;
   }
 
+  /** Whether any node could take one more pipelined task of the quickest kind. */
   private pipelineRoom(): boolean {
     for (const node of this.nodes.values()) {
-      if (node.pipelined < PIPELINE_PER_CPU * (node.total[CPU] ?? 0)) return true;
+      if (node.pipelined < MAX_PIPELINE_PER_CPU * (node.total[CPU] ?? 0)) return true;
     }
     return false;
   }
@@ -173,9 +196,9 @@ export class Scheduler {
    * (waiting there beats pulling the arguments to a node that is just as busy, and is where
    * Ray queues such a task too), else the node with the fewest pipelined tasks.
    */
-  private pickPipeline(preferred: string | undefined): NodeSlot | undefined {
+  private pickPipeline(preferred: string | undefined, perCpu: number): NodeSlot | undefined {
     const hasRoom = (node: NodeSlot) =>
-      (node.total[CPU] ?? 0) >= 1 && node.pipelined < PIPELINE_PER_CPU * (node.total[CPU] ?? 0);
+      (node.total[CPU] ?? 0) >= 1 && node.pipelined < perCpu * (node.total[CPU] ?? 0);
     const first = preferred === undefined ? undefined : this.nodes.get(preferred);
     if (first && hasRoom(first)) return first;
     let best: NodeSlot | undefined;
@@ -219,11 +242,15 @@ export class Scheduler {
     return best;
   }
 
-  /** The task ended: its resources go back (unless it had given its CPUs back already). */
-  finish(taskId: string): void {
+  /**
+   * The task ended: its resources go back (unless it had given its CPUs back already).
+   * `runMs`: how long it ran on its thread, as its node measured it (0: not measured).
+   */
+  finish(taskId: string, runMs = 0): void {
     const run = this.running.get(taskId);
     if (!run) return;
     this.running.delete(taskId);
+    this.depth.record(run.functionHash, runMs);
     const node = this.nodes.get(run.nodeId);
     if (!node) return;
     if (run.pipelined) {

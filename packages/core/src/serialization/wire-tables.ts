@@ -160,7 +160,11 @@ export const toHeadMessages: MessageDesc[] = [
   toHead('addRef', 'AddRef', g.AddRef, { holderId: 'string', ids: 'strings' }),
   toHead('removeRef', 'RemoveRef', g.RemoveRef, { holderId: 'string', ids: 'strings' }),
   toHead('holderGone', 'HolderGone', g.HolderGone, { holderId: 'string' }),
-  toHead('taskFinished', 'TaskFinished', g.TaskFinished, { nodeId: 'string', taskId: 'string' }),
+  toHead('taskFinished', 'TaskFinished', g.TaskFinished, {
+    nodeId: 'string',
+    taskId: 'string',
+    runMs: 'number',
+  }),
   toHead('taskBlocked', 'TaskBlocked', g.TaskBlocked, { nodeId: 'string', taskId: 'string' }),
   toHead('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, { nodeId: 'string', taskId: 'string' }),
   toHead('cancel', 'Cancel', g.Cancel, { nodeId: 'string', id: 'string', force: 'bool' }),

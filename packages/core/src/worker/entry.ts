@@ -144,5 +144,8 @@ async function runTask(task: WorkerTask, running: Running): Promise<WorkerResult
       },
     };
   }
-  return currentTask.run(running, () => execute(task));
+  const start = performance.now();
+  const result = await currentTask.run(running, () => execute(task));
+  result.runMs = performance.now() - start;
+  return result;
 }

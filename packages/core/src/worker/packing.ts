@@ -27,7 +27,7 @@ export type PackedTask = [
   /** 1: a one-CPU task that runs one at a time per thread (worker/serial-lock.ts). */
   serial: number,
 ];
-export type PackedResult = PackedValue[] | WorkerResult;
+export type PackedResult = [values: PackedValue[], runMs: number] | WorkerResult;
 
 const kinds = [TaskKind.task, TaskKind.actorCreate, TaskKind.actorCall] as const;
 
@@ -75,11 +75,11 @@ export function unpackTask(p: PackedTask): WorkerTask {
   };
 }
 
-/** Success is just the list of packed values; a failure stays a WorkerResult object. */
+/** Success is the list of packed values and the run time; a failure stays a WorkerResult object. */
 export function packResult(r: WorkerResult): PackedResult {
-  return r.ok ? r.values.map(packValue) : r;
+  return r.ok ? [r.values.map(packValue), r.runMs ?? 0] : r;
 }
 
 export function unpackResult(p: PackedResult): WorkerResult {
-  return Array.isArray(p) ? { ok: true, values: p.map(unpackValue) } : p;
+  return Array.isArray(p) ? { ok: true, values: p[0].map(unpackValue), runMs: p[1] } : p;
 }

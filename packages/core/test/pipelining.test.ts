@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get, init, nodes, remote, shutdown } from '@de2/core';
+import {
+  MAX_PIPELINE_PER_CPU,
+  MIN_PIPELINE_PER_CPU,
+  PIPELINE_BUDGET_MS,
+  PipelineDepth,
+} from '../src/scheduler/pipeline-depth.js';
+
+describe('pipeline depth: how many tasks of a function a node may hold per CPU', () => {
+  it('starts at the minimum, grows for quick functions, stays small for slow ones', () => {
+    const depth = new PipelineDepth();
+    expect(depth.perCpu('new')).to.equal(MIN_PIPELINE_PER_CPU);
+    for (let i = 0; i < 30; i++) depth.record('quick', 0.01);
+    expect(depth.perCpu('quick')).to.equal(MAX_PIPELINE_PER_CPU);
+    depth.record('slow', 50);
+    expect(depth.perCpu('slow')).to.equal(MIN_PIPELINE_PER_CPU);
+    // In between: about PIPELINE_BUDGET_MS of expected work per CPU.
+    for (let i = 0; i < 60; i++) depth.record('medium', PIPELINE_BUDGET_MS / 5);
+    expect(depth.perCpu('medium')).to.be.within(4, 5);
+  });
+
+  it('ignores runs that were not measured, and follows a function that slows down', () => {
+    const depth = new PipelineDepth();
+    for (let i = 0; i < 30; i++) depth.record('f', 0.01);
+    depth.record('f', 0);
+    expect(depth.perCpu('f')).to.equal(MAX_PIPELINE_PER_CPU);
+    for (let i = 0; i < 30; i++) depth.record('f', 20);
+    expect(depth.perCpu('f')).to.equal(MIN_PIPELINE_PER_CPU);
+  });
+});
+
+describe('pipelining on a node (embedded, 1 CPU)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'de2-pipe-'));
+    await init({ numCpus: 1, logToDriver: false });
+  });
+  afterEach(async () => {
+    await shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Holds the only CPU until `file` exists (the test creates it). */
+  const hold = remote(async (file: string) => {
+    const fs = await import('node:fs');
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const end = Date.now() + 60_000;
+    while (!fs.existsSync(file) && Date.now() < end) Atomics.wait(pause, 0, 0, 5);
+    return 0;
+  });
+
+  /**
+   * Tasks the node holds besides the running one, once the head has placed the burst: it
+   * places a burst all at once, so the first count above 1 is final.
+   */
+  async function heldByNode(): Promise<number> {
+    let held = 0;
+    for (let i = 0; i < 1000 && held <= 1; i++) held = (await nodes())[0]!.runningTasks;
+    return held;
+  }
+
+  it('a node takes many more tasks of a function measured as quick than of a slow one', async () => {
+    const quick = remote((x: number) => x + 1);
+    const slow = remote((ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        // busy on purpose: a task that takes a while
+      }
+      return ms;
+    });
+    // The node reports how long each ran; the head learns each function's run time.
+    await get(Array.from({ length: 50 }, (_, i) => quick.remote(i)));
+    await get(Array.from({ length: 5 }, () => slow.remote(10)));
+
+    const file = join(dir, 'go');
+    const held = hold.remote(file);
+    const quickRefs = Array.from({ length: 40 }, (_, i) => quick.remote(i));
+    const quickHeld = await heldByNode();
+    writeFileSync(file, '');
+    expect(await get(quickRefs)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+    await get(held);
+
+    const file2 = join(dir, 'go2');
+    const held2 = hold.remote(file2);
+    const slowRefs = Array.from({ length: 40 }, () => slow.remote(1));
+    const slowHeld = await heldByNode();
+    writeFileSync(file2, '');
+    await get([held2, ...slowRefs]);
+
+    // One running (the held task), the rest pipelined behind it on the node's thread.
+    expect(slowHeld).to.equal(1 + MIN_PIPELINE_PER_CPU);
+    expect(quickHeld).to.be.above(1 + 2 * MIN_PIPELINE_PER_CPU);
+    expect(quickHeld).to.be.at.most(1 + MAX_PIPELINE_PER_CPU);
+  });
+});
