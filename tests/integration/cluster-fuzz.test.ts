@@ -23,7 +23,7 @@ const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.flo
 function outOfOrderFrame(nodeId: string): Uint8Array {
   return encodeBatch(toHead.byType, [
     { type: 'subscribe', nodeId, ids: ['a', 'b'] },
-    { type: 'taskFinished', nodeId, taskId: 't' },
+    { type: 'taskFinished', nodeId, taskIds: ['t'], runMs: [1] },
   ]).frame;
 }
 
@@ -54,11 +54,13 @@ function badMessage(i: number, nodeId: string): { event: string; args: unknown[]
     case 3:
       return { event: 'm', args: [unknownType()] };
     case 4: // a head-to-node message sent to the head
-      return { event: 'm', args: [encodeBatch(toNode.byType, [{ type: 'freeObject', id: 'x' }]).frame] };
+      return { event: 'm', args: [encodeBatch(toNode.byType, [{ type: 'freeObject', ids: ['x'] }]).frame] };
     case 5: // out of order: work before registering
       return {
         event: 'm',
-        args: [encodeBatch(toHead.byType, [{ type: 'taskFinished', nodeId, taskId: 't' }]).frame],
+        args: [
+          encodeBatch(toHead.byType, [{ type: 'taskFinished', nodeId, taskIds: ['t'], runMs: [1] }]).frame,
+        ],
       };
     default: {
       const pick = random();

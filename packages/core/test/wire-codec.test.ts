@@ -53,6 +53,7 @@ describe('wire codec (FlatBuffers batches)', () => {
         error: { code: 'ACTOR_DIED', message: 'm', name: 'ActorDiedError' },
       },
       { type: 'log', stream: 'stderr', prefix: '(worker 3)', text: 'hello\n' },
+      { type: 'taskFinished', nodeId: 'n1', taskIds: ['t-1', 't-2'], runMs: [0.25, 0] },
     ];
     const { frame, payloads } = encodeBatch(toHead.byType, messages);
     expect(payloads).to.have.length(1);
@@ -68,6 +69,7 @@ describe('wire codec (FlatBuffers batches)', () => {
     expect(args.refs).to.deep.equal(['o-9']);
     expect((back[2] as { error: { code: string } }).error.code).to.equal('ACTOR_DIED');
     expect(back[3]).to.deep.equal(messages[3]);
+    expect(back[4]).to.deep.equal(messages[4]);
   });
 
   it('round-trips head->node messages with nested tables', () => {
@@ -125,7 +127,7 @@ describe('wire codec (FlatBuffers batches)', () => {
   });
 
   it('refuses messages of the other direction', () => {
-    const { frame, payloads } = encodeBatch(toNode.byType, [{ type: 'freeObject', id: 'x' }]);
+    const { frame, payloads } = encodeBatch(toNode.byType, [{ type: 'freeObject', ids: ['x'] }]);
     expect(() => decodeBatch(toHead.byUnion, frame, payloads)).to.throw(
       WireDecodeError,
       'unexpected message type',

@@ -1824,16 +1824,31 @@ nodeId(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
-taskId():string|null
-taskId(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-taskId(optionalEncoding?:any):string|Uint8Array|null {
+taskIds(index: number):string
+taskIds(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+taskIds(index: number,optionalEncoding?:any):string|Uint8Array|null {
   const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
 }
 
-runMs():number {
+taskIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+runMs(index: number):number|null {
   const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+  return offset ? this.bb!.readFloat64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : 0;
+}
+
+runMsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+runMsArray():Float64Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? new Float64Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
 static startTaskFinished(builder:flatbuffers.Builder) {
@@ -1844,12 +1859,41 @@ static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
   builder.addFieldOffset(0, nodeIdOffset, 0);
 }
 
-static addTaskId(builder:flatbuffers.Builder, taskIdOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(1, taskIdOffset, 0);
+static addTaskIds(builder:flatbuffers.Builder, taskIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, taskIdsOffset, 0);
 }
 
-static addRunMs(builder:flatbuffers.Builder, runMs:number) {
-  builder.addFieldFloat64(2, runMs, 0.0);
+static createTaskIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTaskIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addRunMs(builder:flatbuffers.Builder, runMsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, runMsOffset, 0);
+}
+
+static createRunMsVector(builder:flatbuffers.Builder, data:number[]|Float64Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createRunMsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createRunMsVector(builder:flatbuffers.Builder, data:number[]|Float64Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startRunMsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
 }
 
 static endTaskFinished(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -1857,11 +1901,11 @@ static endTaskFinished(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdOffset:flatbuffers.Offset, runMs:number):flatbuffers.Offset {
+static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdsOffset:flatbuffers.Offset, runMsOffset:flatbuffers.Offset):flatbuffers.Offset {
   TaskFinished.startTaskFinished(builder);
   TaskFinished.addNodeId(builder, nodeIdOffset);
-  TaskFinished.addTaskId(builder, taskIdOffset);
-  TaskFinished.addRunMs(builder, runMs);
+  TaskFinished.addTaskIds(builder, taskIdsOffset);
+  TaskFinished.addRunMs(builder, runMsOffset);
   return TaskFinished.endTaskFinished(builder);
 }
 }
@@ -2737,19 +2781,36 @@ static getSizePrefixedRootAsFreeObject(bb:flatbuffers.ByteBuffer, obj?:FreeObjec
   return (obj || new FreeObject()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
 }
 
-id():string|null
-id(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-id(optionalEncoding?:any):string|Uint8Array|null {
+ids(index: number):string
+ids(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+ids(index: number,optionalEncoding?:any):string|Uint8Array|null {
   const offset = this.bb!.__offset(this.bb_pos, 4);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+idsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
 static startFreeObject(builder:flatbuffers.Builder) {
   builder.startObject(1);
 }
 
-static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(0, idOffset, 0);
+static addIds(builder:flatbuffers.Builder, idsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, idsOffset, 0);
+}
+
+static createIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static endFreeObject(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -2757,9 +2818,9 @@ static endFreeObject(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createFreeObject(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createFreeObject(builder:flatbuffers.Builder, idsOffset:flatbuffers.Offset):flatbuffers.Offset {
   FreeObject.startFreeObject(builder);
-  FreeObject.addId(builder, idOffset);
+  FreeObject.addIds(builder, idsOffset);
   return FreeObject.endFreeObject(builder);
 }
 }

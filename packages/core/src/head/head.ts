@@ -41,12 +41,14 @@ export class Head {
   readonly directory: ObjectDirectory;
   /** A placeQueued() is due at the end of this batch (see placeSoon). */
   private placePending = false;
+  /** Objects to free on each node, sent at the end of this batch as one message per node. */
+  private readonly toFree = new Map<string, string[]>();
 
   constructor(private readonly options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     this.directory = new ObjectDirectory(
       (id, locations) => {
         this.lineage.delete(id);
-        for (const nodeId of locations) this.send(nodeId, { type: 'freeObject', id });
+        for (const nodeId of locations) this.freeSoon(nodeId, id);
       },
       (id, subscribers, locations, inlineValue) => this.sendReady(subscribers, id, locations, inlineValue),
     );
@@ -85,6 +87,18 @@ export class Head {
       this.handle(channel, message, runsTasks);
     });
   }
+
+  private freeSoon(nodeId: string, id: string): void {
+    if (this.toFree.size === 0) queueMicrotask(this.sendFrees);
+    const ids = this.toFree.get(nodeId);
+    if (ids) ids.push(id);
+    else this.toFree.set(nodeId, [id]);
+  }
+
+  private readonly sendFrees = (): void => {
+    for (const [nodeId, ids] of this.toFree) this.send(nodeId, { type: 'freeObject', ids });
+    this.toFree.clear();
+  };
 
   /** Tells each node that the object exists, where, and (if small) what it is. */
   private sendReady(
@@ -319,7 +333,8 @@ export class Head {
       case 'holderGone':
         return this.directory.holderGone(m.holderId);
       case 'taskFinished':
-        return this.finished(m.taskId, m.runMs);
+        for (let i = 0; i < m.taskIds.length; i++) this.finished(m.taskIds[i]!, m.runMs[i] ?? 0);
+        return;
       case 'taskBlocked':
         this.scheduler.block(m.taskId);
         return this.placeQueued();

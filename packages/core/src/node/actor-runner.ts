@@ -82,12 +82,7 @@ export class ActorRunner {
   private reportCreated(): void {
     if (this.created) return;
     this.created = true;
-    this.node.toHead({
-      type: 'taskFinished',
-      nodeId: this.node.nodeId,
-      taskId: this.create.taskId,
-      runMs: 0,
-    });
+    this.node.taskFinished(this.create.taskId);
   }
 
   call(task: TaskSpec): void {
@@ -149,13 +144,7 @@ export class ActorRunner {
       return this.crashed(failureError(failure, `actor ${this.create.name}`, error, this.create.memory));
     }
     this.inFlight.delete(call);
-    if (call.cancelled)
-      this.node.toHead({
-        type: 'taskFinished',
-        nodeId: this.node.nodeId,
-        taskId: call.task.taskId,
-        runMs: 0,
-      });
+    if (call.cancelled) this.node.taskFinished(call.task.taskId);
     else this.finish(call, result);
     this.pump();
   }
@@ -164,7 +153,7 @@ export class ActorRunner {
     const result: WorkerResult =
       'ok' in outcome ? outcome : { ok: false, error: { ...outcome, actorId: this.id } };
     storeResult(this.node, call.task, result);
-    this.node.toHead({ type: 'taskFinished', nodeId: this.node.nodeId, taskId: call.task.taskId, runMs: 0 });
+    this.node.taskFinished(call.task.taskId);
   }
 
   /** The thread died: restart if allowed, else the actor is dead. */

@@ -75,6 +75,9 @@ export class NodeRuntime {
   private nextReq = 1;
   private statsDirty = false;
   private closed = false;
+  /** Tasks that ended since the last batch, and how long each ran (see taskFinished). */
+  private finishedIds: string[] = [];
+  private finishedMs: number[] = [];
 
   constructor(
     readonly options: NodeRuntimeOptions,
@@ -102,6 +105,24 @@ export class NodeRuntime {
     if (this.headError) return this.withoutHead(message, this.headError);
     this.head.send(message);
   }
+
+  /**
+   * The task ended here (`runMs`: how long it ran on its thread, 0 if not measured). Tasks
+   * that end together are reported in one message, after their results.
+   */
+  taskFinished(taskId: string, runMs = 0): void {
+    if (this.finishedIds.length === 0) queueMicrotask(this.sendFinished);
+    this.finishedIds.push(taskId);
+    this.finishedMs.push(runMs);
+  }
+
+  private readonly sendFinished = (): void => {
+    const taskIds = this.finishedIds;
+    const runMs = this.finishedMs;
+    this.finishedIds = [];
+    this.finishedMs = [];
+    this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs });
+  };
 
   /** Sends a request to the head and resolves with its reply (matched by reqId). */
   ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
@@ -177,8 +198,10 @@ export class NodeRuntime {
         for (const id of m.ids) this.storeError(id, m.error, '');
         return;
       case 'freeObject':
-        this.store.free(m.id);
-        this.subscribed.delete(m.id);
+        for (const id of m.ids) {
+          this.store.free(id);
+          this.subscribed.delete(id);
+        }
         this.markStats();
         return;
       case 'cancelTask':
@@ -214,7 +237,7 @@ export class NodeRuntime {
             message: `actor ${task.actorId} is not on this node`,
           };
           for (const id of task.returnIds) this.storeError(id, error, task.ownerId);
-          this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskId: task.taskId, runMs: 0 });
+          this.taskFinished(task.taskId);
         }
         return;
       }

@@ -92,6 +92,6 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
   } finally {
     node.running.delete(task.taskId);
     node.pools.running.release(slot);
-    node.toHead({ type: 'taskFinished', nodeId: node.nodeId, taskId: task.taskId, runMs });
+    node.taskFinished(task.taskId, runMs);
   }
 }

@@ -162,7 +162,7 @@ export type NodeToHead =
   | { type: 'addRef'; holderId: string; ids: string[] }
   | { type: 'removeRef'; holderId: string; ids: string[] }
   | { type: 'holderGone'; holderId: string }
-  | { type: 'taskFinished'; nodeId: string; taskId: string; runMs: number }
+  | { type: 'taskFinished'; nodeId: string; taskIds: string[]; runMs: number[] }
   | { type: 'taskBlocked'; nodeId: string; taskId: string }
   | { type: 'taskUnblocked'; nodeId: string; taskId: string }
   | { type: 'cancel'; nodeId: string; id: string; force: boolean }
@@ -185,7 +185,7 @@ export type HeadToNode =
       inlineValue?: SerializedValue;
     }
   | { type: 'storeError'; ids: string[]; error: WireError }
-  | { type: 'freeObject'; id: string }
+  | { type: 'freeObject'; ids: string[] }
   | { type: 'cancelTask'; taskId: string; force: boolean }
   | { type: 'killActor'; actorId: string; noRestart: boolean }
   | { type: 'actorReply'; reqId: number; found: boolean; actor: ActorInfo }

@@ -162,8 +162,8 @@ export const toHeadMessages: MessageDesc[] = [
   toHead('holderGone', 'HolderGone', g.HolderGone, { holderId: 'string' }),
   toHead('taskFinished', 'TaskFinished', g.TaskFinished, {
     nodeId: 'string',
-    taskId: 'string',
-    runMs: 'number',
+    taskIds: 'strings',
+    runMs: 'numbers',
   }),
   toHead('taskBlocked', 'TaskBlocked', g.TaskBlocked, { nodeId: 'string', taskId: 'string' }),
   toHead('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, { nodeId: 'string', taskId: 'string' }),
@@ -205,7 +205,7 @@ export const toNodeMessages: MessageDesc[] = [
     inlineValue: 'optionalValue',
   }),
   toNode('storeError', 'StoreError', g.StoreError, { ids: 'strings', error: { table: ErrorInfoTable } }),
-  toNode('freeObject', 'FreeObject', g.FreeObject, { id: 'string' }),
+  toNode('freeObject', 'FreeObject', g.FreeObject, { ids: 'strings' }),
   toNode('cancelTask', 'CancelTask', g.CancelTask, { taskId: 'string', force: 'bool' }),
   toNode('killActor', 'KillActor', g.KillActor, { actorId: 'string', noRestart: 'bool' }),
   toNode('actorReply', 'ActorReply', g.ActorReply, {
