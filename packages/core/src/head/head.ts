@@ -107,6 +107,8 @@ export class Head {
     locations: string[],
     inlineValue: SerializedValue | undefined,
   ): void {
+    // A node given the value pulls nothing: where the copies are would be wasted bytes.
+    if (inlineValue) locations = [];
     const addresses = this.addressesOf(locations);
     for (const nodeId of nodeIds) {
       this.send(nodeId, { type: 'objectReady', id, locations, addresses, inlineValue });
