@@ -9,6 +9,38 @@ import {
   PIPELINE_BUDGET_MS,
   PipelineDepth,
 } from '../src/scheduler/pipeline-depth.js';
+import { Scheduler } from '../src/scheduler/scheduler.js';
+import { TaskKind, type TaskSpec } from '../src/protocol/messages.js';
+
+let nextTask = 0;
+/** A one-CPU task of function `functionHash`, as a driver would submit it. */
+function task(functionHash: string, numCpus = 1): TaskSpec {
+  const taskId = `t-${nextTask++}`;
+  return {
+    taskId,
+    kind: TaskKind.task,
+    functionHash,
+    name: functionHash,
+    args: { header: new Uint8Array(0), buffers: [], refs: [], size: 0 },
+    refArgIndexes: [],
+    refArgIds: [],
+    returnIds: [`${taskId}-r`],
+    ownerId: 'driver',
+    numCpus,
+    memory: 0,
+    resources: {},
+    maxRetries: 0,
+    retryExceptions: false,
+    actorId: '',
+    method: '',
+    actorName: '',
+    maxRestarts: 0,
+    maxTaskRetries: 0,
+    maxConcurrency: 1,
+    methodNames: [],
+    scheduling: '',
+  };
+}
 
 describe('pipeline depth: how many tasks of a function a node may hold per CPU', () => {
   it('starts at the minimum, grows for quick functions, stays small for slow ones', () => {
@@ -30,6 +62,71 @@ describe('pipeline depth: how many tasks of a function a node may hold per CPU',
     expect(depth.perCpu('f')).to.equal(MAX_PIPELINE_PER_CPU);
     for (let i = 0; i < 30; i++) depth.record('f', 20);
     expect(depth.perCpu('f')).to.equal(MIN_PIPELINE_PER_CPU);
+  });
+});
+
+describe('scheduler: pipelining by function', () => {
+  /** Runs one task of `functionHash` to the end on `node`, reporting `runMs`. */
+  function measure(scheduler: Scheduler, functionHash: string, runMs: number, times: number): void {
+    for (let i = 0; i < times; i++) {
+      const t = task(functionHash);
+      scheduler.enqueue(t);
+      const [placed] = scheduler.schedule();
+      expect(placed?.task).to.equal(t);
+      scheduler.finish(t.taskId, runMs);
+    }
+  }
+
+  it('holds 2 slow tasks per CPU and 16 quick ones, from one queue in submission order', () => {
+    const scheduler = new Scheduler();
+    scheduler.addNode('n1', { CPU: 1 });
+    measure(scheduler, 'slow', 50, 3);
+    measure(scheduler, 'quick', 0.01, 30);
+    const queued = [task('slow'), ...Array.from({ length: 20 }, () => task('slow'))];
+    queued.push(...Array.from({ length: 20 }, () => task('quick')));
+    for (const t of queued) scheduler.enqueue(t);
+    const placed = scheduler.schedule().map((p) => p.task.functionHash);
+    // One slow task runs, 2 wait behind it; quick ones fill the rest of the node's 16.
+    expect(placed.filter((f) => f === 'slow')).to.have.length(1 + MIN_PIPELINE_PER_CPU);
+    expect(placed.filter((f) => f === 'quick')).to.have.length(MAX_PIPELINE_PER_CPU - MIN_PIPELINE_PER_CPU);
+    expect(scheduler.schedule()).to.deep.equal([]);
+    // A pipelined slow one ends: the node holds 15 waiting tasks, room for one more quick
+    // task but not for a slow one (those wait in the head until their node holds fewer than 2).
+    scheduler.finish(queued[1]!.taskId, 50);
+    expect(scheduler.schedule().map((p) => p.task.taskId)).to.deep.equal([queued[35]!.taskId]);
+  });
+
+  it('does not look through a long queue of slow tasks when none of them can go', () => {
+    const scheduler = new Scheduler();
+    scheduler.addNode('n1', { CPU: 1 });
+    measure(scheduler, 'slow', 50, 3);
+    const queued = Array.from({ length: 1000 }, () => task('slow'));
+    for (const t of queued) scheduler.enqueue(t);
+    expect(scheduler.schedule()).to.have.length(1 + MIN_PIPELINE_PER_CPU);
+    let looked = 0;
+    const prefer = () => {
+      looked++;
+      return undefined;
+    };
+    expect(scheduler.schedule(prefer)).to.deep.equal([]);
+    scheduler.finish(queued[1]!.taskId, 50);
+    expect(scheduler.schedule(prefer).map((p) => p.task)).to.deep.equal([queued[3]]);
+    // Tasks looked at (for their preferred node): the one placed, not the 996 behind it.
+    expect(looked).to.be.at.most(2);
+  });
+
+  it('lets a task that needs the CPU free wait while pipelined ones pass it', () => {
+    const scheduler = new Scheduler();
+    scheduler.addNode('n1', { CPU: 2 });
+    measure(scheduler, 'quick', 0.01, 30);
+    const big = task('big', 2);
+    const first = task('quick');
+    scheduler.enqueue(first);
+    scheduler.enqueue(big);
+    for (let i = 0; i < 40; i++) scheduler.enqueue(task('quick'));
+    const placed = scheduler.schedule().map((p) => p.task.functionHash);
+    expect(placed).to.not.include('big');
+    expect(placed).to.have.length(2 + 2 * MAX_PIPELINE_PER_CPU);
   });
 });
 

@@ -25,12 +25,11 @@ interface Running {
 }
 
 /**
- * Tasks that can be pipelined: a node may hold a few of them per CPU beyond those running
- * (how many: pipeline-depth.ts). They wait in order on the node's threads (one runs at a
- * time per thread, see worker/serial-lock.ts), so a thread that finishes one starts the
- * next without a round trip through the head: that is what makes thousands of tiny tasks
- * cheap. Tasks that can be pipelined: exactly one CPU, no memory budget, no custom resources.
- * The node recognises the same tasks and runs them one at a time per thread.
+ * Tasks that can be pipelined: exactly one CPU, no memory budget, no custom resources,
+ * default scheduling. A node may hold a few of them per CPU beyond those running (how
+ * many: pipeline-depth.ts); they wait in order on its threads (one runs at a time per
+ * thread, see worker/serial-lock.ts), so a thread that finishes one starts the next
+ * without a round trip through the head: that is what makes thousands of tiny tasks cheap.
  */
 export function pipelineable(task: TaskSpec): boolean {
   if (task.kind !== 'task' || task.numCpus !== 1 || task.memory > 0 || task.scheduling !== '') return false;
@@ -73,6 +72,8 @@ export class Scheduler {
   private cpuFreeQueued = 0;
   private readonly running = new Map<string, Running>();
   private readonly depth = new PipelineDepth();
+  /** Queued tasks that can be pipelined, by function (see pipelineRoom). */
+  private readonly pipelineableQueued = new Map<string, number>();
 
   addNode(nodeId: string, total: Resources): void {
     this.nodes.set(nodeId, { nodeId, total: { ...total }, available: { ...total }, pipelined: 0 });
@@ -97,6 +98,13 @@ export class Scheduler {
   enqueue(task: TaskSpec): void {
     this.queue.push(task);
     if (task.numCpus <= 0) this.cpuFreeQueued++;
+    if (pipelineable(task)) this.countPipelineable(task, 1);
+  }
+
+  private countPipelineable(task: TaskSpec, change: number): void {
+    const count = (this.pipelineableQueued.get(task.functionHash) ?? 0) + change;
+    if (count > 0) this.pipelineableQueued.set(task.functionHash, count);
+    else this.pipelineableQueued.delete(task.functionHash);
   }
 
   /** Takes a queued task out; false if it was not queued. */
@@ -105,6 +113,7 @@ export class Scheduler {
     if (index < 0) return false;
     const [task] = this.queue.splice(index, 1);
     if (task && task.numCpus <= 0) this.cpuFreeQueued--;
+    if (task && pipelineable(task)) this.countPipelineable(task, -1);
     return true;
   }
 
@@ -134,6 +143,7 @@ export class Scheduler {
             : undefined;
         if (node) {
           node.pipelined++;
+          this.countPipelineable(task, -1);
           this.running.set(task.taskId, {
             nodeId: node.nodeId,
             demand: demandOf(task),
@@ -165,6 +175,7 @@ export class Scheduler {
       });
       placed.push({ task, nodeId: node.nodeId });
       if (task.numCpus <= 0) this.cpuFreeQueued--;
+      if (pipelineable(task)) this.countPipelineable(task, -1);
       if (task.numCpus > 0) cpuFree = this.anyCpuFree();
     }
     // Tasks left behind go back just before the first one not looked at: the slots of
@@ -183,10 +194,20 @@ export class Scheduler {
     return placed;
   }
 
-  /** Whether any node could take one more pipelined task of the quickest kind. */
+  /**
+   * Whether any node could take one more pipelined task of some queued function. Without
+   * it, a long queue of slow tasks (2 per CPU) would be scanned to its end on every
+   * placement, in case a quick one (up to MAX_PIPELINE_PER_CPU) were queued behind them.
+   */
   private pipelineRoom(): boolean {
+    let perCpu = 0;
+    for (const functionHash of this.pipelineableQueued.keys()) {
+      perCpu = Math.max(perCpu, this.depth.perCpu(functionHash));
+      if (perCpu === MAX_PIPELINE_PER_CPU) break;
+    }
+    if (perCpu === 0) return false;
     for (const node of this.nodes.values()) {
-      if (node.pipelined < MAX_PIPELINE_PER_CPU * (node.total[CPU] ?? 0)) return true;
+      if (node.pipelined < perCpu * (node.total[CPU] ?? 0)) return true;
     }
     return false;
   }
