@@ -60,7 +60,7 @@ interface AsyncRates {
  * - sustained: all tasks of the rounds after the first `WARM_UP_ROUNDS` over their total
  *   time, the rate a long job sees once every process has compiled its hot paths;
  * - the best single round. A round of embedded tasks lasts a few tens of milliseconds and
- *   varies two- to threefold from one round to the next, so this is the noisiest of the three.
+ *   varies up to fourfold from one round to the next, so this is the noisiest of the three.
  */
 async function asyncRounds(label: string): Promise<AsyncRates> {
   const seconds: number[] = [];
@@ -73,12 +73,14 @@ async function asyncRounds(label: string): Promise<AsyncRates> {
   const late = seconds.slice(WARM_UP_ROUNDS);
   const sustained = (1000 * late.length) / late.reduce((sum, s) => sum + s, 0);
   const best = 1000 / Math.min(...seconds.slice(1));
-  const line = (rate: number, what: string) =>
-    console.log(`${label.padEnd(44)} ${rate.toFixed(0).padStart(8)} /s ${what}`);
-  line(second, 'after one warm-up round');
-  label = '';
-  line(sustained, `sustained over rounds ${WARM_UP_ROUNDS + 1}-${seconds.length}`);
-  line(best, `best of ${seconds.length - 1} rounds`);
+  const rows: [rate: number, what: string][] = [
+    [second, 'after one warm-up round'],
+    [sustained, `sustained over rounds ${WARM_UP_ROUNDS + 1}-${seconds.length}`],
+    [best, `best of ${seconds.length - 1} rounds`],
+  ];
+  rows.forEach(([rate, what], i) =>
+    console.log(`${(i === 0 ? label : '').padEnd(44)} ${rate.toFixed(0).padStart(8)} /s ${what}`),
+  );
   return { second, sustained, best };
 }
 

@@ -108,10 +108,10 @@ export class Head {
     inlineValue: SerializedValue | undefined,
   ): void {
     // A node given the value pulls nothing: where the copies are would be wasted bytes.
-    if (inlineValue) locations = [];
-    const addresses = this.addressesOf(locations);
+    const where = inlineValue ? [] : locations;
+    const addresses = this.addressesOf(where);
     for (const nodeId of nodeIds) {
-      this.send(nodeId, { type: 'objectReady', id, locations, addresses, inlineValue });
+      this.send(nodeId, { type: 'objectReady', id, locations: where, addresses, inlineValue });
       // The node stores an inline value without telling us (one message less per task).
       if (inlineValue) this.directory.copiedTo(id, nodeId);
     }
