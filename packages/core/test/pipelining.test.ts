@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { get, init, nodes, remote, shutdown } from '@de2/core';
+import { get, init, nodes, remote, shutdown, wait } from '@de2/core';
 import {
   MAX_PIPELINE_PER_CPU,
   MIN_PIPELINE_PER_CPU,
@@ -43,9 +43,10 @@ function task(functionHash: string, numCpus = 1): TaskSpec {
 }
 
 describe('pipeline depth: how many tasks of a function a node may hold per CPU', () => {
-  it('starts at the minimum, grows for quick functions, stays small for slow ones', () => {
+  it('starts at none, grows for quick functions, stays at none for slow ones', () => {
     const depth = new PipelineDepth();
-    expect(depth.perCpu('new')).to.equal(MIN_PIPELINE_PER_CPU);
+    expect(depth.perCpu('new')).to.equal(0);
+    expect(MIN_PIPELINE_PER_CPU).to.equal(0);
     for (let i = 0; i < 30; i++) depth.record('quick', 0.01);
     expect(depth.perCpu('quick')).to.equal(MAX_PIPELINE_PER_CPU);
     depth.record('slow', 50);
@@ -77,7 +78,7 @@ describe('scheduler: pipelining by function', () => {
     }
   }
 
-  it('holds 2 slow tasks per CPU and 16 quick ones, from one queue in submission order', () => {
+  it('holds no slow task beyond those running and 16 quick ones, from one queue in submission order', () => {
     const scheduler = new Scheduler();
     scheduler.addNode('n1', { CPU: 1 });
     measure(scheduler, 'slow', 50, 3);
@@ -86,14 +87,20 @@ describe('scheduler: pipelining by function', () => {
     queued.push(...Array.from({ length: 20 }, () => task('quick')));
     for (const t of queued) scheduler.enqueue(t);
     const placed = scheduler.schedule().map((p) => p.task.functionHash);
-    // One slow task runs, 2 wait behind it; quick ones fill the rest of the node's 16.
-    expect(placed.filter((f) => f === 'slow')).to.have.length(1 + MIN_PIPELINE_PER_CPU);
-    expect(placed.filter((f) => f === 'quick')).to.have.length(MAX_PIPELINE_PER_CPU - MIN_PIPELINE_PER_CPU);
+    // One slow task runs, none waits behind it; quick ones pass the slow ones and fill the node.
+    expect(placed.filter((f) => f === 'slow')).to.have.length(1);
+    expect(placed.filter((f) => f === 'quick')).to.have.length(MAX_PIPELINE_PER_CPU);
     expect(scheduler.schedule()).to.deep.equal([]);
-    // A pipelined slow one ends: the node holds 15 waiting tasks, room for one more quick
-    // task but not for a slow one (those wait in the head until their node holds fewer than 2).
-    scheduler.finish(queued[1]!.taskId, 50);
-    expect(scheduler.schedule().map((p) => p.task.taskId)).to.deep.equal([queued[35]!.taskId]);
+    // A pipelined quick one ends: room for one more quick task but not for a slow one
+    // (those wait in the head until a CPU is free).
+    const firstQuick = queued.findIndex((t) => t.functionHash === 'quick');
+    scheduler.finish(queued[firstQuick]!.taskId, 0.01);
+    expect(scheduler.schedule().map((p) => p.task.taskId)).to.deep.equal([
+      queued[firstQuick + MAX_PIPELINE_PER_CPU]!.taskId,
+    ]);
+    // The running slow one ends: the next slow one takes the CPU.
+    scheduler.finish(queued[0]!.taskId, 50);
+    expect(scheduler.schedule().map((p) => p.task.taskId)).to.deep.equal([queued[1]!.taskId]);
   });
 
   it('does not look through a long queue of slow tasks when none of them can go', () => {
@@ -102,15 +109,15 @@ describe('scheduler: pipelining by function', () => {
     measure(scheduler, 'slow', 50, 3);
     const queued = Array.from({ length: 1000 }, () => task('slow'));
     for (const t of queued) scheduler.enqueue(t);
-    expect(scheduler.schedule()).to.have.length(1 + MIN_PIPELINE_PER_CPU);
+    expect(scheduler.schedule()).to.have.length(1);
     let looked = 0;
     const prefer = () => {
       looked++;
       return undefined;
     };
     expect(scheduler.schedule(prefer)).to.deep.equal([]);
-    scheduler.finish(queued[1]!.taskId, 50);
-    expect(scheduler.schedule(prefer).map((p) => p.task)).to.deep.equal([queued[3]]);
+    scheduler.finish(queued[0]!.taskId, 50);
+    expect(scheduler.schedule(prefer).map((p) => p.task)).to.deep.equal([queued[1]]);
     // Tasks looked at (for their preferred node): the one placed, not the 996 behind it.
     expect(looked).to.be.at.most(2);
   });
@@ -188,9 +195,30 @@ describe('pipelining on a node (embedded, 1 CPU)', () => {
     writeFileSync(file2, '');
     await get([held2, ...slowRefs]);
 
-    // One running (the held task), the rest pipelined behind it on the node's thread.
-    expect(slowHeld).to.equal(1 + MIN_PIPELINE_PER_CPU);
-    expect(quickHeld).to.be.above(1 + 2 * MIN_PIPELINE_PER_CPU);
+    // One running (the held task); quick ones pipelined behind it on the node's thread,
+    // slow ones kept in the head.
+    expect(slowHeld).to.equal(1);
+    expect(quickHeld).to.be.above(4);
     expect(quickHeld).to.be.at.most(1 + MAX_PIPELINE_PER_CPU);
+  });
+});
+
+describe('work-conserving scheduling (embedded, 2 CPUs)', () => {
+  before(() => init({ numCpus: 2, logToDriver: false }));
+  after(() => shutdown());
+
+  it('runs quick tasks on the free CPU instead of queueing them behind a long one', async () => {
+    const sleep = remote(async (ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return ms;
+    });
+    const started = Date.now();
+    const refs = [sleep.remote(3000), sleep.remote(10), sleep.remote(30)];
+    const { ready } = await wait(refs, { numReturns: 2 });
+    const elapsed = Date.now() - started;
+    expect(await get(ready)).to.have.members([10, 30]);
+    // Queued behind the 3 s task on its thread, the 30 ms one would end after 3 s.
+    expect(elapsed).to.be.below(1000);
+    await get(refs[0]!);
   });
 });

@@ -1,5 +1,10 @@
-/** Pipeline depth per CPU for a function not measured yet, or one whose tasks run long. */
-export const MIN_PIPELINE_PER_CPU = 2;
+/**
+ * Pipeline depth per CPU of a function not measured yet, or one whose tasks run longer than
+ * PIPELINE_BUDGET_MS: none. Such a task waits in the head until a CPU frees, and then goes to
+ * the node (and thread) that freed it; queued behind a running task on a node, it could wait
+ * seconds while a CPU elsewhere sits idle (Tune trials differ in length by 10x and more).
+ */
+export const MIN_PIPELINE_PER_CPU = 0;
 /** Most one-CPU tasks of a quick function that a node may hold per CPU. */
 export const MAX_PIPELINE_PER_CPU = 16;
 /**
@@ -29,7 +34,6 @@ export class PipelineDepth {
   perCpu(functionHash: string): number {
     const mean = this.meanMs.get(functionHash);
     if (mean === undefined) return MIN_PIPELINE_PER_CPU;
-    const depth = Math.floor(PIPELINE_BUDGET_MS / mean);
-    return Math.max(MIN_PIPELINE_PER_CPU, Math.min(MAX_PIPELINE_PER_CPU, depth));
+    return Math.min(MAX_PIPELINE_PER_CPU, Math.floor(PIPELINE_BUDGET_MS / mean));
   }
 }

@@ -196,7 +196,7 @@ export class Scheduler {
 
   /**
    * Whether any node could take one more pipelined task of some queued function. Without
-   * it, a long queue of slow tasks (2 per CPU) would be scanned to its end on every
+   * it, a long queue of slow tasks (never pipelined) would be scanned to its end on every
    * placement, in case a quick one (up to MAX_PIPELINE_PER_CPU) were queued behind them.
    */
   private pipelineRoom(): boolean {
