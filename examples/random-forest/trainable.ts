@@ -17,7 +17,9 @@ export interface ForestParams extends Record<string, unknown> {
 export interface ForestMetrics {
   accuracy: number;
   trees: number;
-  /** Size of the fitted model in its saved form (JSON), in MiB. */
+  /** Nodes of all trees so far. */
+  nodes: number;
+  /** Memory of the fitted trees (their typed arrays), in MiB. */
   modelMiB: number;
   /** Where the trial ran, `host:pid` of the de2 node (a string: not a table column). */
   node: string;
@@ -27,12 +29,11 @@ export interface ForestMetrics {
  * Fits `step` trees, then doubles the forest (`addTrees`, a warm start) until `nEstimators`,
  * reporting after each step: at step, 2 step, 4 step, ... trees, which are ASHA's rungs with
  * reductionFactor 2. ASHA stops weak trials at a report; FIFO lets all finish. Doubling keeps
- * the work of the reports (scoring, the model's JSON) within about twice that of the last one.
+ * the work of the reports (scoring) within about twice that of the last one.
  *
- * Each step also serializes the model as it would be saved (toJSON), on the JS heap: that is
- * the memory that grows with the forest and that the trial's `memory` budget (a heap limit)
- * sees, so an unbounded, huge forest fails there with OutOfMemoryError. The forest's own
- * typed arrays live outside the V8 heap, which the budget does not measure.
+ * The trees live in typed arrays outside the JS heap; the trial's `memory` budget counts
+ * them (heap + ArrayBuffers), so an unbounded, huge forest ends with OutOfMemoryError while
+ * it grows, during the fit itself.
  */
 export async function trainForest(
   config: { rf: ForestConfig },
@@ -51,7 +52,8 @@ export async function trainForest(
     const metrics = {
       accuracy: rf.score(test),
       trees: rf.nTrees,
-      modelMiB: Math.round((JSON.stringify(rf).length / 2 ** 20) * 100) / 100,
+      nodes: rf.nodeCount,
+      modelMiB: Math.round((rf.byteLength / 2 ** 20) * 100) / 100,
       node,
     };
     if (rf.nTrees >= nEstimators) return metrics;

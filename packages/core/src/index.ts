@@ -49,5 +49,6 @@ export { ObjectRef } from './api/object-ref.js';
 export { RemoteFunction } from './api/remote-function.js';
 export { ActorClass } from './api/actor.js';
 export type { RemoteOptions, ActorOptions } from './api/options.js';
+export { MIN_MEMORY_BUDGET } from './api/options.js';
 export type { ActorHandle, ActorMethod, RemoteArgs, RemoteReturn } from './api/types.js';
 export type { NodeInfo } from './protocol/messages.js';

@@ -66,6 +66,26 @@ export class RandomForestClassifier {
     return this.trees.length;
   }
 
+  /** Nodes (internal and leaves) of all trees: how big the forest has grown. */
+  get nodeCount(): number {
+    let n = 0;
+    for (const t of this.trees) n += t.feature.length;
+    return n;
+  }
+
+  /**
+   * Bytes the fitted trees hold in their typed arrays (outside the JS heap): the memory
+   * that grows with the forest, and what a memory budget sees of it.
+   */
+  get byteLength(): number {
+    let bytes = 0;
+    for (const t of this.trees) {
+      for (const a of [t.feature, t.threshold, t.binThreshold, t.left, t.right, t.values, t.importances])
+        bytes += a.byteLength;
+    }
+    return bytes;
+  }
+
   /** The class labels, ascending: the column order of {@link predictProba}. */
   get classes(): Int32Array {
     return this.fitted().classes.slice();

@@ -127,6 +127,19 @@ describe('RandomForestClassifier on the real Covertype sample', () => {
     expect(warm.score(test.X, test.y, test.nFeatures)).to.be.at.least(acc10);
   });
 
+  it('counts its nodes and the bytes of its trees, which grow with depth', () => {
+    const shallow = fitTable(train, { nEstimators: 4, maxDepth: 3, seed: 11 });
+    const deep = fitTable(train, { nEstimators: 4, maxDepth: null, seed: 11 });
+    const json = shallow.toJSON();
+    const nodes = json.trees.reduce((n, t) => n + t.feature.length, 0);
+    expect(shallow.nodeCount).to.equal(nodes);
+    expect(shallow.nodeCount).to.be.at.most(4 * 15);
+    expect(deep.nodeCount).to.be.greaterThan(shallow.nodeCount);
+    // 21 bytes per node in its five arrays, plus the leaves' class probabilities and importances.
+    expect(deep.byteLength).to.be.greaterThan(21 * deep.nodeCount);
+    expect(deep.byteLength / deep.nodeCount).to.be.lessThan(21 + 4 * 10 + 8 * 54);
+  });
+
   it('round-trips through JSON to identical predictions', () => {
     const rf = fitTable(train, { nEstimators: 10, maxDepth: 20, seed: 10 });
     const copy = RandomForestClassifier.fromJSON(JSON.stringify(rf));

@@ -1,3 +1,4 @@
+import { defaultNodeMemory, defaultObjectStoreMemory } from '../node/memory-monitor.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,12 @@ export interface InitOptions {
   numCpus?: number;
   /** Bytes of memory the object store may hold before it spills to disk. @default 30% of RAM */
   objectStoreMemory?: number;
-  /** Logical `memory` resource of the node in bytes. @default RAM minus objectStoreMemory */
+  /**
+   * Memory for tasks and actors in bytes: the node's logical `memory` resource, and the limit
+   * of its memory monitor, which ends the newest task with OutOfMemoryError when the process
+   * (minus the object store) reaches 95% of it.
+   * @default RAM (or the cgroup limit, when smaller) minus objectStoreMemory
+   */
   memory?: number;
   /** Custom logical resources of the node, e.g. `{ gpu: 2 }`. @default {} */
   resources?: Record<string, number>;
@@ -62,7 +68,7 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
     throw new TypeError('options.sessionDir must be a string');
   }
   const numCpus = options.numCpus ?? os.availableParallelism();
-  const objectStoreMemory = options.objectStoreMemory ?? Math.floor(os.totalmem() * 0.3);
+  const objectStoreMemory = options.objectStoreMemory ?? defaultObjectStoreMemory();
   const ownsSessionDir = options.sessionDir === undefined;
   const sessionDir =
     options.sessionDir ??
@@ -75,7 +81,7 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
       ? startEmbedded({
           numCpus,
           objectStoreMemory,
-          memory: options.memory ?? Math.max(0, os.totalmem() - objectStoreMemory),
+          memory: options.memory ?? defaultNodeMemory(objectStoreMemory),
           resources: checkResources(options.resources),
           sessionDir,
           spillLimitBytes,

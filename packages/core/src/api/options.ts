@@ -6,9 +6,10 @@ export interface RemoteOptions {
    */
   numCpus?: number;
   /**
-   * Heap budget of the task in bytes: it runs on a worker thread whose V8 heap is capped
-   * at this size, and fails alone with `OutOfMemoryError` if it goes over. Also reserved
-   * as the logical `memory` resource. 0 means no budget.
+   * Memory budget of the task in bytes: its worker thread's V8 heap plus its ArrayBuffers
+   * and typed arrays (not objects it reads from the object store). Over it, the task fails
+   * alone with `OutOfMemoryError`. Also reserved as the logical `memory` resource. At least
+   * {@link MIN_MEMORY_BUDGET} (a thread needs about 12 MiB for itself); 0 means no budget.
    * @default 0
    */
   memory?: number;
@@ -43,7 +44,7 @@ export interface ActorOptions {
   name?: string;
   /** Logical CPUs the actor holds while it lives. @default 0 */
   numCpus?: number;
-  /** Heap budget of the actor's thread in bytes (0: none). @default 0 */
+  /** Memory budget of the actor's thread in bytes, as {@link RemoteOptions.memory} (0: none). @default 0 */
   memory?: number;
   /** Custom logical resources the actor holds. @default {} */
   resources?: Record<string, number>;
@@ -99,6 +100,19 @@ export function checkNumber(
   }
 }
 
+/** The smallest `memory` budget: a worker thread with de2 loaded uses about 12 MiB. */
+export const MIN_MEMORY_BUDGET = 32 * 2 ** 20;
+
+function checkMemoryBudget(memory: number | undefined): void {
+  if (memory === undefined || memory === 0 || memory >= MIN_MEMORY_BUDGET) return;
+  throw new RangeError(
+    `options.memory is ${memory} bytes (${(memory / 2 ** 20).toFixed(1)} MiB), below the ` +
+      `${MIN_MEMORY_BUDGET / 2 ** 20} MiB a budgeted worker thread needs to start and run a task ` +
+      `(about 12 MiB is its own heap and the de2 client); give at least ${MIN_MEMORY_BUDGET} ` +
+      `(32 MiB), or 0 for no budget`,
+  );
+}
+
 export function checkResources(resources: unknown): Record<string, number> {
   if (resources === undefined) return {};
   if (resources === null || typeof resources !== 'object')
@@ -120,6 +134,7 @@ const unlimited = (n: number) => (n === -1 ? Number.MAX_SAFE_INTEGER : n);
 export function resolveRemoteOptions(o: RemoteOptions, defaultName: string): ResolvedRemoteOptions {
   checkNumber(o, 'numCpus', 0, false);
   checkNumber(o, 'memory', 0, true);
+  checkMemoryBudget(o.memory);
   checkNumber(o, 'maxRetries', 0, true, true);
   checkNumber(o, 'numReturns', 1, true);
   if (o.retryExceptions !== undefined && typeof o.retryExceptions !== 'boolean') {
@@ -140,6 +155,7 @@ export function resolveRemoteOptions(o: RemoteOptions, defaultName: string): Res
 export function resolveActorOptions(o: ActorOptions): ResolvedActorOptions {
   checkNumber(o, 'numCpus', 0, false);
   checkNumber(o, 'memory', 0, true);
+  checkMemoryBudget(o.memory);
   checkNumber(o, 'maxRestarts', 0, true, true);
   checkNumber(o, 'maxTaskRetries', 0, true, true);
   checkNumber(o, 'maxConcurrency', 1, true);

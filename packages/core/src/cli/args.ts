@@ -18,6 +18,8 @@ export interface StartOptions {
   host: string;
   numCpus: number | undefined;
   objectStoreMemory: number | undefined;
+  /** The node's memory limit in bytes (logical `memory` and the memory monitor). */
+  memory: number | undefined;
   resources: Record<string, number>;
   token: string | undefined;
   block: boolean;
@@ -83,6 +85,7 @@ export function parseCommand(argv: string[]): Command {
         host: { type: 'string' },
         'num-cpus': { type: 'string' },
         'object-store-memory': { type: 'string' },
+        memory: { type: 'string' },
         resources: { type: 'string' },
         token: { type: 'string' },
         block: { type: 'boolean' },
@@ -115,6 +118,7 @@ export function parseCommand(argv: string[]): Command {
           host: values.host ?? '0.0.0.0',
           numCpus: positiveInt('num-cpus', values['num-cpus'], 0),
           objectStoreMemory: positiveInt('object-store-memory', values['object-store-memory']),
+          memory: positiveInt('memory', values.memory),
           resources: parseResources(values.resources),
           token: values.token,
           block: values.block === true,

@@ -19,6 +19,9 @@ Commands:
 Options for start:
   --num-cpus N                     CPUs this node offers (default: all)
   --object-store-memory BYTES      object store capacity (default: 30% of RAM)
+  --memory BYTES                   memory for tasks and actors: the logical 'memory' resource, and
+                                   the limit at which (95%) the node ends its newest task with
+                                   OutOfMemoryError (default: RAM or cgroup limit, minus the store)
   --resources JSON                 custom resources, e.g. '{"gpu":1}'
   --token TOKEN                    cluster token (default: DE2_TOKEN or ~/.de2/token;
                                    a head without one creates a new token)

@@ -1,4 +1,5 @@
-import { totalmem, availableParallelism } from 'node:os';
+import { defaultNodeMemory, defaultObjectStoreMemory } from '../node/memory-monitor.js';
+import { availableParallelism } from 'node:os';
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StartOptions } from './args.js';
@@ -51,7 +52,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
   const sessionDir = process.env.DE2_SESSION_DIR ?? createSessionDir(role);
   const logFile = join(sessionDir, 'logs', 'node.log');
   const numCpus = options.numCpus ?? availableParallelism();
-  const objectStoreMemory = options.objectStoreMemory ?? Math.floor(totalmem() * 0.3);
+  const objectStoreMemory = options.objectStoreMemory ?? defaultObjectStoreMemory();
   // Others reach a worker at the interface that faces the head; a head at its --host or first address.
   const headHost = options.address === undefined ? undefined : splitAddress(options.address);
   const advertiseHost =
@@ -71,7 +72,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       token,
       numCpus,
       objectStoreMemory,
-      memory: Math.max(0, totalmem() - objectStoreMemory),
+      memory: options.memory ?? defaultNodeMemory(objectStoreMemory),
       resources: options.resources,
       sessionDir,
       spillLimitBytes: freeDiskBytes(sessionDir),

@@ -4,7 +4,7 @@ import type { NodeRuntimeOptions } from './node-runtime.js';
 /** What a node offers and where it keeps its files: the same embedded and on a cluster. */
 export interface NodeSettings {
   numCpus: number;
-  /** Logical `memory` resource in bytes. */
+  /** Logical `memory` resource in bytes, and the memory monitor's limit. */
   memory: number;
   objectStoreMemory: number;
   resources: Record<string, number>;
@@ -31,6 +31,7 @@ export function nodeRuntimeOptions(
       objectStoreMemory: s.objectStoreMemory,
     },
     objectStoreMemory: s.objectStoreMemory,
+    memoryLimit: s.memory,
     sessionDir: s.sessionDir,
     spillLimitBytes: s.spillLimitBytes,
     logToDriver: s.logToDriver,

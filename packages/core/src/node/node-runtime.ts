@@ -15,6 +15,7 @@ import type {
 import { TaskKind } from '../protocol/messages.js';
 import { ActorRunner } from './actor-runner.js';
 import { ClientSession } from './client-session.js';
+import { MemoryMonitor } from './memory-monitor.js';
 import { TaskPools } from './task-pools.js';
 import { runTask, type TaskControl } from './task-runner.js';
 
@@ -25,6 +26,11 @@ export interface NodeRuntimeOptions {
   /** Logical resources this node offers (CPU, memory, objectStoreMemory, custom). */
   resources: Record<string, number>;
   objectStoreMemory: number;
+  /**
+   * Memory limit of the node process in bytes, for the memory monitor (resident memory
+   * minus the object store's bytes in memory). 0: no monitor.
+   */
+  memoryLimit?: number;
   sessionDir: string;
   spillLimitBytes: number;
   logToDriver: boolean;
@@ -78,6 +84,7 @@ export class NodeRuntime {
   /** Tasks that ended since the last batch, and how long each ran (see taskFinished). */
   private finishedIds: string[] = [];
   private finishedMs: number[] = [];
+  private readonly memoryMonitor: MemoryMonitor | undefined;
 
   constructor(
     readonly options: NodeRuntimeOptions,
@@ -92,6 +99,13 @@ export class NodeRuntime {
     this.pools = new TaskPools(Math.max(1, Math.ceil(options.numCpus)), (port) =>
       this.attachWorkerPort(port),
     );
+    if (options.memoryLimit) {
+      this.memoryMonitor = new MemoryMonitor({
+        limitBytes: options.memoryLimit,
+        usedBytes: () => process.memoryUsage.rss() - this.store.usedBytes,
+        running: () => this.running.values(),
+      });
+    }
     head.onMessage((m) => this.handleHead(m));
     this.toHead({
       type: 'registerNode',
@@ -254,9 +268,9 @@ export class NodeRuntime {
    * Force-cancel: ends the worker thread that runs `taskId` (a running task cannot be
    * interrupted otherwise). Other tasks on that thread are retried as after a crash.
    */
-  stopTaskThread(slot: number): void {
+  async stopTaskThread(slot: number): Promise<void> {
     const threadId = this.pools.running.cancel(slot);
-    if (threadId > 0) void this.pools.terminateThread(threadId);
+    if (threadId > 0) await this.pools.terminateThread(threadId);
   }
 
   actorGone(actorId: string): void {
@@ -463,6 +477,7 @@ export class NodeRuntime {
 
   async shutdown(): Promise<void> {
     this.closed = true;
+    this.memoryMonitor?.stop();
     await Promise.all([...this.actors.values()].map((a) => a.destroy()));
     await this.pools.destroy();
     for (const s of this.sessions) s.channel.close();

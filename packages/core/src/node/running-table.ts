@@ -36,6 +36,12 @@ export class RunningTable {
       Atomics.store(this.cells, slot, SLOT_FREE);
   }
 
+  /** The thread that runs the slot's task, or 0 if none has started it. */
+  threadOf(slot: number): number {
+    if (slot === NO_SLOT) return 0;
+    return Math.max(0, Atomics.load(this.cells, slot));
+  }
+
   /** Marks the slot cancelled; returns the thread running it, or 0 if none started it yet. */
   cancel(slot: number): number {
     if (slot === NO_SLOT) return 0;

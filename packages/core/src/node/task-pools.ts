@@ -2,7 +2,8 @@ import { Piscina } from 'piscina';
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
-import type { WorkerResult, WorkerTask } from '../protocol/messages.js';
+import type { WorkerData, WorkerResult, WorkerTask } from '../protocol/messages.js';
+import { EXIT_OUT_OF_MEMORY } from '../worker/memory-budget.js';
 import { packTask, unpackResult, type PackedResult, type PackedTask } from '../worker/packing.js';
 import { RunningTable } from './running-table.js';
 
@@ -20,10 +21,21 @@ const SLOTS_PER_THREAD = 64;
 export const Failure = { crashed: 'crashed', outOfMemory: 'outOfMemory', aborted: 'aborted' } as const;
 export type Failure = (typeof Failure)[keyof typeof Failure];
 
+/** A worker thread went over its memory budget (heap + ArrayBuffers) and exited. */
+export class MemoryBudgetExceeded extends Error {
+  readonly code = 'ERR_DE2_MEMORY_BUDGET';
+  constructor(readonly usedBytes: number) {
+    super(`the thread used ${mib(usedBytes)} MiB`);
+  }
+}
+
+const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
 export function classify(error: unknown): Failure {
   const e = error as { name?: string; code?: string } | null;
   if (e?.name === 'AbortError') return Failure.aborted;
-  if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') return Failure.outOfMemory;
+  if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY' || error instanceof MemoryBudgetExceeded)
+    return Failure.outOfMemory;
   return Failure.crashed;
 }
 
@@ -32,15 +44,21 @@ export function failureError(failure: Failure, what: string, error: unknown, mem
   switch (failure) {
     case Failure.aborted:
       return { code: ErrorCode.TASK_CANCELLED, name: 'TaskCancelledError', message: `${what} was cancelled` };
-    case Failure.outOfMemory:
+    case Failure.outOfMemory: {
+      const used =
+        error instanceof MemoryBudgetExceeded
+          ? `used ${mib(error.usedBytes)} MiB (heap + ArrayBuffers)`
+          : 'filled its V8 heap';
       return {
         code: ErrorCode.OUT_OF_MEMORY,
         name: 'OutOfMemoryError',
         message:
-          `${what} ran out of memory: its worker thread went over its heap budget` +
-          (memory > 0 ? ` of ${Math.round(memory / 2 ** 20)} MiB (options.memory)` : '') +
-          ` and was stopped; other tasks were not affected (${detail})`,
+          `${what} ran out of memory: it ${used}` +
+          (memory > 0 ? `, over its budget of ${mib(memory)} MiB (options.memory)` : '') +
+          `; its worker thread was stopped and replaced, other tasks were not affected` +
+          (error instanceof MemoryBudgetExceeded ? '' : ` (${detail})`),
       };
+    }
     case Failure.crashed:
       return {
         code: ErrorCode.WORKER_CRASHED,
@@ -64,10 +82,23 @@ export interface PoolOptions {
 
 /** A Piscina pool that speaks WorkerTask/WorkerResult (packed flat on the way). */
 export class WorkerPool {
-  constructor(private readonly piscina: Piscina<PackedTask, PackedResult>) {}
+  constructor(
+    private readonly piscina: Piscina<PackedTask, PackedResult>,
+    /** Where a thread of this pool writes what it used when it went over its budget. */
+    private readonly memoryReport?: Float64Array,
+  ) {}
 
   run(task: WorkerTask, serial = false): Promise<WorkerResult> {
-    return this.piscina.run(packTask(task, serial)).then(unpackResult);
+    return this.piscina.run(packTask(task, serial)).then(unpackResult, (error: unknown) => {
+      throw this.overBudget(error) ?? error;
+    });
+  }
+
+  private overBudget(error: unknown): MemoryBudgetExceeded | undefined {
+    const report = this.memoryReport;
+    const exited = (error as Error | null)?.message?.endsWith(`exited with code: ${EXIT_OUT_OF_MEMORY}`);
+    if (!report || !exited) return undefined;
+    return new MemoryBudgetExceeded(report[0] ?? 0);
   }
 
   get threads(): Piscina['threads'] {
@@ -81,13 +112,19 @@ export class WorkerPool {
 
 export function createPool(options: PoolOptions): WorkerPool {
   const mb = Math.max(8, Math.ceil(options.memory / 2 ** 20));
+  const memoryReport = options.memory > 0 ? new SharedArrayBuffer(8) : undefined;
+  const workerData: WorkerData = {
+    runningTable: options.runningTable,
+    memoryBudget: options.memory,
+    memoryReport,
+  };
   const pool = new Piscina<PackedTask, PackedResult>({
     filename: WORKER_ENTRY,
     maxThreads: options.threads,
     minThreads: options.eager ? options.threads : 0,
     concurrentTasksPerWorker: options.slots,
     idleTimeout: options.eager ? Number.MAX_SAFE_INTEGER : 10_000,
-    workerData: { runningTable: options.runningTable },
+    workerData,
     ...(options.memory > 0
       ? { resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(16, mb) } }
       : {}),
@@ -98,7 +135,7 @@ export function createPool(options: PoolOptions): WorkerPool {
   });
   // A crashed worker also surfaces as a rejected task; this keeps it from being unhandled.
   pool.on('error', () => {});
-  return new WorkerPool(pool);
+  return new WorkerPool(pool, memoryReport && new Float64Array(memoryReport));
 }
 
 /** The node's task pools: one shared pool, plus one per distinct `memory` budget. */

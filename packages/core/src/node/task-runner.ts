@@ -4,9 +4,10 @@ import type { ObjectResult, TaskSpec, WorkerResult, WorkerTask } from '../protoc
 import type { NodeRuntime } from './node-runtime.js';
 import { pipelineable } from '../scheduler/scheduler.js';
 import { Failure, classify, failureError } from './task-pools.js';
+import type { MemoryVictim } from './memory-monitor.js';
 
-/** Lets the node cancel a task it runs. */
-export interface TaskControl {
+/** Lets the node cancel a task it runs, or end it for the node's memory (MemoryMonitor). */
+export interface TaskControl extends MemoryVictim {
   cancel(force: boolean): void;
 }
 
@@ -55,13 +56,26 @@ export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerRes
 export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
   let cancelled = false;
   let runMs = 0;
+  let dispatchedAt: number | undefined;
   const slot = node.pools.running.acquire();
+  const end = (error: WireError): boolean => {
+    if (cancelled) return false;
+    cancelled = true;
+    for (const id of task.returnIds) node.storeError(id, error, task.ownerId);
+    return true;
+  };
   node.running.set(task.taskId, {
+    taskId: task.taskId,
+    retriable: task.maxRetries > 0,
+    get startedAt() {
+      return dispatchedAt !== undefined && node.pools.running.threadOf(slot) > 0 ? dispatchedAt : undefined;
+    },
     cancel(force) {
-      if (cancelled) return;
-      cancelled = true;
-      for (const id of task.returnIds) node.storeError(id, cancelledError(task), task.ownerId);
-      if (force) node.stopTaskThread(slot);
+      if (end(cancelledError(task)) && force) void node.stopTaskThread(slot);
+    },
+    async endForMemory(message) {
+      const error = { code: ErrorCode.OUT_OF_MEMORY, name: 'OutOfMemoryError', taskId: task.taskId };
+      if (end({ ...error, message: `task ${task.name}: ${message}` })) await node.stopTaskThread(slot);
     },
   });
   try {
@@ -71,6 +85,7 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
     for (let attempt = 0; !cancelled; attempt++) {
       let result: WorkerResult;
       if (attempt > 0) node.pools.running.reset(slot);
+      dispatchedAt = performance.now();
       try {
         result = await node.pools.run(workerTask, task.memory, serial);
       } catch (error) {

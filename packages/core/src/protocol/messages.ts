@@ -224,3 +224,13 @@ export type WorkerResult =
 export interface WorkerHello {
   de2ClientPort: MessagePort;
 }
+
+/** What a worker thread starts with (Piscina's workerData). */
+export interface WorkerData {
+  /** The node's running table (see RunningTable). */
+  runningTable?: SharedArrayBuffer | undefined;
+  /** Memory budget of the thread in bytes, heap and ArrayBuffers (0: none). */
+  memoryBudget?: number;
+  /** One Float64 cell: what the thread used when it went over its budget. */
+  memoryReport?: SharedArrayBuffer | undefined;
+}

@@ -15,6 +15,7 @@ import type {
   ClientToNode,
   NodeToClient,
   SerializedValue,
+  WorkerData,
   WorkerHello,
   WorkerResult,
   WorkerTask,
@@ -25,6 +26,7 @@ import { redirectConsole } from './console.js';
 import { explainScopeError, loadCode } from './load-code.js';
 import { packResult, unpackTask, type PackedResult, type PackedTask } from './packing.js';
 import { SerialLock } from './serial-lock.js';
+import { installMemoryBudget } from './memory-budget.js';
 
 // Piscina first tries require() on the entry; under tsx that succeeds and would load a
 // second (CommonJS) copy of the client modules, apart from the one user code gets from
@@ -61,8 +63,12 @@ setClient(client);
 let prefix = `(worker ${threadId})`;
 redirectConsole(client, () => prefix);
 
-const table = (workerData as { runningTable?: SharedArrayBuffer } | undefined)?.runningTable;
+const data = workerData as WorkerData | undefined;
+const table = data?.runningTable;
 const runningCells = table ? new Int32Array(table) : undefined;
+if (data?.memoryBudget && data.memoryReport) {
+  installMemoryBudget(data.memoryBudget, new Float64Array(data.memoryReport));
+}
 
 const actors = new Map<string, Record<string, unknown>>();
 

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { ErrorCode, MIN_MEMORY_BUDGET, OutOfMemoryError, get, init, put, remote, shutdown } from '@de2/core';
+
+const MiB = 2 ** 20;
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => new Error('expected the task to fail'),
+    (e: unknown) => e,
+  );
+}
+
+describe('memory budgets (heap + ArrayBuffers)', () => {
+  before(async () => {
+    await init({ numCpus: 2 });
+  });
+  after(async () => {
+    await shutdown();
+  });
+
+  const steady = remote(async (i: number) => {
+    await new Promise((r) => setTimeout(r, 50));
+    return i;
+  });
+
+  it('ends a task that keeps typed arrays over its budget, in a synchronous loop, while a neighbour finishes', async () => {
+    // The example: 10 x 128 MiB outside the V8 heap, never yielding to the event loop.
+    const hoarder = remote(
+      () => {
+        const kept: Float64Array[] = [];
+        for (let i = 0; i < 10; i++) kept.push(new Float64Array(2 ** 24).fill(i));
+        return kept.length;
+      },
+      { memory: 64 * MiB },
+    );
+    const neighbour = steady.remote(7);
+    const err = await failure(get(hoarder.remote()));
+    expect(err).to.be.instanceOf(OutOfMemoryError);
+    expect((err as OutOfMemoryError).code).to.equal(ErrorCode.OUT_OF_MEMORY);
+    expect((err as Error).message).to.match(
+      /used \d+ MiB \(heap \+ ArrayBuffers\), over its budget of 64 MiB/,
+    );
+    expect(await get(neighbour)).to.equal(7);
+  });
+
+  it('ends an awaiting task whose buffers come from outside the checked constructors', async () => {
+    const encoder = remote(
+      async () => {
+        const kept: Uint8Array[] = [];
+        const text = 'x'.repeat(4 * 2 ** 20);
+        for (let i = 0; i < 100; i++) {
+          kept.push(new TextEncoder().encode(text)); // made inside V8, not by a global constructor
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        return kept.length;
+      },
+      { memory: 64 * MiB },
+    );
+    const err = await failure(get(encoder.remote()));
+    expect(err).to.be.instanceOf(OutOfMemoryError);
+    expect((err as Error).message).to.contain('budget of 64 MiB');
+  });
+
+  it('replaces the thread: the next task with the same budget runs, and its views of a big shared object do not count', async () => {
+    const big = put(new Float64Array(((32 * 2 ** 20) / 8) * 4).fill(1)); // 128 MiB in the object store
+    const sum = remote(
+      (values: Float64Array) => {
+        let s = 0;
+        for (let i = 0; i < values.length; i += 1024) s += values[i]!;
+        return s;
+      },
+      { memory: 64 * MiB },
+    );
+    expect(await get(sum.remote(big))).to.equal(16 * 1024);
+  });
+
+  it('counts a budget per task: tasks under it run to the end with their arrays', async () => {
+    const fits = remote(
+      () => {
+        const kept: Float64Array[] = [];
+        for (let i = 0; i < 4; i++) kept.push(new Float64Array(2 ** 20).fill(i)); // 32 MiB
+        return kept.reduce((s, a) => s + a[0]!, 0);
+      },
+      { memory: 96 * MiB },
+    );
+    expect(await get([fits.remote(), fits.remote()])).to.deep.equal([6, 6]);
+  });
+
+  it('rejects a budget below what a worker thread needs at the call, with RangeError', () => {
+    const f = () => 1;
+    expect(() => remote(f, { memory: 1024 })).to.throw(RangeError, /at least 33554432 \(32 MiB\)/);
+    expect(() => remote(f).options({ memory: MIN_MEMORY_BUDGET - 1 })).to.throw(
+      RangeError,
+      /options\.memory/,
+    );
+    class Holder {}
+    expect(() => remote(Holder, { memory: 8 * MiB })).to.throw(RangeError, /32 MiB/);
+    expect(() => remote(f, { memory: MIN_MEMORY_BUDGET })).not.to.throw();
+  });
+});
