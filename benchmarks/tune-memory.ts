@@ -9,7 +9,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { init, shutdown } from '@de2/core';
-import { BasicVariantGenerator, Tuner, grid, type TrialResult } from '@de2/tune';
+import { BasicVariantGenerator, Tuner, grid } from '@de2/tune';
 import { startTestCluster } from '../tests/helpers/test-cluster.js';
 
 const TRIALS = Number(process.env.DE2_BENCH_TRIALS ?? 2000);
@@ -39,8 +39,8 @@ const sample = (trials: number): void => {
 /** The default search, counting completed trials to sample the driver's memory. */
 class SampledSearch extends BasicVariantGenerator {
   private completed = 0;
-  override onTrialComplete(trialId: string, result: TrialResult | undefined, error: boolean): void {
-    super.onTrialComplete(trialId, result, error);
+  override onTrialComplete(): void {
+    super.onTrialComplete();
     if (++this.completed % EVERY === 0) sample(this.completed);
   }
 }
