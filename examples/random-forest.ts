@@ -4,7 +4,7 @@
 import { init, nodes, shutdown } from '@de2/core';
 import { ASHAScheduler, Tuner, withParameters, withResources } from '@de2/tune';
 import { prepareData } from './random-forest/data.js';
-import { GRID_SPECS, gridConfigs, paramSpace } from './random-forest/grids.js';
+import { GRID_SPECS, defaultMemoryMb, gridConfigs, paramSpace } from './random-forest/grids.js';
 import { USAGE, UsageError, parseOptions, type ExampleOptions } from './random-forest/options.js';
 import { PeakRss, printSummary } from './random-forest/summary.js';
 import { trainForest } from './random-forest/trainable.js';
@@ -48,8 +48,7 @@ async function main(o: ExampleOptions): Promise<number> {
     const configs = gridConfigs(o.grid, o.includeOomTrial);
     const { step } = GRID_SPECS[o.grid];
     const maxTrees = Math.max(...configs.map((c) => c.nEstimators));
-    // The model's heap grows about linearly with the training rows (deeper trees, more leaves).
-    const memoryMb = o.memoryMb ?? Math.max(128, Math.ceil((128 * data.train.y.length) / 16_000));
+    const memoryMb = o.memoryMb ?? defaultMemoryMb(o.grid, data.train.y.length);
     const trainable = withResources(
       withParameters(trainForest, { train: data.train, test: data.test, step, seed: o.seed }),
       { numCpus: 1, memory: memoryMb * MiB },
@@ -57,7 +56,7 @@ async function main(o: ExampleOptions): Promise<number> {
     const name = o.name ?? `covertype-rf-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     log(
       `grid ${o.grid}: ${configs.length} trials, ${o.scheduler.toUpperCase()}, forests of ${step}, ${2 * step}, ${4 * step}... trees, ` +
-        `heap budget ${memoryMb} MiB per trial` +
+        `memory budget ${memoryMb} MiB per trial (heap + ArrayBuffers)` +
         (o.maxConcurrent ? `, at most ${o.maxConcurrent} at once` : ''),
     );
     const tuner = new Tuner(trainable, {
@@ -80,6 +79,7 @@ async function main(o: ExampleOptions): Promise<number> {
       },
       runConfig: { name, storagePath: o.storagePath, progress: o.progress },
     });
+    rss.markBase();
     const fitStarted = performance.now();
     const results = await tuner.fit();
     const fitMs = performance.now() - fitStarted;
@@ -90,6 +90,7 @@ async function main(o: ExampleOptions): Promise<number> {
       fitMs,
       totalMs: performance.now() - started,
       peakRss: rss.stop(),
+      baseRss: rss.base,
       log,
     });
   } finally {

@@ -70,3 +70,15 @@ export function gridConfigs(name: GridName, includeOom: boolean): ForestConfig[]
 export function paramSpace(configs: ForestConfig[]): Record<string, unknown> {
   return { rf: grid(configs) };
 }
+
+/**
+ * The default memory budget of a trial in MiB: room for the largest forest of the grid's own
+ * configurations, and not for the troublesome one. Measured on the 16,000 training rows of the
+ * sample: a trial thread with its data views uses about 20 MiB, and an unbounded tree (sqrt
+ * features, one-row leaves, the largest kind) about 0.17 MiB of typed arrays; both grow about
+ * linearly with the training rows. So 40 MiB plus 0.2 MiB per tree, per 16,000 rows.
+ */
+export function defaultMemoryMb(name: GridName, trainRows: number): number {
+  const maxTrees = Math.max(...GRID_SPECS[name].nEstimators);
+  return Math.ceil((40 + 0.2 * maxTrees) * Math.max(1, trainRows / 16_000));
+}

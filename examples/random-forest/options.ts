@@ -43,7 +43,8 @@ the small grid (16 configurations), FIFO.
   --scheduler fifo|asha   asha grows forests in steps of trees and stops weak ones early
   --max-concurrent N      at most N trials at once (default: as many as the CPUs fit)
   --include-oom-trial     add the seed's troublesome trial (maxDepth null, 4000 trees)
-  --memory-mb N           heap budget of every trial in MiB (default: 128 per 16,000 training
+  --memory-mb N           memory budget of every trial in MiB, heap + ArrayBuffers (default:
+                          40 + 0.2 per tree of the grid's largest forest, per 16,000 training
                           rows); a trial over it ends as ERROR with OutOfMemoryError, alone
   --test-fraction F       share of rows held out for the accuracy (default 0.2)
   --seed N                seed of the split, the sample and the forests (default 0)

@@ -12,6 +12,13 @@ const MiB = 2 ** 20;
 export class PeakRss {
   private peak = process.memoryUsage.rss();
   private readonly timer = setInterval(() => this.sample(), 50).unref();
+  /** The RSS when the trials were about to start (runtime up, data loaded and stored). */
+  base = 0;
+
+  markBase(): void {
+    this.base = process.memoryUsage.rss();
+    this.sample();
+  }
 
   private sample(): void {
     this.peak = Math.max(this.peak, process.memoryUsage.rss());
@@ -31,6 +38,8 @@ export interface SummaryInput {
   readonly fitMs: number;
   readonly totalMs: number;
   readonly peakRss: number;
+  /** RSS before the first trial (see PeakRss.markBase). */
+  readonly baseRss: number;
   readonly log: (line: string) => void;
 }
 
@@ -60,7 +69,8 @@ export function printSummary(s: SummaryInput): number {
   const config = (best.config as { rf: ForestConfig }).rf;
   const accuracy = best.metrics?.accuracy as number;
   const memoryLine =
-    `peak memory (RSS) of this process: ${(s.peakRss / MiB).toFixed(0)} MiB; data: ` +
+    `peak memory (RSS) of this process: ${(s.peakRss / MiB).toFixed(0)} MiB ` +
+    `(${(s.baseRss / MiB).toFixed(0)} MiB before the first trial); data: ` +
     `${(s.data.rawBytes / MiB).toFixed(1)} MiB as float32, ${(s.data.binnedBytes / MiB).toFixed(1)} MiB binned`;
   log(`best config: ${JSON.stringify(config)}`);
   log(
@@ -83,6 +93,7 @@ export function printSummary(s: SummaryInput): number {
     searchSeconds: s.fitMs / 1000,
     totalSeconds: s.totalMs / 1000,
     peakRssBytes: s.peakRss,
+    baseRssBytes: s.baseRss,
     data: {
       path: s.data.path,
       rows: s.data.rows,

@@ -134,7 +134,7 @@ describe('examples/random-forest.ts', function () {
       '2',
       '--include-oom-trial',
       '--memory-mb',
-      '48',
+      '32',
     ]);
     expect(run.code, run.stderr + run.stdout).to.equal(0);
     const summary = readSummary('oom');

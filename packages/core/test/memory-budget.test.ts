@@ -86,6 +86,36 @@ describe('memory budgets (heap + ArrayBuffers)', () => {
     expect(await get([fits.remote(), fits.remote()])).to.deep.equal([6, 6]);
   });
 
+  it('makes typed arrays of the builtin shape under a budget (hot loops stay fast), and subclasses still work', async () => {
+    const shapes = remote(
+      async () => {
+        const v8 = await import('node:v8');
+        v8.setFlagsFromString('--allow-natives-syntax');
+        const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (
+          a: object,
+          b: object,
+        ) => boolean;
+        // Arrays the runtime makes (TextEncoder) keep `constructor === Uint8Array` and the builtin shape.
+        const builtin = new TextEncoder().encode('x').constructor === Uint8Array;
+        class Scaled extends Float64Array {}
+        const scaled = new Scaled(4);
+        return {
+          builtin,
+          same: sameMap(new Float64Array(8), new Float64Array(new ArrayBuffer(64))),
+          sameAsRuntime: sameMap(new Uint8Array(4), new TextEncoder().encode('abcd')),
+          subclass: scaled instanceof Scaled && scaled instanceof Float64Array && scaled.length === 4,
+        };
+      },
+      { memory: 64 * MiB },
+    );
+    expect(await get(shapes.remote())).to.deep.equal({
+      builtin: true,
+      same: true,
+      sameAsRuntime: true,
+      subclass: true,
+    });
+  });
+
   it('rejects a budget below what a worker thread needs at the call, with RangeError', () => {
     const f = () => 1;
     expect(() => remote(f, { memory: 1024 })).to.throw(RangeError, /at least 33554432 \(32 MiB\)/);
