@@ -73,7 +73,7 @@ describe('memory: budgets that see typed arrays, and the node memory monitor', f
       const err = await failure(get(unboundedForest.remote(20_000, 200)));
       expect(err).to.be.instanceOf(OutOfMemoryError);
       expect((err as Error).message).to.match(
-        /used \d+ MiB \(heap \+ ArrayBuffers\), over its budget of 32 MiB/,
+        /used [\d.]+ MiB \(heap \+ ArrayBuffers\), over its budget of 32 MiB/,
       );
       // The same fit with few trees fits its budget, on a fresh thread.
       const small = await get(unboundedForest.remote(20_000, 4));

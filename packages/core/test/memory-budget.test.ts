@@ -38,7 +38,7 @@ describe('memory budgets (heap + ArrayBuffers)', () => {
     expect(err).to.be.instanceOf(OutOfMemoryError);
     expect((err as OutOfMemoryError).code).to.equal(ErrorCode.OUT_OF_MEMORY);
     expect((err as Error).message).to.match(
-      /used \d+ MiB \(heap \+ ArrayBuffers\), over its budget of 64 MiB/,
+      /used [\d.]+ MiB \(heap \+ ArrayBuffers\), over its budget of 64 MiB/,
     );
     expect(await get(neighbour)).to.equal(7);
   });

@@ -47,7 +47,7 @@ export function failureError(failure: Failure, what: string, error: unknown, mem
     case Failure.outOfMemory: {
       const used =
         error instanceof MemoryBudgetExceeded
-          ? `used ${mib(error.usedBytes)} MiB (heap + ArrayBuffers)`
+          ? `used ${(error.usedBytes / 2 ** 20).toFixed(1)} MiB (heap + ArrayBuffers)`
           : 'filled its V8 heap';
       return {
         code: ErrorCode.OUT_OF_MEMORY,
