@@ -186,6 +186,7 @@ export const toHeadMessages: MessageDesc[] = [
     bytesPulled: 'number',
   }),
   toHead('log', 'Log', g.Log, { stream: { enum: LogStreamValues }, prefix: 'string', text: 'string' }),
+  toHead('experimentReport', 'ExperimentReport', g.ExperimentReport, { json: 'string' }),
 ];
 
 /** Messages the head sends to a node. */
