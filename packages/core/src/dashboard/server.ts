@@ -247,7 +247,8 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy':
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a form POST says `Origin: null` and fails the check.
+  'Referrer-Policy': 'same-origin',
 };
 
 function sendJson(res: ServerResponse, value: unknown, status = 200): void {
