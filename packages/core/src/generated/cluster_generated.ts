@@ -1854,8 +1854,20 @@ runMsArray():Float64Array|null {
   return offset ? new Float64Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+failedIds(index: number):string
+failedIds(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+failedIds(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+failedIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startTaskFinished(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -1899,16 +1911,33 @@ static startRunMsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(8, numElems, 8);
 }
 
+static addFailedIds(builder:flatbuffers.Builder, failedIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, failedIdsOffset, 0);
+}
+
+static createFailedIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startFailedIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endTaskFinished(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdsOffset:flatbuffers.Offset, runMsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdsOffset:flatbuffers.Offset, runMsOffset:flatbuffers.Offset, failedIdsOffset:flatbuffers.Offset):flatbuffers.Offset {
   TaskFinished.startTaskFinished(builder);
   TaskFinished.addNodeId(builder, nodeIdOffset);
   TaskFinished.addTaskIds(builder, taskIdsOffset);
   TaskFinished.addRunMs(builder, runMsOffset);
+  TaskFinished.addFailedIds(builder, failedIdsOffset);
   return TaskFinished.endTaskFinished(builder);
 }
 }

@@ -357,9 +357,14 @@ export class Head {
         return this.directory.removeRef(m.holderId, m.ids);
       case 'holderGone':
         return this.directory.holderGone(m.holderId);
-      case 'taskFinished':
-        for (let i = 0; i < m.taskIds.length; i++) this.finished(m.taskIds[i]!, m.runMs[i] ?? 0);
+      case 'taskFinished': {
+        const failed = new Set(m.failedIds);
+        for (let i = 0; i < m.taskIds.length; i++) {
+          const taskId = m.taskIds[i]!;
+          this.finished(taskId, m.runMs[i] ?? 0, !failed.has(taskId));
+        }
         return;
+      }
       case 'taskBlocked':
         this.scheduler.block(m.taskId);
         return this.placeQueued();
@@ -571,7 +576,7 @@ export class Head {
     return best;
   }
 
-  private finished(taskId: string, runMs: number): void {
+  private finished(taskId: string, runMs: number, ok: boolean): void {
     const record = this.tasks.get(taskId);
     if (!record) return;
     const { task } = record;
@@ -580,7 +585,7 @@ export class Head {
     if (task.kind === TaskKind.task) {
       for (const id of task.returnIds) this.lineage.set(id, { task, fromNode: record.fromNode });
     }
-    this.observer?.taskEnded(record, true);
+    this.observer?.taskEnded(record, ok);
     this.forget(record);
     // Once per batch, not once per finished task: a node's results arrive together.
     this.placeSoon();

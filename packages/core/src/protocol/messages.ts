@@ -164,7 +164,8 @@ export type NodeToHead =
   | { type: 'addRef'; holderId: string; ids: string[] }
   | { type: 'removeRef'; holderId: string; ids: string[] }
   | { type: 'holderGone'; holderId: string }
-  | { type: 'taskFinished'; nodeId: string; taskIds: string[]; runMs: number[] }
+  /** `failedIds`: those of `taskIds` that ended in an error (stored as their result). */
+  | { type: 'taskFinished'; nodeId: string; taskIds: string[]; runMs: number[]; failedIds: string[] }
   | { type: 'taskBlocked'; nodeId: string; taskId: string }
   | { type: 'taskUnblocked'; nodeId: string; taskId: string }
   | { type: 'cancel'; nodeId: string; id: string; force: boolean }

@@ -164,6 +164,7 @@ export const toHeadMessages: MessageDesc[] = [
     nodeId: 'string',
     taskIds: 'strings',
     runMs: 'numbers',
+    failedIds: 'strings',
   }),
   toHead('taskBlocked', 'TaskBlocked', g.TaskBlocked, { nodeId: 'string', taskId: 'string' }),
   toHead('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, { nodeId: 'string', taskId: 'string' }),
