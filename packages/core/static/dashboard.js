@@ -291,9 +291,9 @@ const COLORS = [
 
 /** A line chart in SVG: one polyline and one circle per point for each series. */
 function lineChart({ id, series, xLabel, yLabel, step = false }) {
-  const W = 640;
+  const W = 600;
   const H = 260;
-  const m = { l: 60, r: 150, t: 10, b: 36 };
+  const m = { l: 60, r: 130, t: 10, b: 36 };
   const all = series.flatMap((s) => s.points);
   const root = svg('svg', { id, class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img' });
   if (all.length === 0) {
@@ -306,25 +306,22 @@ function lineChart({ id, series, xLabel, yLabel, step = false }) {
   if (y0 === y1) [y0, y1] = [y0 - (Math.abs(y0) * 0.05 || 1), y1 + (Math.abs(y1) * 0.05 || 1)];
   const sx = (x) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const label = (x, y, anchor, text, extra = {}) =>
+    svg('text', { class: 'label', x, y, 'text-anchor': anchor, ...extra }, text);
   root.append(
     svg('line', { class: 'axis', x1: m.l, y1: H - m.b, x2: W - m.r, y2: H - m.b }),
     svg('line', { class: 'axis', x1: m.l, y1: m.t, x2: m.l, y2: H - m.b }),
-    svg('text', { x: m.l, y: H - m.b + 14, 'text-anchor': 'middle' }, num(x0)),
-    svg('text', { x: W - m.r, y: H - m.b + 14, 'text-anchor': 'middle' }, num(x1)),
-    svg('text', { x: (m.l + W - m.r) / 2, y: H - 4, 'text-anchor': 'middle' }, xLabel),
-    svg('text', { x: m.l - 4, y: H - m.b, 'text-anchor': 'end' }, num(y0)),
-    svg('text', { x: m.l - 4, y: m.t + 10, 'text-anchor': 'end' }, num(y1)),
-    svg(
-      'text',
-      {
-        x: 12,
-        y: (m.t + H - m.b) / 2,
-        transform: `rotate(-90 12 ${(m.t + H - m.b) / 2})`,
-        'text-anchor': 'middle',
-      },
-      yLabel,
-    ),
+    label(m.l, H - m.b + 14, 'middle', num(x0)),
+    label(W - m.r, H - m.b + 14, 'middle', num(x1)),
+    label((m.l + W - m.r) / 2, H - 4, 'middle', xLabel),
+    label(12, (m.t + H - m.b) / 2, 'middle', yLabel, { transform: `rotate(-90 12 ${(m.t + H - m.b) / 2})` }),
   );
+  // Three values on the y axis, with faint grid lines.
+  for (const f of [0, 0.5, 1]) {
+    const y = y0 + f * (y1 - y0);
+    root.append(label(m.l - 4, sy(y) + 4, 'end', num(y)));
+    if (f > 0) root.append(svg('line', { class: 'grid', x1: m.l, y1: sy(y), x2: W - m.r, y2: sy(y) }));
+  }
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     const pts = [];
@@ -343,15 +340,20 @@ function lineChart({ id, series, xLabel, yLabel, step = false }) {
         ),
       );
     }
-    g.append(svg('text', { x: W - m.r + 8, y: m.t + 12 + i * 14, fill: color }, s.name));
+    if (i < 16) g.append(svg('text', { x: W - m.r + 8, y: m.t + 12 + i * 14, fill: color }, s.name));
     root.append(g);
   });
   return root;
 }
 
-function configText(config) {
+/** `a.b=1, c="x"`: nested configs flattened with dots, as Tune's table shows them. */
+function configText(config, prefix = '') {
   return Object.entries(config)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .map(([k, v]) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? configText(v, `${prefix}${k}.`)
+        : `${prefix}${k}=${JSON.stringify(v)}`,
+    )
     .join(', ');
 }
 
@@ -365,7 +367,7 @@ function metricsText(metrics) {
 
 function renderExperiment(e) {
   const best = e.best.at(-1);
-  const shown = e.trials.slice(0, 10);
+  const shown = e.trials.slice(0, 16);
   return el(
     'article',
     { class: 'experiment', 'data-experiment-id': e.id },
