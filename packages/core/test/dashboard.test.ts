@@ -239,5 +239,14 @@ describe('dashboard: embedded init({ dashboard })', () => {
       'boom',
     ]);
     socket.close();
+
+    // Live updates need the session too.
+    const stranger = io(`${url.origin}/dashboard`, { transports: ['websocket'], reconnection: false });
+    const outcome = await new Promise<string>((resolve) => {
+      stranger.on('connect', () => resolve('connected'));
+      stranger.on('connect_error', (e) => resolve(`refused: ${e.message}`));
+    });
+    stranger.close();
+    expect(outcome).to.match(/^refused/);
   });
 });

@@ -51,6 +51,7 @@ export interface ExperimentState {
 const MAX_EXPERIMENTS = 50;
 const MAX_TRIALS = 10_000;
 const MAX_POINTS = 10_000;
+const MAX_BEST_POINTS = 100_000;
 
 /** A report that is not what Tune sends: it is dropped, the head goes on. */
 export class BadReportError extends Error {
@@ -166,6 +167,7 @@ export class ExperimentBoard {
     if (trial.points.length >= MAX_POINTS) return;
     trial.points.push({ iteration: t.iteration, value });
     e.reports++;
+    if (e.best.length >= MAX_BEST_POINTS) return;
     const best = e.best.at(-1);
     const better = !best || (e.mode === 'min' ? value < best.value : value > best.value);
     if (better) e.best.push({ report: e.reports, value, trialId: t.id });

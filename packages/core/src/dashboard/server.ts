@@ -62,8 +62,13 @@ export class DashboardServer {
     this.http = createServer((req, res) => {
       this.route(req, res).catch((error: unknown) => this.fail(res, error));
     });
-    this.io = new SocketServer(this.http, { serveClient: false });
-    // Only the dashboard namespace exists, and it admits only holders of the session cookie.
+    this.io = new SocketServer(this.http, {
+      serveClient: false,
+      // Refused at the HTTP handshake, before a connection exists: no session, no socket.
+      allowRequest: (req, callback) => callback(null, this.auth.admits(req)),
+    });
+    this.io.use((_socket, next) => next(new Error('there is nothing here: use the /dashboard namespace')));
+    // The dashboard namespace admits only holders of the session cookie (checked again per namespace).
     this.io.of('/dashboard').use((socket, next) => {
       if (this.auth.admits(socket.request)) next();
       else next(new Error('unauthorized: open the dashboard page and log in with the cluster token'));
