@@ -10,18 +10,11 @@ describe('de2-node: the head serves the dashboard', function () {
     home = new De2Home();
   });
   afterEach(() => home.cleanup());
+  const startHead = (...dashboardArgs: string[]) =>
+    home.cli(['start', '--head', '--port', '0', '--host', '127.0.0.1', ...dashboardArgs]);
 
   it('start --head prints its URL and the SSH tunnel; status prints it too; it asks for the token', async () => {
-    const head = await home.cli([
-      'start',
-      '--head',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--dashboard-port',
-      '0',
-    ]);
+    const head = await startHead('--dashboard-port', '0');
     expect(head.code, head.stderr).to.equal(0);
     const url = /Dashboard:\s+(http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(head.stdout);
     expect(url, head.stdout).to.not.equal(null);
@@ -40,7 +33,7 @@ describe('de2-node: the head serves the dashboard', function () {
   });
 
   it('--no-dashboard serves none; a dashboard port in use leaves the head up without one, saying why', async () => {
-    const off = await home.cli(['start', '--head', '--port', '0', '--host', '127.0.0.1', '--no-dashboard']);
+    const off = await startHead('--no-dashboard');
     expect(off.code, off.stderr).to.equal(0);
     expect(off.stdout).to.match(/Dashboard:\s+off/);
     await home.cli(['stop']);
@@ -49,16 +42,7 @@ describe('de2-node: the head serves the dashboard', function () {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       const port = (taken.address() as { port: number }).port;
-      const head = await home.cli([
-        'start',
-        '--head',
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--dashboard-port',
-        String(port),
-      ]);
+      const head = await startHead('--dashboard-port', String(port));
       expect(head.code, head.stderr).to.equal(0);
       expect(head.stdout).to.match(/Dashboard:\s+off/);
       const status = await home.cli(['status']);
