@@ -272,7 +272,38 @@ describe('dashboard in a real Chromium (a head and 2 workers)', function () {
     await page.close();
   });
 
-  it('a killed worker turns dead on the open page, without a reload, within the heartbeat timeout', async () => {
+  it('a killed worker turns dead on the open page, without a reload, within the heartbeat timeout; its actor restarts', async () => {
+    const victim = /de2 worker node (\S+) joined/.exec(cluster.workers[0]!.output())![1]!;
+    // An actor on the worker about to die, allowed one restart elsewhere.
+    const Survivor = remote(
+      class Survivor {
+        ping() {
+          return 'pong';
+        }
+      },
+      { name: 'survivor', maxRestarts: 1, schedulingStrategy: { nodeId: victim, soft: true } },
+    );
+    const survivor = Survivor.remote();
+    expect(await get(survivor.ping.remote())).to.equal('pong');
+    const actors = await open('/actors');
+    const survivorRow = (state: string, restarts: string, where: 'on' | 'off') =>
+      actors.waitForFunction(
+        (s, r, w, node) =>
+          [...document.querySelectorAll('#actors tr')].some(
+            (tr) =>
+              tr.children[2]?.textContent === 'survivor' &&
+              tr.querySelector('.state')?.textContent === s &&
+              tr.querySelector('.num')?.textContent === r &&
+              (tr.children[4]?.textContent === node) === (w === 'on'),
+          ),
+        {},
+        state,
+        restarts,
+        where,
+        victim,
+      );
+    await survivorRow('alive', '0', 'on');
+
     const page = await open('/');
     await page.waitForFunction(() => document.querySelectorAll('#nodes tr[data-state="alive"]').length === 3);
     await page.evaluate(() => ((window as unknown as { loadedOnce: boolean }).loadedOnce = true));
@@ -287,6 +318,9 @@ describe('dashboard in a real Chromium (a head and 2 workers)', function () {
     expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).to.equal(
       true,
     );
+    await survivorRow('alive', '1', 'off');
+    expect(await get(survivor.ping.remote())).to.equal('pong');
     await page.close();
+    await actors.close();
   });
 });
