@@ -260,12 +260,16 @@ describe('dashboard in a real Chromium (a head and 2 workers)', function () {
         ),
         best: document.querySelectorAll('svg[id^="best-"] circle.point').length,
         config: document.querySelector('table.trials td.config')?.textContent,
+        nodes: [...document.querySelectorAll('table.trials td.node')].map((td) => td.textContent),
         loadedOnce: (window as unknown as { loadedOnce?: boolean }).loadedOnce,
       };
     });
     expect(chart.perTrial).to.deep.equal([4, 4]);
     expect(chart.best).to.equal(8);
     expect(chart.config).to.match(/lr=0\.[58]/);
+    // Which node ran each trial: one of the cluster's (the driver's own node runs none).
+    const nodeIds = (await nodes()).filter((n) => !n.isDriver).map((n) => n.nodeId);
+    for (const node of chart.nodes) expect(nodeIds).to.include(node);
     expect(chart.loadedOnce, 'the page was not reloaded').to.equal(true);
     if (screenshots)
       await page.screenshot({ path: join(screenshots, 'dashboard-experiment.png'), fullPage: true });

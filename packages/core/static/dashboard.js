@@ -414,13 +414,14 @@ function renderExperiment(e) {
       ),
     ),
     table(
-      ['Trial', 'Status', 'Config', 'Iteration', 'Metrics', 'Error'],
+      ['Trial', 'Status', 'Node', 'Config', 'Iteration', 'Metrics', 'Error'],
       e.trials.map((t) =>
         el(
           'tr',
           { 'data-trial-id': t.id, class: t.status.toLowerCase() },
           el('td', { class: 'id' }, t.id),
           el('td', { class: 'status' }, t.status),
+          el('td', { class: 'node' }, t.nodeId ?? ''),
           el('td', { class: 'config' }, configText(t.config)),
           el('td', { class: 'num iteration' }, t.iteration),
           el('td', { class: 'metrics' }, metricsText(t.metrics)),

@@ -76,6 +76,20 @@ describe('dashboard: experiment board', () => {
     expect(board.list()).to.deep.equal([]);
   });
 
+  it('remembers the node of a trial whose task the head saw running', () => {
+    const board = new ExperimentBoard();
+    const json = JSON.parse(report([{ id: 'a', iteration: 1, score: 1 }])) as { trials: object[] };
+    json.trials.push({ id: 'b', status: 'PENDING', config: {}, iteration: 0, metrics: {} });
+    Object.assign(json.trials[0]!, { taskObjectId: 'obj-a' });
+    board.apply(JSON.stringify(json));
+    board.locate((id) => (id === 'obj-a' ? 'node-1' : undefined));
+    board.locate(() => undefined); // the task ended: the node stays known
+    expect(board.list()[0]!.trials.map((t) => [t.id, t.nodeId])).to.deep.equal([
+      ['a', 'node-1'],
+      ['b', undefined],
+    ]);
+  });
+
   it('escapes text for HTML', () => {
     expect(escapeHtml(`<img src=x onerror="alert('1')">&`)).to.equal(
       '&#60;img src=x onerror=&#34;alert(&#39;1&#39;)&#34;&#62;&#38;',

@@ -198,10 +198,14 @@ export class Tuner {
       executor,
       searcher: p.searcher,
       scheduler: p.scheduler,
-      reporter: new DashboardReporter(chooseReporter(p.progress), {
-        id: runId,
-        name: p.base.name,
-      }),
+      reporter: new DashboardReporter(
+        chooseReporter(p.progress),
+        {
+          id: runId,
+          name: p.base.name,
+        },
+        (trialId) => executor.taskObjectId(trialId),
+      ),
       stop: p.stop,
       maxConcurrentTrials: p.base.maxConcurrentTrials,
       maxTrials: p.maxTrials,

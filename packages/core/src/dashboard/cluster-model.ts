@@ -89,6 +89,7 @@ export class ClusterModel implements HeadObserver {
     if (message.type === 'experimentReport') {
       try {
         this.experiments.apply(message.json);
+        this.experiments.locate(this.runningTaskNodes());
       } catch (error) {
         if (!(error instanceof BadReportError)) throw error;
         this.log(`dropped an experiment report from ${nodeId}: ${error.message}`);
@@ -112,6 +113,15 @@ export class ClusterModel implements HeadObserver {
     const field = ok ? 'finished' : 'failed';
     bump(this.ended.byNode, record.nodeId ?? '', field);
     bump(this.ended.byFunction, record.task.name, field);
+  }
+
+  /** Where the task that will store each object id runs, for the tasks running now. */
+  private runningTaskNodes(): (objectId: string) => string | undefined {
+    const nodes = new Map<string, string>();
+    for (const { state, nodeId, task } of this.head.view().tasks.values()) {
+      if (state === 'running' && nodeId !== undefined) for (const id of task.returnIds) nodes.set(id, nodeId);
+    }
+    return (objectId) => nodes.get(objectId);
   }
 
   private addLog(nodeId: string, stream: 'stdout' | 'stderr', text: string): void {

@@ -10,6 +10,8 @@ export interface TrialReport {
   metrics: Record<string, unknown>;
   /** `Name: message` of the error a failed trial ended with. */
   error?: string;
+  /** The id of the running attempt's task result: the dashboard finds the trial's node by it. */
+  taskObjectId?: string;
 }
 
 /** A Tune experiment's progress: the trials that changed since the last report. */
@@ -30,6 +32,8 @@ export interface MetricPoint {
 }
 
 export interface TrialState extends TrialReport {
+  /** The node its last attempt ran on, as far as the head saw it. */
+  nodeId?: string;
   /** The metric at each reported iteration (a retried trial's history restarts at its checkpoint). */
   points: MetricPoint[];
 }
@@ -80,6 +84,7 @@ function parseTrial(value: unknown): TrialReport {
     iteration,
     metrics: record(t.metrics ?? {}, 'trial.metrics'),
     ...(t.error === undefined ? {} : { error: text(t.error, 'trial.error') }),
+    ...(t.taskObjectId === undefined ? {} : { taskObjectId: text(t.taskObjectId, 'trial.taskObjectId') }),
   };
 }
 
@@ -172,6 +177,16 @@ export class ExperimentBoard {
     const better = !best || (e.mode === 'min' ? value < best.value : value > best.value);
     if (better) e.best.push({ report: e.reports, value, trialId: t.id });
     else e.best.push({ ...best, report: e.reports });
+  }
+
+  /** Records the node of each trial whose task `nodeOf` can place (a running one). */
+  locate(nodeOf: (objectId: string) => string | undefined): void {
+    for (const e of this.experiments.values()) {
+      for (const t of e.trials.values()) {
+        const nodeId = t.taskObjectId === undefined ? undefined : nodeOf(t.taskObjectId);
+        if (nodeId !== undefined) t.nodeId = nodeId;
+      }
+    }
   }
 
   list(): ExperimentState[] {

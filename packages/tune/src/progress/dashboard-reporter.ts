@@ -13,6 +13,8 @@ export class DashboardReporter implements ProgressReporter {
   constructor(
     private readonly inner: ProgressReporter,
     private readonly experiment: { id: string; name: string },
+    /** The result id of a running trial's task: the dashboard shows the node it runs on. */
+    private readonly taskObjectId: (trialId: string) => string | undefined = () => undefined,
   ) {}
 
   start(view: RunnerView): void {
@@ -38,7 +40,7 @@ export class DashboardReporter implements ProgressReporter {
   private send(view: RunnerView, status: 'running' | 'finished' | 'interrupted', always = false): void {
     const trials: TrialReport[] = [];
     for (const t of view.trials) {
-      const report = trialReport(t);
+      const report = trialReport(t, this.taskObjectId(t.id));
       const key = JSON.stringify(report);
       if (this.sent.get(t.id) === key) continue;
       this.sent.set(t.id, key);
@@ -60,7 +62,7 @@ export class DashboardReporter implements ProgressReporter {
   }
 }
 
-function trialReport(t: TrialRecord): TrialReport {
+function trialReport(t: TrialRecord, taskObjectId: string | undefined): TrialReport {
   const metrics: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(t.lastResult ?? {})) {
     // Plain values only: a metric that is an object would not be charted anyway.
@@ -73,5 +75,6 @@ function trialReport(t: TrialRecord): TrialReport {
     iteration: t.lastResult?.trainingIteration ?? 0,
     metrics,
     ...(t.error ? { error: `${t.error.name}: ${t.error.message}` } : {}),
+    ...(taskObjectId === undefined ? {} : { taskObjectId }),
   };
 }
