@@ -36,9 +36,13 @@ async function main(o: ExampleOptions): Promise<number> {
     `loaded in ${(data.loadMs / 1000).toFixed(2)} s (${(data.rawBytes / MiB).toFixed(1)} MiB as float32), ` +
       `binned once in ${(data.binMs / 1000).toFixed(2)} s (${(data.binnedBytes / MiB).toFixed(1)} MiB, stored once)`,
   );
-  await (o.address
+  const runtime = await (o.address
     ? init({ address: o.address, ...(o.token ? { token: o.token } : {}) })
-    : init(o.numCpus ? { numCpus: o.numCpus } : {}));
+    : init({
+        ...(o.numCpus ? { numCpus: o.numCpus } : {}),
+        ...(o.dashboard ? { dashboard: { port: o.dashboardPort } } : {}),
+      }));
+  if (runtime.dashboardUrl) log(`dashboard: ${runtime.dashboardUrl} (the link logs in; keep it private)`);
   try {
     const workers = (await nodes()).filter((n) => n.alive && !n.isDriver);
     const cpus = workers.reduce((s, n) => s + (n.resources.CPU ?? 0), 0);
@@ -83,7 +87,7 @@ async function main(o: ExampleOptions): Promise<number> {
     const fitStarted = performance.now();
     const results = await tuner.fit();
     const fitMs = performance.now() - fitStarted;
-    return printSummary({
+    const code = printSummary({
       results,
       options: o,
       data,
@@ -93,6 +97,11 @@ async function main(o: ExampleOptions): Promise<number> {
       baseRss: rss.base,
       log,
     });
+    if (runtime.dashboardUrl) {
+      log(`the dashboard stays up at ${runtime.dashboardUrl}; press Ctrl+C to stop`);
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+    }
+    return code;
   } finally {
     await shutdown();
   }

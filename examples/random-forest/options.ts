@@ -23,6 +23,9 @@ export interface ExampleOptions {
   readonly name: string | undefined;
   readonly numCpus: number | undefined;
   readonly progress: 'auto' | 'table' | 'lines' | 'none';
+  /** Serve the embedded cluster's dashboard and keep it up after the experiment, until Ctrl+C. */
+  readonly dashboard: boolean;
+  readonly dashboardPort: number;
   readonly help: boolean;
 }
 
@@ -52,6 +55,10 @@ the small grid (16 configurations), FIFO.
   --name NAME             the experiment's folder name (default covertype-rf-<time>)
   --num-cpus N            CPUs of the embedded cluster (default: all)
   --progress MODE         auto|table|lines|none (default auto)
+  --dashboard             serve the embedded cluster's dashboard (prints its URL) and keep it
+                          up after the experiment until Ctrl+C (on a cluster the head serves
+                          it: \`npx de2-node status\` on the head prints where)
+  --dashboard-port N      its port (default 8265; 0: any free port)
   --help                  this text
 `;
 
@@ -103,6 +110,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
         name: { type: 'string' },
         'num-cpus': { type: 'string' },
         progress: { type: 'string' },
+        dashboard: { type: 'boolean' },
+        'dashboard-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -138,6 +147,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (numCpus !== undefined && address !== undefined) {
     throw new UsageError('--num-cpus sets the embedded cluster; with --address the cluster has its own');
   }
+  if (values.dashboard && address !== undefined) {
+    throw new UsageError(
+      "--dashboard is for the embedded cluster: a cluster's head serves its own (run `npx de2-node status` on the head for its URL)",
+    );
+  }
+  const dashboardPort = values['dashboard-port'] === undefined ? 8265 : Number(values['dashboard-port']);
+  if (!/^\d+$/.test(values['dashboard-port'] ?? '0') || dashboardPort > 65535) {
+    throw new UsageError(
+      `--dashboard-port must be a port from 0 (any free one) to 65535, got "${values['dashboard-port']}"`,
+    );
+  }
+  if (values['dashboard-port'] !== undefined && !values.dashboard)
+    throw new UsageError('--dashboard-port needs --dashboard');
   return {
     address,
     token: values.token,
@@ -155,6 +177,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     name: values.name,
     numCpus,
     progress: oneOf('progress', values.progress, ['auto', 'table', 'lines', 'none'] as const, 'auto'),
+    dashboard: values.dashboard ?? false,
+    dashboardPort,
     help: values.help ?? false,
   };
 }

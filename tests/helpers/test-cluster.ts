@@ -15,6 +15,8 @@ export interface TestClusterOptions {
   workerArgs?: (index: number) => string[];
   /** Extra environment of the head process (e.g. DE2_INFEASIBLE_TIMEOUT_MS). */
   headEnv?: NodeJS.ProcessEnv;
+  /** Extra flags for the head (e.g. --dashboard-port 0). @default ['--no-dashboard'] */
+  headArgs?: string[];
 }
 
 export interface TestNode {
@@ -72,7 +74,17 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   try {
     const head = await startNode(
       { ...home.env, ...options.headEnv },
-      ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(options.headCpus ?? 1)],
+      [
+        '--head',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--num-cpus',
+        String(options.headCpus ?? 1),
+        // Tests never take the fixed dashboard port (8265) from each other or from a user.
+        ...(options.headArgs ?? ['--no-dashboard']),
+      ],
       /--address (\S+) --token/,
     );
     nodes.push(head);

@@ -23,7 +23,7 @@ const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.flo
 function outOfOrderFrame(nodeId: string): Uint8Array {
   return encodeBatch(toHead.byType, [
     { type: 'subscribe', nodeId, ids: ['a', 'b'] },
-    { type: 'taskFinished', nodeId, taskIds: ['t'], runMs: [1] },
+    { type: 'taskFinished', nodeId, taskIds: ['t'], runMs: [1], failedIds: [] },
   ]).frame;
 }
 
@@ -59,7 +59,9 @@ function badMessage(i: number, nodeId: string): { event: string; args: unknown[]
       return {
         event: 'm',
         args: [
-          encodeBatch(toHead.byType, [{ type: 'taskFinished', nodeId, taskIds: ['t'], runMs: [1] }]).frame,
+          encodeBatch(toHead.byType, [
+            { type: 'taskFinished', nodeId, taskIds: ['t'], runMs: [1], failedIds: [] },
+          ]).frame,
         ],
       };
     default: {

@@ -52,3 +52,6 @@ export type { RemoteOptions, ActorOptions } from './api/options.js';
 export { MIN_MEMORY_BUDGET } from './api/options.js';
 export type { ActorHandle, ActorMethod, RemoteArgs, RemoteReturn } from './api/types.js';
 export type { NodeInfo } from './protocol/messages.js';
+export { reportExperiment } from './api/experiment.js';
+export type { ExperimentReport, TrialReport } from './dashboard/experiments.js';
+export type { DashboardSettings } from './dashboard/start-dashboard.js';

@@ -53,7 +53,7 @@ describe('wire codec (FlatBuffers batches)', () => {
         error: { code: 'ACTOR_DIED', message: 'm', name: 'ActorDiedError' },
       },
       { type: 'log', stream: 'stderr', prefix: '(worker 3)', text: 'hello\n' },
-      { type: 'taskFinished', nodeId: 'n1', taskIds: ['t-1', 't-2'], runMs: [0.25, 0] },
+      { type: 'taskFinished', nodeId: 'n1', taskIds: ['t-1', 't-2'], runMs: [0.25, 0], failedIds: ['t-2'] },
     ];
     const { frame, payloads } = encodeBatch(toHead.byType, messages);
     expect(payloads).to.have.length(1);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { TuneError, TuneErrorCode } from './errors.js';
 import { chooseReporter } from './progress/choose.js';
+import { DashboardReporter } from './progress/dashboard-reporter.js';
 import { Result, ResultGrid } from './result-grid.js';
 import { De2Executor } from './runner/de2-executor.js';
 import { ExperimentRunner } from './runner/experiment-runner.js';
@@ -188,7 +189,8 @@ export class Tuner {
     const p = this.plan;
     const release = await ensureRuntime();
     p.store.init();
-    const executor = new De2Executor(p.trainable, `${p.experimentId}-${randomBytes(4).toString('hex')}`);
+    const runId = `${p.experimentId}-${randomBytes(4).toString('hex')}`;
+    const executor = new De2Executor(p.trainable, runId);
     const runner = new ExperimentRunner({
       experimentId: p.experimentId,
       trainableName: trainableName(p.trainable),
@@ -196,7 +198,14 @@ export class Tuner {
       executor,
       searcher: p.searcher,
       scheduler: p.scheduler,
-      reporter: chooseReporter(p.progress),
+      reporter: new DashboardReporter(
+        chooseReporter(p.progress),
+        {
+          id: runId,
+          name: p.base.name,
+        },
+        (trialId) => executor.taskObjectId(trialId),
+      ),
       stop: p.stop,
       maxConcurrentTrials: p.base.maxConcurrentTrials,
       maxTrials: p.maxTrials,

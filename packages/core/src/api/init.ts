@@ -6,6 +6,13 @@ import { setClient } from '../client/context.js';
 import { startEmbedded, type EmbeddedCluster } from '../embedded/embedded-cluster.js';
 import { connectDriver } from '../cluster/connect-driver.js';
 import { checkNumber, checkResources } from './options.js';
+import {
+  checkDashboardSettings,
+  startDashboard,
+  type DashboardSettings,
+} from '../dashboard/start-dashboard.js';
+import type { DashboardServer } from '../dashboard/server.js';
+import { createToken } from '../transport/token.js';
 
 /** Options of `init()`. */
 export interface InitOptions {
@@ -37,6 +44,12 @@ export interface InitOptions {
   spillLimitBytes?: number;
   /** Print tasks' console output on the driver's stdout/stderr, prefixed `(worker N)`. @default true */
   logToDriver?: boolean;
+  /**
+   * Embedded only: serve the dashboard, as a head started by `de2-node start --head` does
+   * (`true`: 127.0.0.1:8265; `{ port: 0 }`: any free port). It admits holders of a token made
+   * for this run, which `dashboardUrl` carries. @default false
+   */
+  dashboard?: boolean | DashboardSettings;
 }
 
 /** What `init` started. */
@@ -45,9 +58,13 @@ export interface RuntimeInfo {
   sessionDir: string;
   numCpus: number;
   objectStoreMemory: number;
+  /** The embedded dashboard (with `?token=` to log in), when `init({ dashboard })` started one. */
+  dashboardUrl?: string;
 }
 
-let running: { cluster: EmbeddedCluster; info: RuntimeInfo; ownsSessionDir: boolean } | undefined;
+let running:
+  | { cluster: EmbeddedCluster; info: RuntimeInfo; ownsSessionDir: boolean; dashboard?: DashboardServer }
+  | undefined;
 
 /**
  * Starts de2 in this process: a head, a node with one worker thread per CPU, and this
@@ -66,6 +83,12 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   checkNumber(options, 'spillLimitBytes', 0, true);
   if (options.sessionDir !== undefined && typeof options.sessionDir !== 'string') {
     throw new TypeError('options.sessionDir must be a string');
+  }
+  const dashboardSettings = checkDashboardSettings(options.dashboard);
+  if (dashboardSettings && options.address !== undefined) {
+    throw new TypeError(
+      "options.dashboard is for the embedded cluster: a cluster's dashboard is served by its head (see `npx de2-node status`)",
+    );
   }
   const numCpus = options.numCpus ?? os.availableParallelism();
   const objectStoreMemory = options.objectStoreMemory ?? defaultObjectStoreMemory();
@@ -95,9 +118,23 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
           spillLimitBytes,
           logToDriver,
         });
+  let dashboard: DashboardServer | undefined;
+  let dashboardUrl: string | undefined;
+  if (dashboardSettings && cluster.head) {
+    const token = createToken();
+    const log = (line: string) => console.error(`(de2) ${line}`);
+    dashboard = await startDashboard(cluster.head, dashboardSettings, { token, log });
+    if (dashboard) dashboardUrl = `${dashboard.url}?token=${token}`;
+  }
   setClient(cluster.client);
-  const info = { nodeId: cluster.nodeId, sessionDir, numCpus, objectStoreMemory };
-  running = { cluster, info, ownsSessionDir };
+  const info: RuntimeInfo = {
+    nodeId: cluster.nodeId,
+    sessionDir,
+    numCpus,
+    objectStoreMemory,
+    ...(dashboardUrl ? { dashboardUrl } : {}),
+  };
+  running = { cluster, info, ownsSessionDir, ...(dashboard ? { dashboard } : {}) };
   return info;
 }
 
@@ -121,6 +158,7 @@ export async function shutdown(): Promise<void> {
   if (!r) return;
   running = undefined;
   setClient(undefined);
+  await r.dashboard?.close();
   await r.cluster.shutdown();
   fs.rmSync(path.join(r.info.sessionDir, 'spill'), { recursive: true, force: true });
   if (r.ownsSessionDir) fs.rmSync(r.info.sessionDir, { recursive: true, force: true });

@@ -23,6 +23,8 @@ export interface StartOptions {
   resources: Record<string, number>;
   token: string | undefined;
   block: boolean;
+  /** Head only: where its dashboard listens (undefined: --no-dashboard). */
+  dashboard: { port: number; host: string } | undefined;
 }
 
 /** A command line that cannot be run; the message says what to change. */
@@ -89,6 +91,9 @@ export function parseCommand(argv: string[]): Command {
         resources: { type: 'string' },
         token: { type: 'string' },
         block: { type: 'boolean' },
+        'dashboard-port': { type: 'string' },
+        'dashboard-host': { type: 'string' },
+        'no-dashboard': { type: 'boolean' },
         json: { type: 'boolean' },
         force: { type: 'boolean' },
       },
@@ -108,6 +113,13 @@ export function parseCommand(argv: string[]): Command {
           'start needs exactly one of --head (a new cluster) or --address HOST:PORT (join one)',
         );
       }
+      const dashboardFlag = ['dashboard-port', 'dashboard-host', 'no-dashboard'].find((f) => f in values);
+      if (!values.head && dashboardFlag) {
+        throw new UsageError(`--${dashboardFlag} is for the head (start --head): workers serve no dashboard`);
+      }
+      if (values['no-dashboard'] && (values['dashboard-port'] ?? values['dashboard-host']) !== undefined) {
+        throw new UsageError('--no-dashboard cannot go with --dashboard-port or --dashboard-host');
+      }
       return {
         kind: 'start',
         options: {
@@ -122,6 +134,12 @@ export function parseCommand(argv: string[]): Command {
           resources: parseResources(values.resources),
           token: values.token,
           block: values.block === true,
+          dashboard: values['no-dashboard']
+            ? undefined
+            : {
+                port: positiveInt('dashboard-port', values['dashboard-port'], 0) ?? 8265,
+                host: values['dashboard-host'] ?? '127.0.0.1',
+              },
         },
       };
     }

@@ -7,6 +7,7 @@ import { formatStatus, queryStatus, statusNodeId } from './status.js';
 import { resolveAddress } from '../cluster/connect-driver.js';
 import { findToken } from '../transport/token.js';
 import { tokenPath } from './paths.js';
+import { liveSessions } from './session.js';
 
 export const USAGE = `Usage: de2-node <command> [options]
 
@@ -29,6 +30,10 @@ Options for start:
   --object-port PORT               port other nodes pull objects from (default: any free
                                    port; open it between the machines, e.g. 6380)
   --block                          run in the foreground instead of in the background
+  --dashboard-port PORT            head: port of the dashboard (default 8265; 0: any free port)
+  --dashboard-host HOST            head: address the dashboard listens on (default 127.0.0.1;
+                                   reach it through an SSH tunnel)
+  --no-dashboard                   head: serve no dashboard
 
 Options for status:
   --address HOST:PORT              the cluster to ask (default: DE2_ADDRESS, else this machine's)
@@ -97,7 +102,15 @@ async function status(
   }
   try {
     const reply = await queryStatus(target, found, statusNodeId());
-    console.log(json ? JSON.stringify({ address: target, ...reply }, null, 2) : formatStatus(target, reply));
+    // The dashboard's URL is known on the head's machine (its session record).
+    const dashboardUrl = liveSessions().find(
+      (s) => s.record.role === 'head' && s.record.clusterAddress === target,
+    )?.record.dashboardUrl;
+    console.log(
+      json
+        ? JSON.stringify({ address: target, ...(dashboardUrl ? { dashboardUrl } : {}), ...reply }, null, 2)
+        : formatStatus(target, reply, new Date(), dashboardUrl),
+    );
     return 0;
   } catch (error) {
     console.error(`de2-node status: ${(error as Error).message}`);

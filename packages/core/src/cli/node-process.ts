@@ -78,6 +78,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       spillLimitBytes: freeDiskBytes(sessionDir),
       logToDriver: false,
       log,
+      ...(options.head && options.dashboard ? { dashboard: options.dashboard } : {}),
       ...(process.env.DE2_INFEASIBLE_TIMEOUT_MS
         ? { infeasibleTimeoutMs: Number(process.env.DE2_INFEASIBLE_TIMEOUT_MS) }
         : {}),
@@ -122,6 +123,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
     clusterAddress: node.headAddress,
     startedAt: new Date().toISOString(),
     logFile,
+    ...(node.dashboardUrl ? { dashboardUrl: node.dashboardUrl } : {}),
   };
   writeSession(sessionDir, record);
   const ready: ReadyMessage = {
@@ -135,6 +137,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
     objectStoreMemory,
     token,
     tokenFile,
+    ...(node.dashboardUrl ? { dashboardUrl: node.dashboardUrl } : {}),
   };
   if (process.send) {
     report(ready);

@@ -11,6 +11,8 @@ export interface SessionRecord {
   clusterAddress: string;
   startedAt: string;
   logFile: string;
+  /** The head's dashboard, when it serves one. */
+  dashboardUrl?: string;
 }
 
 export interface Session {

@@ -19,6 +19,8 @@ export interface ReadyMessage {
   objectStoreMemory: number;
   token: string;
   tokenFile: string | undefined;
+  /** The head's dashboard (absent with --no-dashboard, or when its port was taken). */
+  dashboardUrl?: string;
 }
 
 export interface FailedMessage {
@@ -88,8 +90,24 @@ export function headStartedText(ready: ReadyMessage, showToken = true): string {
     `                     (with await init({ address: 'auto' }), or init({ address: '${ready.clusterAddress}' }))`,
     '',
     'See the cluster:     npx de2-node status',
+    ...dashboardLines(ready.dashboardUrl),
     'Stop this machine:   npx de2-node stop',
   ].join('\n');
+}
+
+/** Where the dashboard is, and how to reach it from a laptop (it listens on 127.0.0.1 by default). */
+export function dashboardLines(url: string | undefined): string[] {
+  if (!url) return ['Dashboard:           off (see the node log for why)'];
+  const { hostname, port } = new URL(url);
+  const local = hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  return [
+    `Dashboard:           ${url} (log in with the cluster token)`,
+    ...(local
+      ? [
+          `  from a laptop:     ssh -L ${port}:localhost:${port} USER@THIS-MACHINE, then open http://localhost:${port}/`,
+        ]
+      : []),
+  ];
 }
 
 export function workerStartedText(ready: ReadyMessage): string {

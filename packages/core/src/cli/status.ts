@@ -18,7 +18,12 @@ function amount(n: number): string {
 }
 
 /** `ray status`-like text for a cluster status reply. */
-export function formatStatus(address: string, status: ClusterStatusReply, now = new Date()): string {
+export function formatStatus(
+  address: string,
+  status: ClusterStatusReply,
+  now = new Date(),
+  dashboardUrl?: string,
+): string {
   const nodes = status.nodes.filter((n) => !n.isDriver);
   const alive = nodes.filter((n) => n.alive);
   const dead = nodes.filter((n) => !n.alive);
@@ -62,6 +67,12 @@ export function formatStatus(address: string, status: ClusterStatusReply, now = 
       ` ${JSON.stringify(d.resources)}: ${d.count} ${d.infeasible ? 'infeasible (no node can ever run it; add one that offers this)' : 'pending'}`,
     );
   }
+  out.push(
+    '',
+    dashboardUrl
+      ? `Dashboard: ${dashboardUrl}`
+      : 'Dashboard: on the head machine, http://127.0.0.1:8265/ unless started otherwise (run status there to see it)',
+  );
   return out.join('\n');
 }
 

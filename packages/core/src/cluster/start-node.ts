@@ -9,6 +9,9 @@ import { headToNodeChannel, nodeToHeadChannel } from '../transport/socket-channe
 import { WireClient } from '../transport/wire-client.js';
 import { WireServer } from '../transport/wire-server.js';
 import { DE2_VERSION } from '../version.js';
+import { join } from 'node:path';
+import { startDashboard, type DashboardSettings } from '../dashboard/start-dashboard.js';
+import type { DashboardServer } from '../dashboard/server.js';
 
 /** Everything a node process (head, worker, or a driver's own node) is started with. */
 export interface ClusterNodeOptions extends NodeSettings {
@@ -34,6 +37,8 @@ export interface ClusterNodeOptions extends NodeSettings {
   log: (line: string) => void;
   /** Head only: how long a task no node can fit waits for one to join. @default 60000 */
   infeasibleTimeoutMs?: number;
+  /** Head only: serve the dashboard (undefined: no dashboard). */
+  dashboard?: DashboardSettings;
 }
 
 /** A running node with its connections. */
@@ -45,6 +50,8 @@ export interface ClusterNode {
   /** Object-transfer address of this node. */
   objectAddress: string;
   head?: Head;
+  /** The head's dashboard URL, when it serves one. */
+  dashboardUrl?: string;
   puller: ObjectPuller;
   objectServer: ObjectServer;
   /** Resolves when the connection to the head is lost (never for the head itself). */
@@ -73,6 +80,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   let wireServer: WireServer | undefined;
   let client: WireClient | undefined;
   let headLost: Promise<void>;
+  let dashboard: DashboardServer | undefined;
   if (o.role === 'head') {
     const h = new Head({ infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000, log: o.log });
     head = h;
@@ -108,6 +116,15 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     });
     headAddress = `${o.advertiseHost}:${port}`;
     headLost = new Promise(() => {});
+    if (o.dashboard) {
+      dashboard = await startDashboard(h, o.dashboard, {
+        token: o.token,
+        advertiseHost: o.advertiseHost,
+        headNodeId: nodeId,
+        headLogFile: join(o.sessionDir, 'logs', 'node.log'),
+        log: o.log,
+      });
+    }
   } else {
     headAddress = o.headAddress!;
     const c = await WireClient.connect({
@@ -145,6 +162,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     headAddress,
     objectAddress,
     ...(head ? { head } : {}),
+    ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
     puller,
     objectServer,
     headLost,
@@ -153,6 +171,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       puller.close();
       client?.close();
       headChannel.close();
+      await dashboard?.close();
       await wireServer?.close();
       await objectServer.close();
     },

@@ -12,6 +12,8 @@ export type EmbeddedOptions = NodeSettings;
 export interface EmbeddedCluster {
   nodeId: string;
   client: CoreClient;
+  /** The embedded head (absent for a driver of a cluster). */
+  head?: Head;
   shutdown(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export function startEmbedded(o: EmbeddedOptions): EmbeddedCluster {
   return {
     nodeId,
     client,
+    head,
     async shutdown() {
       client.close();
       await node.shutdown();

@@ -49,13 +49,14 @@ export enum Message {
   ClusterInfoReply = 28,
   PullObject = 29,
   ObjectHeader = 30,
-  ObjectChunk = 31
+  ObjectChunk = 31,
+  ExperimentReport = 32
 }
 
 export function unionToMessage(
   type: Message,
-  accessor: (obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null
-): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
+  accessor: (obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null
+): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
   switch(Message[type]) {
     case 'NONE': return null; 
     case 'RegisterNode': return accessor(new RegisterNode())! as RegisterNode;
@@ -89,15 +90,16 @@ export function unionToMessage(
     case 'PullObject': return accessor(new PullObject())! as PullObject;
     case 'ObjectHeader': return accessor(new ObjectHeader())! as ObjectHeader;
     case 'ObjectChunk': return accessor(new ObjectChunk())! as ObjectChunk;
+    case 'ExperimentReport': return accessor(new ExperimentReport())! as ExperimentReport;
     default: return null;
   }
 }
 
 export function unionListToMessage(
   type: Message, 
-  accessor: (index: number, obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null, 
+  accessor: (index: number, obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null, 
   index: number
-): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
+): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
   switch(Message[type]) {
     case 'NONE': return null; 
     case 'RegisterNode': return accessor(index, new RegisterNode())! as RegisterNode;
@@ -131,6 +133,7 @@ export function unionListToMessage(
     case 'PullObject': return accessor(index, new PullObject())! as PullObject;
     case 'ObjectHeader': return accessor(index, new ObjectHeader())! as ObjectHeader;
     case 'ObjectChunk': return accessor(index, new ObjectChunk())! as ObjectChunk;
+    case 'ExperimentReport': return accessor(index, new ExperimentReport())! as ExperimentReport;
     default: return null;
   }
 }
@@ -1851,8 +1854,20 @@ runMsArray():Float64Array|null {
   return offset ? new Float64Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+failedIds(index: number):string
+failedIds(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+failedIds(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+failedIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startTaskFinished(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -1896,16 +1911,33 @@ static startRunMsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(8, numElems, 8);
 }
 
+static addFailedIds(builder:flatbuffers.Builder, failedIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, failedIdsOffset, 0);
+}
+
+static createFailedIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startFailedIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endTaskFinished(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdsOffset:flatbuffers.Offset, runMsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createTaskFinished(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdsOffset:flatbuffers.Offset, runMsOffset:flatbuffers.Offset, failedIdsOffset:flatbuffers.Offset):flatbuffers.Offset {
   TaskFinished.startTaskFinished(builder);
   TaskFinished.addNodeId(builder, nodeIdOffset);
   TaskFinished.addTaskIds(builder, taskIdsOffset);
   TaskFinished.addRunMs(builder, runMsOffset);
+  TaskFinished.addFailedIds(builder, failedIdsOffset);
   return TaskFinished.endTaskFinished(builder);
 }
 }
@@ -2469,6 +2501,51 @@ static createLog(builder:flatbuffers.Builder, stream:LogStream, prefixOffset:fla
   Log.addPrefix(builder, prefixOffset);
   Log.addText(builder, textOffset);
   return Log.endLog(builder);
+}
+}
+
+export class ExperimentReport {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ExperimentReport {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsExperimentReport(bb:flatbuffers.ByteBuffer, obj?:ExperimentReport):ExperimentReport {
+  return (obj || new ExperimentReport()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsExperimentReport(bb:flatbuffers.ByteBuffer, obj?:ExperimentReport):ExperimentReport {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ExperimentReport()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+json():string|null
+json(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+json(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startExperimentReport(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addJson(builder:flatbuffers.Builder, jsonOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, jsonOffset, 0);
+}
+
+static endExperimentReport(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createExperimentReport(builder:flatbuffers.Builder, jsonOffset:flatbuffers.Offset):flatbuffers.Offset {
+  ExperimentReport.startExperimentReport(builder);
+  ExperimentReport.addJson(builder, jsonOffset);
+  return ExperimentReport.endExperimentReport(builder);
 }
 }
 

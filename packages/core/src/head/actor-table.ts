@@ -33,6 +33,11 @@ export class ActorTable {
     return this.byId.get(actorId);
   }
 
+  /** Every actor the head knows, dead ones too. */
+  all(): IterableIterator<ActorRecord> {
+    return this.byId.values();
+  }
+
   named(name: string): ActorRecord | undefined {
     const id = this.byName.get(name);
     const record = id === undefined ? undefined : this.byId.get(id);

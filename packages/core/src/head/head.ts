@@ -7,6 +7,7 @@ import { Scheduler, demandOf } from '../scheduler/scheduler.js';
 import { ActorState, ActorTable } from './actor-table.js';
 import { ObjectDirectory } from './object-directory.js';
 import { nodeInfos, pendingDemands, type NodeRecord, type TaskRecord } from './tables.js';
+import type { HeadObserver, HeadView } from './head-view.js';
 
 export interface HeadOptions {
   /**
@@ -43,6 +44,7 @@ export class Head {
   private placePending = false;
   /** Objects to free on each node, sent at the end of this batch as one message per node. */
   private readonly toFree = new Map<string, string[]>();
+  private observer: HeadObserver | undefined;
 
   constructor(private readonly options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     this.directory = new ObjectDirectory(
@@ -85,7 +87,27 @@ export class Head {
         return refuse(`'${message.type}' on behalf of another node (${message.nodeId})`);
       }
       this.handle(channel, message, runsTasks);
+      this.observer?.message(registered, message);
     });
+  }
+
+  /** Lets one observer (the dashboard) see each message handled and each task that ends. */
+  observe(observer: HeadObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  /** A cancel() or kill() from a driver, or from the dashboard's buttons. */
+  request(m: Extract<NodeToHead, { type: 'cancel' | 'killActor' }>): void {
+    if (m.type === 'cancel') return this.cancel(m.id, m.force);
+    const actor = this.actors.get(m.actorId);
+    if (actor?.nodeId)
+      this.send(actor.nodeId, { type: 'killActor', actorId: m.actorId, noRestart: m.noRestart });
+  }
+
+  /** The tables as they are now, read-only (for the dashboard). */
+  view(): HeadView {
+    const { nodes, deadNodes, tasks, actors, actorSpecs, directory, scheduler } = this;
+    return { nodes, deadNodes, tasks, actors, actorSpecs, directory, scheduler };
   }
 
   private freeSoon(nodeId: string, id: string): void {
@@ -164,6 +186,7 @@ export class Head {
     const rebuilding = new Set(orphans.filter((id) => !this.directory.isReady(id)));
     if (rebuilding.size > 0) this.waitForRebuilt(rebuilding);
     this.placeQueued();
+    this.observer?.nodeLost(nodeId);
   }
 
   /**
@@ -334,22 +357,22 @@ export class Head {
         return this.directory.removeRef(m.holderId, m.ids);
       case 'holderGone':
         return this.directory.holderGone(m.holderId);
-      case 'taskFinished':
-        for (let i = 0; i < m.taskIds.length; i++) this.finished(m.taskIds[i]!, m.runMs[i] ?? 0);
+      case 'taskFinished': {
+        const failed = new Set(m.failedIds);
+        for (let i = 0; i < m.taskIds.length; i++) {
+          const taskId = m.taskIds[i]!;
+          this.finished(taskId, m.runMs[i] ?? 0, !failed.has(taskId));
+        }
         return;
+      }
       case 'taskBlocked':
         this.scheduler.block(m.taskId);
         return this.placeQueued();
       case 'taskUnblocked':
         return this.scheduler.unblock(m.taskId);
       case 'cancel':
-        return this.cancel(m.id, m.force);
-      case 'killActor': {
-        const actor = this.actors.get(m.actorId);
-        if (actor?.nodeId)
-          this.send(actor.nodeId, { type: 'killActor', actorId: m.actorId, noRestart: m.noRestart });
-        return;
-      }
+      case 'killActor':
+        return this.request(m);
       case 'actorDied': {
         this.actors.died(m.actorId, m.error);
         const createTask = this.actorTasks.get(m.actorId);
@@ -386,6 +409,8 @@ export class Head {
       case 'log':
         for (const node of this.nodes.values()) node.channel.send(m);
         return;
+      case 'experimentReport':
+        return; // for the observer (the dashboard) only
     }
   }
 
@@ -551,7 +576,7 @@ export class Head {
     return best;
   }
 
-  private finished(taskId: string, runMs: number): void {
+  private finished(taskId: string, runMs: number, ok: boolean): void {
     const record = this.tasks.get(taskId);
     if (!record) return;
     const { task } = record;
@@ -560,6 +585,7 @@ export class Head {
     if (task.kind === TaskKind.task) {
       for (const id of task.returnIds) this.lineage.set(id, { task, fromNode: record.fromNode });
     }
+    this.observer?.taskEnded(record, ok);
     this.forget(record);
     // Once per batch, not once per finished task: a node's results arrive together.
     this.placeSoon();
@@ -582,6 +608,7 @@ export class Head {
       ids: record.task.returnIds,
       error: { ...error, taskId },
     });
+    this.observer?.taskEnded(record, false);
     this.forget(record);
   }
 

@@ -22,6 +22,20 @@ interface DirectoryEntry {
   inlineValue?: SerializedValue;
 }
 
+/** One object as the dashboard shows it. */
+export interface ObjectEntryView {
+  id: string;
+  ownerId: string;
+  size: number;
+  ready: boolean;
+  locations: string[];
+  /** Clients holding a ref. */
+  holders: number;
+  /** Pending tasks and stored objects that need it. */
+  pins: number;
+  lost: boolean;
+}
+
 /** Most bytes of small values the head keeps for later subscribers; beyond it they pull. */
 const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -95,6 +109,22 @@ export class ObjectDirectory {
     if (!e.inlineValue) return;
     this.inlineBytes -= e.inlineValue.size;
     e.inlineValue = undefined;
+  }
+
+  /** Each object as `status` and the dashboard show it. */
+  *list(): IterableIterator<ObjectEntryView> {
+    for (const e of this.entries.values()) {
+      yield {
+        id: e.id,
+        ownerId: e.ownerId,
+        size: e.size,
+        ready: e.ready,
+        locations: [...e.locations],
+        holders: e.holders.size,
+        pins: e.pins,
+        lost: e.lostError !== undefined,
+      };
+    }
   }
 
   size(): number {

@@ -144,7 +144,7 @@ export class ActorRunner {
       return this.crashed(failureError(failure, `actor ${this.create.name}`, error, this.create.memory));
     }
     this.inFlight.delete(call);
-    if (call.cancelled) this.node.taskFinished(call.task.taskId);
+    if (call.cancelled) this.node.taskFinished(call.task.taskId, 0, true);
     else this.finish(call, result);
     this.pump();
   }
@@ -153,7 +153,7 @@ export class ActorRunner {
     const result: WorkerResult =
       'ok' in outcome ? outcome : { ok: false, error: { ...outcome, actorId: this.id } };
     storeResult(this.node, call.task, result);
-    this.node.taskFinished(call.task.taskId);
+    this.node.taskFinished(call.task.taskId, 0, !result.ok);
   }
 
   /** The thread died: restart if allowed, else the actor is dead. */

@@ -79,6 +79,8 @@ export class ClientSession {
         return this.send({ type: 'flushReply', reqId: m.reqId });
       case 'log':
         return node.log(m);
+      case 'experimentReport':
+        return node.toHead(m);
     }
   }
 

@@ -84,6 +84,7 @@ export class NodeRuntime {
   /** Tasks that ended since the last batch, and how long each ran (see taskFinished). */
   private finishedIds: string[] = [];
   private finishedMs: number[] = [];
+  private failedIds: string[] = [];
   private readonly memoryMonitor: MemoryMonitor | undefined;
 
   constructor(
@@ -124,18 +125,21 @@ export class NodeRuntime {
    * The task ended here (`runMs`: how long it ran on its thread, 0 if not measured). Tasks
    * that end together are reported in one message, after their results.
    */
-  taskFinished(taskId: string, runMs = 0): void {
+  taskFinished(taskId: string, runMs = 0, failed = false): void {
     if (this.finishedIds.length === 0) queueMicrotask(this.sendFinished);
     this.finishedIds.push(taskId);
     this.finishedMs.push(runMs);
+    if (failed) this.failedIds.push(taskId);
   }
 
   private readonly sendFinished = (): void => {
     const taskIds = this.finishedIds;
     const runMs = this.finishedMs;
+    const failedIds = this.failedIds;
     this.finishedIds = [];
     this.finishedMs = [];
-    this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs });
+    this.failedIds = [];
+    this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs, failedIds });
   };
 
   /** Sends a request to the head and resolves with its reply (matched by reqId). */

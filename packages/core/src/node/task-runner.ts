@@ -55,12 +55,14 @@ export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerRes
  */
 export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
   let cancelled = false;
+  let failed = false;
   let runMs = 0;
   let dispatchedAt: number | undefined;
   const slot = node.pools.running.acquire();
   const end = (error: WireError): boolean => {
     if (cancelled) return false;
     cancelled = true;
+    failed = true;
     for (const id of task.returnIds) node.storeError(id, error, task.ownerId);
     return true;
   };
@@ -94,6 +96,7 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
         if (failure === Failure.crashed && attempt < task.maxRetries) continue;
         const what =
           `task ${task.name}` + (failure === Failure.crashed ? ` failed after ${attempt + 1} attempts` : '');
+        failed = true;
         storeResult(node, task, { ok: false, error: failureError(failure, what, error, task.memory) });
         return;
       }
@@ -101,12 +104,13 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
       runMs += result.runMs ?? 0;
       const retryable = !result.ok && result.error.code === ErrorCode.TASK_ERROR && task.retryExceptions;
       if (retryable && attempt < task.maxRetries) continue;
+      failed = !result.ok;
       storeResult(node, task, result);
       return;
     }
   } finally {
     node.running.delete(task.taskId);
     node.pools.running.release(slot);
-    node.taskFinished(task.taskId, runMs);
+    node.taskFinished(task.taskId, runMs, failed);
   }
 }

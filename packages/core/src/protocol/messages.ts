@@ -125,7 +125,9 @@ export type ClientToNode =
   | { type: 'removeRef'; ids: string[] }
   | { type: 'clusterInfo'; reqId: number }
   | { type: 'flush'; reqId: number }
-  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
+  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string }
+  /** A Tune experiment's progress for the dashboard (JSON of an ExperimentReport). */
+  | { type: 'experimentReport'; json: string };
 
 export type NodeToClient =
   | { type: 'functionReply'; reqId: number; source: string; name: string }
@@ -162,7 +164,8 @@ export type NodeToHead =
   | { type: 'addRef'; holderId: string; ids: string[] }
   | { type: 'removeRef'; holderId: string; ids: string[] }
   | { type: 'holderGone'; holderId: string }
-  | { type: 'taskFinished'; nodeId: string; taskIds: string[]; runMs: number[] }
+  /** `failedIds`: those of `taskIds` that ended in an error (stored as their result). */
+  | { type: 'taskFinished'; nodeId: string; taskIds: string[]; runMs: number[]; failedIds: string[] }
   | { type: 'taskBlocked'; nodeId: string; taskId: string }
   | { type: 'taskUnblocked'; nodeId: string; taskId: string }
   | { type: 'cancel'; nodeId: string; id: string; force: boolean }
@@ -171,7 +174,8 @@ export type NodeToHead =
   | { type: 'getActor'; reqId: number; nodeId: string; name: string }
   | { type: 'clusterInfo'; reqId: number; nodeId: string }
   | { type: 'nodeStats'; nodeId: string; objectStoreUsed: number; bytesPulled: number }
-  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
+  | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string }
+  | { type: 'experimentReport'; json: string };
 
 export type HeadToNode =
   | { type: 'functionReply'; reqId: number; found: boolean; source: string; name: string }

@@ -164,6 +164,7 @@ export const toHeadMessages: MessageDesc[] = [
     nodeId: 'string',
     taskIds: 'strings',
     runMs: 'numbers',
+    failedIds: 'strings',
   }),
   toHead('taskBlocked', 'TaskBlocked', g.TaskBlocked, { nodeId: 'string', taskId: 'string' }),
   toHead('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, { nodeId: 'string', taskId: 'string' }),
@@ -186,6 +187,7 @@ export const toHeadMessages: MessageDesc[] = [
     bytesPulled: 'number',
   }),
   toHead('log', 'Log', g.Log, { stream: { enum: LogStreamValues }, prefix: 'string', text: 'string' }),
+  toHead('experimentReport', 'ExperimentReport', g.ExperimentReport, { json: 'string' }),
 ];
 
 /** Messages the head sends to a node. */

@@ -82,6 +82,11 @@ export class De2Executor implements TrialExecutor {
     private readonly channel: string,
   ) {}
 
+  /** The id of the running attempt's task result, by which the head's dashboard finds its node. */
+  taskObjectId(trialId: string): string | undefined {
+    return this.running.get(trialId)?.ref.id;
+  }
+
   async start(events: TrialEvents): Promise<void> {
     this.events = events;
     this.core = core;
