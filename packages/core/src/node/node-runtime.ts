@@ -15,9 +15,11 @@ import type {
 import { TaskKind } from '../protocol/messages.js';
 import { ActorRunner } from './actor-runner.js';
 import { ClientSession } from './client-session.js';
+import { CpuQueue } from './cpu-queue.js';
 import { MemoryMonitor } from './memory-monitor.js';
+import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-services.js';
 import { TaskPools } from './task-pools.js';
-import { runTask, type TaskControl } from './task-runner.js';
+import { runTask } from './task-runner.js';
 
 export interface NodeRuntimeOptions {
   nodeId: string;
@@ -57,10 +59,11 @@ export const INLINE_RESULT_BYTES = 64 * 1024;
  * node's object store, and the sessions of the clients that live here. It runs what the
  * head assigns and talks to the head only through messages.
  */
-export class NodeRuntime {
+export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   readonly nodeId: string;
   readonly store: ObjectStore;
   readonly pools: TaskPools;
+  readonly cpuQueue: CpuQueue;
   private readonly actors = new Map<string, ActorRunner>();
   private readonly sessions = new Set<ClientSession>();
   private readonly functions = new Map<string, { source: string; name: string }>();
@@ -96,8 +99,10 @@ export class NodeRuntime {
       sessionDir: options.sessionDir,
       spillLimitBytes: options.spillLimitBytes,
     });
-    this.pools = new TaskPools(Math.max(1, Math.ceil(options.numCpus)), (port) =>
-      this.attachWorkerPort(port),
+    const threads = Math.max(1, Math.ceil(options.numCpus));
+    this.pools = new TaskPools(threads, (port) => this.attachWorkerPort(port));
+    this.cpuQueue = new CpuQueue(threads, (taskIds) =>
+      this.toHead({ type: 'tasksReturned', nodeId: this.nodeId, taskIds }),
     );
     if (options.memoryLimit) {
       this.memoryMonitor = new MemoryMonitor({
@@ -137,6 +142,17 @@ export class NodeRuntime {
     this.finishedMs = [];
     this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs });
   };
+
+  /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
+  taskBlocked(taskId: string): void {
+    this.running.get(taskId)?.blocked(true);
+    this.toHead({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
+  }
+
+  taskUnblocked(taskId: string): void {
+    this.running.get(taskId)?.blocked(false);
+    this.toHead({ type: 'taskUnblocked', nodeId: this.nodeId, taskId });
+  }
 
   /** Sends a request to the head and resolves with its reply (matched by reqId). */
   ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
@@ -178,8 +194,8 @@ export class NodeRuntime {
     this.sessions.add(new ClientSession(channel, this));
   }
 
-  sessionClosed(session: ClientSession): void {
-    this.sessions.delete(session);
+  sessionClosed(session: { clientId: string }): void {
+    this.sessions.delete(session as ClientSession);
     if (session.clientId && !this.closed) this.toHead({ type: 'holderGone', holderId: session.clientId });
   }
 
@@ -478,6 +494,7 @@ export class NodeRuntime {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.memoryMonitor?.stop();
+    this.cpuQueue.stop();
     await Promise.all([...this.actors.values()].map((a) => a.destroy()));
     await this.pools.destroy();
     for (const s of this.sessions) s.channel.close();

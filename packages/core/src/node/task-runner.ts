@@ -1,15 +1,9 @@
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { ObjectResult, TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
-import type { NodeRuntime } from './node-runtime.js';
 import { pipelineable } from '../scheduler/scheduler.js';
+import type { ResultSink, TaskHost } from './node-services.js';
 import { Failure, classify, failureError } from './task-pools.js';
-import type { MemoryVictim } from './memory-monitor.js';
-
-/** Lets the node cancel a task it runs, or end it for the node's memory (MemoryMonitor). */
-export interface TaskControl extends MemoryVictim {
-  cancel(force: boolean): void;
-}
 
 export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[], slot = -1): WorkerTask {
   return {
@@ -37,7 +31,7 @@ export function cancelledError(task: TaskSpec): WireError {
 }
 
 /** Stores what a worker answered (values or error) under the task's return ids. */
-export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerResult): void {
+export function storeResult(node: ResultSink, task: TaskSpec, result: WorkerResult): void {
   if (!result.ok) {
     for (const id of task.returnIds)
       node.storeError(id, { ...result.error, taskId: task.taskId }, task.ownerId);
@@ -53,10 +47,15 @@ export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerRes
  * Runs a task on the node's pool: crashed workers are retried up to `maxRetries`, user
  * exceptions only with `retryExceptions`; out-of-memory and cancellation are final.
  */
-export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
+export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
   let cancelled = false;
   let runMs = 0;
   let dispatchedAt: number | undefined;
+  /** One-CPU tasks wait for a CPU of the node (cpu-queue.ts); `cpu` while this one holds it. */
+  const cpuQueue = pipelineable(task) ? node.cpuQueue : undefined;
+  let cpu = false;
+  let blocked = false;
+  let givenBack = false;
   const slot = node.pools.running.acquire();
   const end = (error: WireError): boolean => {
     if (cancelled) return false;
@@ -71,7 +70,15 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
       return dispatchedAt !== undefined && node.pools.running.threadOf(slot) > 0 ? dispatchedAt : undefined;
     },
     cancel(force) {
-      if (end(cancelledError(task)) && force) void node.stopTaskThread(slot);
+      if (!end(cancelledError(task))) return;
+      if (cpuQueue?.drop(task.taskId)) return;
+      if (force) void node.stopTaskThread(slot);
+    },
+    blocked(waits) {
+      if (!cpu || blocked === waits) return;
+      blocked = waits;
+      if (waits) cpuQueue?.release();
+      else cpuQueue?.reacquire();
     },
     async endForMemory(message) {
       const error = { code: ErrorCode.OUT_OF_MEMORY, name: 'OutOfMemoryError', taskId: task.taskId };
@@ -81,7 +88,16 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
   try {
     const refArgs = task.refArgIds.length > 0 ? await node.resolveObjects(task.refArgIds) : [];
     const workerTask = workerTaskOf(task, refArgs, slot);
-    const serial = pipelineable(task);
+    const serial = cpuQueue !== undefined;
+    if (cpuQueue && !cancelled) {
+      const take = cpuQueue.take(task.taskId);
+      cpu = take === true || (await take);
+      // Not started: given back to the head (which places it again) unless it was cancelled.
+      if (!cpu) {
+        givenBack = !cancelled;
+        return;
+      }
+    }
     for (let attempt = 0; !cancelled; attempt++) {
       let result: WorkerResult;
       if (attempt > 0) node.pools.running.reset(slot);
@@ -107,6 +123,7 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
   } finally {
     node.running.delete(task.taskId);
     node.pools.running.release(slot);
-    node.taskFinished(task.taskId, runMs);
+    if (cpu && !blocked) cpuQueue?.release();
+    if (!givenBack) node.taskFinished(task.taskId, runMs);
   }
 }

@@ -5,7 +5,7 @@ import { Hello, PeerRole } from '../generated/handshake_generated.js';
  * Version of the wire protocol (docs/protocol.md). Peers with a different version are
  * refused at the handshake; de2 patch releases keep it unchanged so they interoperate.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export const Role = { node: 'node', driver: 'driver' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
