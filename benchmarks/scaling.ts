@@ -1,6 +1,7 @@
 // The DE2 assignment's question: how much faster does one fixed grid (24 equal trials) run on
 // 1, 2, ... N nodes? Beside it, the same trials in a plain Piscina pool on one node (no de2).
 //   npm run bench:scaling -- --local-nodes 3 --cpus-per-node 1   (local nodes through @de2/cloud)
+//   npm run bench:scaling -- --local-nodes 2 --cpus-per-node 1 --pin-cpus   (each node on cores of its own)
 //   npm run bench:scaling -- --address HOST:PORT [--token T]     (an existing cluster, as it is)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { init, nodes, shutdown } from '@de2/core';
 import { Tuner, grid, withParameters } from '@de2/tune';
 import { Piscina } from 'piscina';
 import { LocalCluster } from './scaling/local-cluster.js';
+import { allowedCores, pin, planPins, type PinPlan } from './scaling/pin-cpus.js';
 import { writeResults, type Measurement, type ScalingRun } from './scaling/report.js';
 import { TRIALS, configs, fitTrial, prepareSplit, type Split } from './scaling/workload.js';
 
@@ -23,6 +25,9 @@ const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
   --rows R             stratified sample of R rows
   --out DIR            where JSON, markdown and SVG go (default benchmarks/results)
   --skip-piscina       no Piscina baseline
+  --pin-cpus           local nodes: pin node i to cores of its own (taskset), the driver to the next
+                       core if one is left; the Piscina baseline runs on the cores of the nodes it
+                       stands for. Refused when the machine has fewer cores than the nodes' CPUs.
 `;
 
 const { values: a } = parseArgs({
@@ -36,6 +41,7 @@ const { values: a } = parseArgs({
     rows: { type: 'string' },
     out: { type: 'string' },
     'skip-piscina': { type: 'boolean' },
+    'pin-cpus': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -54,6 +60,20 @@ const cpusPerNode = int('cpus-per-node', a['cpus-per-node'], 1)!;
 const trees = int('trees', a.trees, 20)!;
 const rows = int('rows', a.rows, undefined);
 const outDir = path.resolve(a.out ?? path.join(import.meta.dirname, 'results'));
+if (a['pin-cpus'] && a.address)
+  throw new RangeError('--pin-cpus pins local nodes: it does not go with --address');
+const allCores = allowedCores();
+// Checked before anything starts: too few cores is an error that says what to run instead.
+let pins: PinPlan | undefined;
+try {
+  pins = a['pin-cpus'] ? planPins(localNodes, cpusPerNode, allCores) : undefined;
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (pins) console.log(pins.summary);
+/** The driver's cores for the de2 runs: its own core, else all of them (shared with the nodes). */
+const pinDriver = () => pins && pin(process.pid, pins.driver ?? allCores);
 
 // Tune's experiment folders (nothing here reads them again), removed when the run ends.
 const tuneDir = mkdtempSync(path.join(os.tmpdir(), 'de2-scaling-tune-'));
@@ -152,6 +172,9 @@ function shareSplit(split: Split): Split {
 }
 
 async function measurePiscina(split: Split, threads: number): Promise<Measurement> {
+  // Pinned: the pool's threads (started below, they inherit this) run on the cores of the
+  // nodes it stands for, so it is the ceiling of exactly those cores.
+  if (pins) pin(process.pid, pins.nodes.slice(0, threads / cpusPerNode).flat());
   const shared = shareSplit(split);
   const pool = new Piscina({
     filename: new URL('./scaling/piscina-worker.ts', import.meta.url).href,
@@ -169,6 +192,7 @@ async function measurePiscina(split: Split, threads: number): Promise<Measuremen
   await run(trees, TRIALS);
   const seconds = (performance.now() - t0) / 1000;
   await pool.destroy();
+  pinDriver();
   console.log(`Piscina, 1 process, ${threads} threads (no de2): ${seconds.toFixed(2)} s`);
   return { nodes: 1, cpus: threads, seconds };
 }
@@ -189,11 +213,12 @@ console.log(
   `${TRIALS} trials x ${trees} trees (maxDepth null), ${split.train.y.length} training rows; ${machine()}`,
 );
 const run: ScalingRun = {
-  mode: a.address ? 'cluster' : 'local',
+  mode: a.address ? 'cluster' : pins ? 'local-pinned' : 'local',
   date: new Date().toISOString(),
   machine: a.address ? `driver ${machine()}` : machine(),
   // The token admits anyone to the cluster: never written into the results.
   command: `npm run bench:scaling -- ${redact(process.argv.slice(2)).join(' ')}`.trim(),
+  ...(pins ? { pinned: pins.summary } : {}),
   trials: TRIALS,
   trees,
   trainRows: split.train.y.length,
@@ -239,10 +264,15 @@ if (a.address) {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const; // Ctrl-C, kill, a closed terminal
   for (const signal of signals) process.on(signal, onSignal);
   try {
+    pinDriver();
     await cluster.startHead();
+    if (pins) pin(cluster.pids[0]!, pins.nodes[0]!);
     await init({ address: cluster.address, token: cluster.token });
     for (let n = 1; n <= localNodes; n++) {
-      if (n > 1) await cluster.addNode();
+      if (n > 1) {
+        await cluster.addNode();
+        if (pins) pin(cluster.pids[n - 1]!, pins.nodes[n - 1]!);
+      }
       run.de2.push(await measureDe2(split, 'de2', n));
     }
   } finally {

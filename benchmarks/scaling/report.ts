@@ -12,10 +12,13 @@ export interface Measurement {
 }
 
 export interface ScalingRun {
-  mode: 'local' | 'cluster';
+  /** Also the results' file name: scaling-<mode>.* (local-pinned: --pin-cpus). */
+  mode: 'local' | 'local-pinned' | 'cluster';
   date: string;
   machine: string;
   command: string;
+  /** --pin-cpus: which cores each node (and the driver) ran on. */
+  pinned?: string;
   trials: number;
   trees: number;
   trainRows: number;
@@ -61,7 +64,8 @@ export function markdown(run: ScalingRun): string {
   const lines = [
     `${run.trials} trials x ${run.trees} trees (maxDepth null) on ${run.trainRows} training rows; ${run.cpusPerNode} CPU(s) per node. ` +
       '"Trials at once": the sum of the trials\' own times over the wall time.',
-    `Machine: ${run.machine}. Command: \`${run.command}\`.`,
+    `Machine: ${run.machine}. Command: \`${run.command}\`.` +
+      (run.pinned ? ` CPU pinning: ${run.pinned}.` : ''),
     '',
     '| setup | nodes | CPUs | wall time | speedup vs 1 node | efficiency | trials at once |',
     '|---|---|---|---|---|---|---|',
