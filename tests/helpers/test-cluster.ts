@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { De2Home, de2NodeBin } from './de2-node.js';
+import type { Netns } from './netns.js';
 
 export interface TestClusterOptions {
   /** Worker nodes besides the head. @default 2 */
@@ -15,6 +16,8 @@ export interface TestClusterOptions {
   workerArgs?: (index: number) => string[];
   /** Extra environment of the head process (e.g. DE2_INFEASIBLE_TIMEOUT_MS). */
   headEnv?: NodeJS.ProcessEnv;
+  /** Run node i (the head is 0) in namespace i, listening on its address there. */
+  netns?: Netns;
 }
 
 export interface TestNode {
@@ -41,8 +44,11 @@ export async function startNode(
   env: NodeJS.ProcessEnv,
   args: string[],
   ready: RegExp,
+  /** A command that runs the node inside something (`ip netns exec NAME`). */
+  wrap: string[] = [],
 ): Promise<TestNode & { match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [de2NodeBin, 'start', ...args, '--block'], {
+  const command = [...wrap, process.execPath, de2NodeBin, 'start', ...args, '--block'];
+  const child = spawn(command[0]!, command.slice(1), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,17 +75,21 @@ export async function startNode(
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const home = new De2Home();
   const nodes: TestNode[] = [];
+  const netns = options.netns;
+  const host = (i: number) => netns?.addresses[i] ?? '127.0.0.1';
   try {
     const head = await startNode(
       { ...home.env, ...options.headEnv },
-      ['--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', String(options.headCpus ?? 1)],
+      ['--head', '--port', '0', '--host', host(0), '--num-cpus', String(options.headCpus ?? 1)],
       /--address (\S+) --token/,
+      netns?.exec(0),
     );
     nodes.push(head);
     const address = head.match[1]!;
     // In the foreground the head names its token file rather than printing the token.
     const token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
     const addWorker = async (args: string[] = []): Promise<TestNode> => {
+      const i = nodes.length;
       const worker = await startNode(
         home.env,
         [
@@ -88,12 +98,13 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
           '--token',
           token,
           '--host',
-          '127.0.0.1',
+          host(i),
           '--num-cpus',
           String(options.workerCpus ?? 1),
           ...args,
         ],
         /joined the cluster/,
+        netns?.exec(i),
       );
       nodes.push(worker);
       return worker;
