@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { init, nodes, shutdown } from '@de2/core';
+import { get, init, nodes, put, remote, shutdown } from '@de2/core';
 import { Tuner, grid, withParameters } from '@de2/tune';
 import { Piscina } from 'piscina';
 import { LocalCluster } from './scaling/local-cluster.js';
+import { NetnsCluster } from './scaling/netns-cluster.js';
 import { allowedCores, pin, planPins, type PinPlan } from './scaling/pin-cpus.js';
-import { writeResults, type Measurement, type ScalingRun } from './scaling/report.js';
+import { writeResults, type Measurement, type ScalingRun, type Transfer } from './scaling/report.js';
 import { TRIALS, configs, fitTrial, prepareSplit, type Split } from './scaling/workload.js';
 
 const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
@@ -28,6 +29,10 @@ const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
   --pin-cpus           local nodes: pin node i to cores of its own (taskset), the driver to the next
                        core if one is left; the Piscina baseline runs on the cores of the nodes it
                        stands for. Refused when the machine has fewer cores than the nodes' CPUs.
+  --netns              local nodes each in a network namespace of its own (root; a bridge and a
+                       private 10.213.X.0/24 made for the run and removed after; links shaped to
+                       1 Gbit/s, 0.5 ms where the kernel has netem); also times moving the binned
+                       data set to each new node
 `;
 
 const { values: a } = parseArgs({
@@ -42,6 +47,7 @@ const { values: a } = parseArgs({
     out: { type: 'string' },
     'skip-piscina': { type: 'boolean' },
     'pin-cpus': { type: 'boolean' },
+    netns: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -64,6 +70,12 @@ if (a['pin-cpus'] && a.address)
   throw new RangeError('--pin-cpus pins local nodes: it does not go with --address');
 const allCores = allowedCores();
 // Checked before anything starts: too few cores is an error that says what to run instead.
+if (a.netns && a.address) throw new RangeError('--netns starts local nodes: it does not go with --address');
+const netnsProblem = a.netns ? NetnsCluster.unavailable() : undefined;
+if (netnsProblem) {
+  console.error(`--netns: ${netnsProblem}`);
+  process.exit(2);
+}
 let pins: PinPlan | undefined;
 try {
   pins = a['pin-cpus'] ? planPins(localNodes, cpusPerNode, allCores) : undefined;
@@ -155,6 +167,33 @@ async function measureDe2(split: Split, label: string, expected?: number): Promi
   return { nodes: n, cpus, seconds, parallelism };
 }
 
+/**
+ * Time to move the binned training set from the driver's node to node `n` (the newest): one
+ * `put`, then a task on that node that reads every byte of it.
+ */
+const measuredNodes = new Set<string>();
+async function timeTransfer(split: Split, n: number): Promise<Transfer> {
+  const list = (await nodes()).filter((x) => x.alive && !x.isDriver && !measuredNodes.has(x.nodeId));
+  const node = list[0]!;
+  measuredNodes.add(node.nodeId);
+  const bytes = split.train.bins.byteLength + split.train.y.byteLength + split.train.edges.byteLength;
+  const touch = remote((d: { bins: Uint8Array }) => {
+    let s = 0;
+    for (let i = 0; i < d.bins.length; i += 64) s += d.bins[i]!;
+    return s;
+  }).options({ schedulingStrategy: { nodeId: node.nodeId } });
+  // Once with a tiny object: the node's thread has the function, so only the move is timed.
+  await get(touch.remote(put({ bins: new Uint8Array(64) })));
+  const ref = put(split.train);
+  const t0 = performance.now();
+  await get(touch.remote(ref));
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `moved the binned training set (${(bytes / 2 ** 20).toFixed(2)} MiB) to node ${n} at ${node.address}: ${(seconds * 1000).toFixed(0)} ms`,
+  );
+  return { node: n, bytes, seconds };
+}
+
 /** Typed arrays copied once into shared memory: Piscina's threads then read them without copies. */
 function shareSplit(split: Split): Split {
   const share = <T extends Uint8Array | Float64Array | Int32Array>(x: T): T => {
@@ -213,7 +252,7 @@ console.log(
   `${TRIALS} trials x ${trees} trees (maxDepth null), ${split.train.y.length} training rows; ${machine()}`,
 );
 const run: ScalingRun = {
-  mode: a.address ? 'cluster' : pins ? 'local-pinned' : 'local',
+  mode: a.address ? 'cluster' : a.netns ? (pins ? 'netns-pinned' : 'netns') : pins ? 'local-pinned' : 'local',
   date: new Date().toISOString(),
   machine: a.address ? `driver ${machine()}` : machine(),
   // The token admits anyone to the cluster: never written into the results.
@@ -224,6 +263,7 @@ const run: ScalingRun = {
   trainRows: split.train.y.length,
   cpusPerNode,
   de2: [],
+  transfers: [],
   piscina: undefined,
   piscinaThreads: [],
 };
@@ -247,7 +287,9 @@ if (a.address) {
   // Piscina before and after the de2 runs: the machine's load drifts, the mean of the two is compared.
   const before = a['skip-piscina'] ? undefined : await measurePiscina(split, cpusPerNode);
   // One cluster, grown by one node between measurements: node n offers the same K CPUs as node 1.
-  const cluster = new LocalCluster(cpusPerNode, (line) => console.log(`  de2-cloud: ${line}`));
+  const cluster = a.netns
+    ? new NetnsCluster(localNodes, cpusPerNode, (line) => console.log(`  netns: ${line}`))
+    : new LocalCluster(cpusPerNode, (line) => console.log(`  de2-cloud: ${line}`));
   // The nodes run in their own process groups (as de2-cloud starts them): Ctrl-C must stop them.
   // A signal often arrives twice (to the process group, and relayed by npm/tsx): later ones
   // must not end the process while the nodes are being stopped (that takes at most ~15 s).
@@ -268,11 +310,13 @@ if (a.address) {
     await cluster.startHead();
     if (pins) pin(cluster.pids[0]!, pins.nodes[0]!);
     await init({ address: cluster.address, token: cluster.token });
+    if (cluster instanceof NetnsCluster) run.network = cluster.shaping;
     for (let n = 1; n <= localNodes; n++) {
       if (n > 1) {
         await cluster.addNode();
         if (pins) pin(cluster.pids[n - 1]!, pins.nodes[n - 1]!);
       }
+      if (a.netns) (run.transfers ??= []).push(await timeTransfer(split, n));
       run.de2.push(await measureDe2(split, 'de2', n));
     }
   } finally {

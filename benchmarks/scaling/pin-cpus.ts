@@ -47,7 +47,7 @@ export function planPins(nodes: number, cpusPerNode: number, cores = allowedCore
   const driver = spare.length > 0 ? [spare[0]!] : undefined;
   const where = plan.map((c, i) => `node ${i + 1}: core ${c.join(',')}`).join('; ');
   const summary =
-    `pinned: ${where}; ` +
+    `${where}; ` +
     (driver
       ? `driver: core ${driver.join(',')}`
       : `driver: no core left, it shares the nodes' cores (it mostly waits; Tune's bookkeeping is small)`);
