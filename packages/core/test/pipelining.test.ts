@@ -250,6 +250,40 @@ describe('work-conserving scheduling (embedded, 2 CPUs)', () => {
   });
 });
 
+describe('work-conserving threads with nested tasks (embedded, 2 CPUs)', () => {
+  before(() => init({ numCpus: 2, logToDriver: false }));
+  after(() => shutdown());
+
+  it('a child does not queue behind its running sibling while its parent waits on the other thread', async () => {
+    const hold = remote(async (ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return ms;
+    });
+    // The parent runs on the second thread (the first holds `hold`), waits for `hold`, then
+    // starts a long child (it gets the first thread, idle by then) and a quick one, and
+    // waits for the first ready. The quick child must run on the parent's thread, whose task
+    // waits: Piscina's least-busy choice sees one task on each thread and takes the first.
+    const parent = remote(async (held: unknown[]) => {
+      const de2 = await import('@de2/core');
+      await de2.get(held[0] as never);
+      const child = de2.remote(async (ms: number) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return ms;
+      });
+      const started = Date.now();
+      const refs = [child.remote(2000), child.remote(10)];
+      const { ready } = await de2.wait(refs, { numReturns: 1 });
+      const elapsed = Date.now() - started;
+      await de2.get(refs);
+      return { first: await de2.get(ready[0]!), elapsed };
+    });
+    const held = hold.remote(300);
+    const { first, elapsed } = await get(parent.remote([held]));
+    expect(first).to.equal(10);
+    expect(elapsed).to.be.below(1000);
+  });
+});
+
 describe('scheduler: tasks a node gives back', () => {
   it('queues them first, places them only on a free CPU, and skips the node until one of its tasks ends', () => {
     const scheduler = new Scheduler();

@@ -5,6 +5,23 @@
  * longer than its function usually does holds every CPU of the node.
  */
 export const GIVE_BACK_AFTER_MS = 20;
+/**
+ * Tasks handed to the threads beyond one per CPU: each thread has its next task at hand
+ * when one ends, instead of waiting for the node's main thread (which, embedded, is also the
+ * driver's and the head's). Without it, tiny tasks run at about half the rate.
+ */
+export const PREFETCH_PER_CPU = 16;
+/**
+ * A task handed to a thread that has not started it this long (it waits behind a long call
+ * on that thread) is taken back (running-table.ts `steal`) and handed out again.
+ */
+export const STEAL_AFTER_MS = 10;
+
+interface HandedOver {
+  since: number;
+  /** Takes the task back if no thread started it; true if it did. */
+  steal: () => boolean;
+}
 
 interface Waiting {
   start: (run: boolean) => void;
@@ -26,32 +43,93 @@ export class CpuQueue {
   /** In arrival order (a Map keeps insertion order and drops one in O(1)). */
   private readonly waiting = new Map<string, Waiting>();
   private timer: NodeJS.Timeout | undefined;
+  /** Tasks handed to a thread and not known to have started. */
+  private readonly handed = new Set<HandedOver>();
+  private stealTimer: NodeJS.Timeout | undefined;
+  private readonly limit: number;
 
   constructor(
     private readonly cpus: number,
     private readonly giveBack: (taskIds: string[]) => void,
+    /** How many threads run a one-CPU task now (not one waiting in get). */
+    private readonly busyThreads: () => number = () => 0,
     private readonly giveBackAfterMs = GIVE_BACK_AFTER_MS,
-  ) {}
+  ) {
+    this.limit = cpus * (1 + PREFETCH_PER_CPU);
+  }
 
   /**
    * `true` (or a promise of it) once the task may start; `false` if it was given back to the
    * head or dropped while it waited (it must then not run here, nor be reported finished).
    */
   take(taskId: string): true | Promise<boolean> {
-    if (this.active < this.cpus && this.waiting.size === 0) {
+    if (this.active < this.limit && this.waiting.size === 0) {
       this.active++;
       return true;
     }
+    return this.wait(taskId, false);
+  }
+
+  /**
+   * A task taken back from a thread that had not started it: handed out again at once if a
+   * thread is idle, else it waits first in line for a CPU that frees (or goes back to the
+   * head with the others), rather than going to a thread that is just as busy.
+   */
+  takeBack(taskId: string): true | Promise<boolean> {
+    if (this.busyThreads() < this.cpus) return true;
+    this.active--;
+    return this.wait(taskId, true);
+  }
+
+  private wait(taskId: string, first: boolean): Promise<boolean> {
     return new Promise((start) => {
-      this.waiting.set(taskId, { start, since: performance.now() });
+      const waiting = { start, since: performance.now() };
+      if (first) {
+        const rest = [...this.waiting];
+        this.waiting.clear();
+        this.waiting.set(taskId, waiting);
+        for (const [id, w] of rest) this.waiting.set(id, w);
+      } else this.waiting.set(taskId, waiting);
       this.arm();
     });
   }
 
+  /**
+   * The task went to a thread: `steal` is tried if it has not started STEAL_AFTER_MS later.
+   * Call the returned function when the thread answers.
+   */
+  handedOver(steal: () => boolean): () => void {
+    const entry = { since: performance.now(), steal };
+    this.handed.add(entry);
+    if (!this.stealTimer) {
+      this.stealTimer = setTimeout(this.stealCheck, STEAL_AFTER_MS);
+      this.stealTimer.unref();
+    }
+    return () => this.handed.delete(entry);
+  }
+
+  private readonly stealCheck = (): void => {
+    this.stealTimer = undefined;
+    const now = performance.now();
+    // With no thread running anything, a task not started yet waits for a thread that is
+    // starting (after a crash, or at first), not behind a long call: nothing to take back.
+    const stuck = this.busyThreads() > 0;
+    for (const entry of stuck ? this.handed : []) {
+      if (now - entry.since < STEAL_AFTER_MS) continue;
+      // Started (nothing to take back) or taken back: either way no longer watched.
+      this.handed.delete(entry);
+      entry.steal();
+    }
+    if (this.handed.size > 0) {
+      this.stealTimer = setTimeout(this.stealCheck, STEAL_AFTER_MS);
+      this.stealTimer.unref();
+    }
+  };
+
   /** The task ended, or waits in get/wait: its CPU goes to the oldest waiting task. */
   release(): void {
     this.active--;
-    while (this.active < this.cpus && this.waiting.size > 0) {
+    while (this.active < this.limit && this.waiting.size > 0) {
       const [taskId, next] = this.waiting.entries().next().value as [string, Waiting];
       this.waiting.delete(taskId);
       this.active++;
@@ -102,6 +180,8 @@ export class CpuQueue {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.stealTimer) clearTimeout(this.stealTimer);
     this.timer = undefined;
+    this.stealTimer = undefined;
   }
 }

@@ -100,9 +100,15 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       spillLimitBytes: options.spillLimitBytes,
     });
     const threads = Math.max(1, Math.ceil(options.numCpus));
-    this.pools = new TaskPools(threads, (port) => this.attachWorkerPort(port));
-    this.cpuQueue = new CpuQueue(threads, (taskIds) =>
-      this.toHead({ type: 'tasksReturned', nodeId: this.nodeId, taskIds }),
+    this.pools = new TaskPools(
+      threads,
+      (port) => this.attachWorkerPort(port),
+      () => this.busyThreads(),
+    );
+    this.cpuQueue = new CpuQueue(
+      threads,
+      (taskIds) => this.toHead({ type: 'tasksReturned', nodeId: this.nodeId, taskIds }),
+      () => this.busyThreads().size,
     );
     if (options.memoryLimit) {
       this.memoryMonitor = new MemoryMonitor({
@@ -142,6 +148,16 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     this.finishedMs = [];
     this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs });
   };
+
+  /** Threads that run a one-CPU task now (see idleFirst in task-pools.ts). */
+  private busyThreads(): Set<number> {
+    const busy = new Set<number>();
+    for (const control of this.running.values()) {
+      const thread = control.busyThread;
+      if (thread > 0) busy.add(thread);
+    }
+    return busy;
+  }
 
   /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
   taskBlocked(taskId: string): void {

@@ -33,6 +33,8 @@ export interface TaskControl extends MemoryVictim {
   cancel(force: boolean): void;
   /** The task waits in get/wait (true) or runs again (false): it lends its CPU meanwhile. */
   blocked(waits: boolean): void;
+  /** The thread that runs it while it holds a CPU of the node's queue (not waiting in get), else 0. */
+  readonly busyThread: number;
 }
 
 /** What runTask needs: the pools, the CPU queue, the tasks it runs, force-stop of a thread. */

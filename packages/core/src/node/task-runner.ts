@@ -56,7 +56,8 @@ export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
   let cpu = false;
   let blocked = false;
   let givenBack = false;
-  const slot = node.pools.running.acquire();
+  const running = node.pools.running;
+  let slot = running.acquire();
   const end = (error: WireError): boolean => {
     if (cancelled) return false;
     cancelled = true;
@@ -67,7 +68,10 @@ export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
     taskId: task.taskId,
     retriable: task.maxRetries > 0,
     get startedAt() {
-      return dispatchedAt !== undefined && node.pools.running.threadOf(slot) > 0 ? dispatchedAt : undefined;
+      return dispatchedAt !== undefined && running.threadOf(slot) > 0 ? dispatchedAt : undefined;
+    },
+    get busyThread() {
+      return cpu && !blocked ? running.threadOf(slot) : 0;
     },
     cancel(force) {
       if (!end(cancelledError(task))) return;
@@ -85,25 +89,56 @@ export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
       if (end({ ...error, message: `task ${task.name}: ${message}` })) await node.stopTaskThread(slot);
     },
   });
+  /** Waits for a CPU of the node; false if the task was given back to the head or cancelled. */
+  const takeCpu = async (again = false): Promise<boolean> => {
+    if (!cpuQueue || cancelled) return !cancelled;
+    const take = again ? cpuQueue.takeBack(task.taskId) : cpuQueue.take(task.taskId);
+    cpu = take === true || (await take);
+    // Not started: given back to the head (which places it again) unless it was cancelled.
+    if (!cpu) givenBack = !cancelled;
+    return cpu;
+  };
+  /**
+   * Hands the task to a thread. One-CPU tasks that no thread started within STEAL_AFTER_MS
+   * (they wait behind a long call on their thread) are taken back and handed out again.
+   * Undefined: taken back, then given back to the head or cancelled.
+   */
+  const runOnce = async (workerTask: WorkerTask): Promise<WorkerResult | undefined> => {
+    for (;;) {
+      const run = node.pools.run({ ...workerTask, slot }, task.memory, cpuQueue !== undefined);
+      if (!cpuQueue) return run;
+      const handed = slot;
+      let stolen = false;
+      let watched = noop;
+      const outcome = await new Promise<WorkerResult | undefined>((resolve, reject) => {
+        run.then(resolve, reject);
+        watched = cpuQueue.handedOver(() => {
+          stolen = running.steal(handed);
+          if (stolen) resolve(undefined);
+          return stolen;
+        });
+      });
+      watched();
+      if (!stolen) return outcome;
+      // The thread skips its copy when it gets to it (the slot says so); the slot is reused
+      // only after that, so that a later task in it is never mistaken for this one.
+      void run.then(noop, noop).finally(() => running.release(handed));
+      slot = running.acquire();
+      cpu = false;
+      if (!(await takeCpu(true))) return undefined;
+    }
+  };
   try {
     const refArgs = task.refArgIds.length > 0 ? await node.resolveObjects(task.refArgIds) : [];
     const workerTask = workerTaskOf(task, refArgs, slot);
-    const serial = cpuQueue !== undefined;
-    if (cpuQueue && !cancelled) {
-      const take = cpuQueue.take(task.taskId);
-      cpu = take === true || (await take);
-      // Not started: given back to the head (which places it again) unless it was cancelled.
-      if (!cpu) {
-        givenBack = !cancelled;
-        return;
-      }
-    }
+    if (!(await takeCpu())) return;
     for (let attempt = 0; !cancelled; attempt++) {
-      let result: WorkerResult;
-      if (attempt > 0) node.pools.running.reset(slot);
+      let result: WorkerResult | undefined;
+      if (attempt > 0) running.reset(slot);
       dispatchedAt = performance.now();
       try {
-        result = await node.pools.run(workerTask, task.memory, serial);
+        result = await runOnce(workerTask);
+        if (!result) return;
       } catch (error) {
         if (cancelled) return;
         const failure = classify(error);
@@ -122,8 +157,10 @@ export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
     }
   } finally {
     node.running.delete(task.taskId);
-    node.pools.running.release(slot);
+    running.release(slot);
     if (cpu && !blocked) cpuQueue?.release();
     if (!givenBack) node.taskFinished(task.taskId, runMs);
   }
 }
+
+function noop(): void {}
