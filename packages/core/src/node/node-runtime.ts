@@ -151,13 +151,19 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   /** Threads that run a one-CPU task now (see idleFirst in task-pools.ts). */
   private busyThreads(): Set<number> {
+    // Asked for each task handed out while every thread has some: once per turn of the event
+    // loop is enough (a burst of tasks is handed out in one turn), and keeps it off the hot path.
+    if (this.busyCache) return this.busyCache;
     const busy = new Set<number>();
     for (const control of this.running.values()) {
       const thread = control.busyThread;
       if (thread > 0) busy.add(thread);
     }
+    this.busyCache = busy;
+    setImmediate(() => (this.busyCache = undefined)).unref();
     return busy;
   }
+  private busyCache: Set<number> | undefined;
 
   /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
   taskBlocked(taskId: string): void {
