@@ -284,6 +284,32 @@ describe('work-conserving threads with nested tasks (embedded, 2 CPUs)', () => {
   });
 });
 
+describe('taking tasks back from threads, with crashes (embedded, 2 CPUs)', () => {
+  before(() => init({ numCpus: 2, logToDriver: false }));
+  after(() => shutdown());
+
+  it('retries a task whose thread died while the other thread runs a long task', async () => {
+    const sleep = remote(async (ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return ms;
+    });
+    // Quick on average, so that its calls are handed to threads ahead and may be taken back.
+    const exitsTwice = remote((c: Int32Array) => {
+      if (Atomics.add(c, 0, 1) === 1 || Atomics.load(c, 0) === 3) process.exit(1);
+      return Atomics.load(c, 0);
+    });
+    const warm = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(warm, 0, 100);
+    await get(Array.from({ length: 30 }, () => exitsTwice.remote(warm)));
+    const long = sleep.remote(1500);
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    // Call 1 returns, calls 2 and 3 end their thread (retried on a new one), call 4 returns.
+    const results = [await get(exitsTwice.remote(counter)), await get(exitsTwice.remote(counter))];
+    expect(results).to.deep.equal([1, 4]);
+    await get(long);
+  });
+});
+
 describe('scheduler: tasks a node gives back', () => {
   it('queues them first, places them only on a free CPU, and skips the node until one of its tasks ends', () => {
     const scheduler = new Scheduler();

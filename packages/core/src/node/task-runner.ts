@@ -110,15 +110,21 @@ export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
       const handed = slot;
       let stolen = false;
       let watched = noop;
-      const outcome = await new Promise<WorkerResult | undefined>((resolve, reject) => {
-        run.then(resolve, reject);
-        watched = cpuQueue.handedOver(() => {
-          stolen = running.steal(handed);
-          if (stolen) resolve(undefined);
-          return stolen;
+      let outcome: WorkerResult | undefined;
+      try {
+        outcome = await new Promise<WorkerResult | undefined>((resolve, reject) => {
+          run.then(resolve, reject);
+          watched = cpuQueue.handedOver(() => {
+            stolen = running.steal(handed);
+            if (stolen) resolve(undefined);
+            return stolen;
+          });
         });
-      });
-      watched();
+      } finally {
+        // Also when the thread crashed: the slot is reset for the retry, which must not be
+        // taken for this attempt's copy.
+        watched();
+      }
       if (!stolen) return outcome;
       // The thread skips its copy when it gets to it (the slot says so); the slot is reused
       // only after that, so that a later task in it is never mistaken for this one.
