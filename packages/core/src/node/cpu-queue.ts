@@ -29,13 +29,15 @@ interface Waiting {
 }
 
 /**
- * The node's one-CPU tasks wait here for a CPU, not on a worker thread: a task handed to a
- * thread would wait behind that thread's task even when another thread is idle (Piscina
- * gives each task a thread when it is submitted, see task-pools.ts). At most `cpus` of them
- * run at once, and the first CPU that frees takes the oldest. A task that waits in
- * `get`/`wait` gives its CPU up (as it does in the head), so its children can run.
+ * The node's one-CPU tasks: at most `cpus` x (1 + PREFETCH_PER_CPU) are on the threads at
+ * once, the rest wait here, oldest first. Piscina gives each task a thread when it is
+ * submitted (see task-pools.ts), so a task on a thread can end up behind that thread's long
+ * call while another thread is idle: one that no thread has started within STEAL_AFTER_MS
+ * is taken back (`handedOver`, `takeBack`) and handed to an idle thread, or waits here for
+ * a CPU. A task that waits in `get`/`wait` gives its place up (as it gives its CPU up in the
+ * head), so its children can run.
  *
- * When every CPU stays busy for GIVE_BACK_AFTER_MS while tasks wait, the waiting tasks go
+ * When tasks wait here GIVE_BACK_AFTER_MS and none starts (every CPU stays busy), they go
  * back to the head (`giveBack`), which places them on a node with a free CPU.
  */
 export class CpuQueue {
