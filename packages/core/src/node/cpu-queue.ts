@@ -55,6 +55,8 @@ export class CpuQueue {
     private readonly giveBack: (taskIds: string[]) => void,
     /** How many threads run a one-CPU task now (not one waiting in get). */
     private readonly busyThreads: () => number = () => 0,
+    /** Whether a thread has run the same task since the last check or longer (a long call). */
+    private readonly longCall: () => boolean = () => this.busyThreads() > 0,
     private readonly giveBackAfterMs = GIVE_BACK_AFTER_MS,
   ) {
     this.limit = cpus * (1 + PREFETCH_PER_CPU);
@@ -113,9 +115,10 @@ export class CpuQueue {
   private readonly stealCheck = (): void => {
     this.stealTimer = undefined;
     const now = performance.now();
-    // With no thread running anything, a task not started yet waits for a thread that is
-    // starting (after a crash, or at first), not behind a long call: nothing to take back.
-    const stuck = this.busyThreads() > 0;
+    // Only behind a long call: with no thread running anything, a task not started yet waits
+    // for a thread that is starting (after a crash, or at first); with only quick tasks
+    // running, it waits behind a few of them on a loaded machine, and moving it costs more.
+    const stuck = this.longCall();
     for (const entry of stuck ? this.handed : []) {
       if (now - entry.since < STEAL_AFTER_MS) continue;
       // Started (nothing to take back) or taken back: either way no longer watched.

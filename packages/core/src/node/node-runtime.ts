@@ -15,7 +15,7 @@ import type {
 import { TaskKind } from '../protocol/messages.js';
 import { ActorRunner } from './actor-runner.js';
 import { ClientSession } from './client-session.js';
-import { CpuQueue } from './cpu-queue.js';
+import { CpuQueue, STEAL_AFTER_MS } from './cpu-queue.js';
 import { MemoryMonitor } from './memory-monitor.js';
 import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-services.js';
 import { TaskPools } from './task-pools.js';
@@ -109,6 +109,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       threads,
       (taskIds) => this.toHead({ type: 'tasksReturned', nodeId: this.nodeId, taskIds }),
       () => this.busyThreads().size,
+      () => this.longCall(),
     );
     if (options.memoryLimit) {
       this.memoryMonitor = new MemoryMonitor({
@@ -164,6 +165,24 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     return busy;
   }
   private busyCache: Set<number> | undefined;
+
+  /**
+   * Whether a thread has been running the same one-CPU task since the previous call or
+   * longer (the CPU queue asks every STEAL_AFTER_MS while tasks are on the threads).
+   */
+  private longCall(): boolean {
+    const now = performance.now();
+    let long = false;
+    for (const control of this.running.values()) {
+      if (control.busyThread === 0) {
+        control.busySince = undefined;
+        continue;
+      }
+      control.busySince ??= now;
+      if (now - control.busySince >= STEAL_AFTER_MS) long = true;
+    }
+    return long;
+  }
 
   /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
   taskBlocked(taskId: string): void {

@@ -35,6 +35,8 @@ export interface TaskControl extends MemoryVictim {
   blocked(waits: boolean): void;
   /** The thread that runs it while it holds a CPU of the node's queue (not waiting in get), else 0. */
   readonly busyThread: number;
+  /** When the node first saw it running on `busyThread` (see NodeRuntime.longCall). */
+  busySince?: number;
 }
 
 /** What runTask needs: the pools, the CPU queue, the tasks it runs, force-stop of a thread. */
