@@ -1,16 +1,19 @@
 // The DE2 assignment's question: how much faster does one fixed grid (24 equal trials) run on
 // 1, 2, ... N nodes? Beside it, the same trials in a plain Piscina pool on one node (no de2).
 //   npm run bench:scaling -- --local-nodes 3 --cpus-per-node 1   (local nodes through @de2/cloud)
+//   npm run bench:scaling -- --local-nodes 2 --cpus-per-node 1 --pin-cpus   (each node on cores of its own)
 //   npm run bench:scaling -- --address HOST:PORT [--token T]     (an existing cluster, as it is)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { init, nodes, shutdown } from '@de2/core';
+import { get, init, nodes, put, remote, shutdown } from '@de2/core';
 import { Tuner, grid, withParameters } from '@de2/tune';
 import { Piscina } from 'piscina';
 import { LocalCluster } from './scaling/local-cluster.js';
-import { writeResults, type Measurement, type ScalingRun } from './scaling/report.js';
+import { NetnsCluster } from './scaling/netns-cluster.js';
+import { allowedCores, pin, planPins, type PinPlan } from './scaling/pin-cpus.js';
+import { writeResults, type Measurement, type ScalingRun, type Transfer } from './scaling/report.js';
 import { TRIALS, configs, fitTrial, prepareSplit, type Split } from './scaling/workload.js';
 
 const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
@@ -23,6 +26,13 @@ const USAGE = `Usage: npx tsx benchmarks/scaling.ts [options]
   --rows R             stratified sample of R rows
   --out DIR            where JSON, markdown and SVG go (default benchmarks/results)
   --skip-piscina       no Piscina baseline
+  --pin-cpus           local nodes: pin node i to cores of its own (taskset), the driver to the next
+                       core if one is left; the Piscina baseline runs on the cores of the nodes it
+                       stands for. Refused when the machine has fewer cores than the nodes' CPUs.
+  --netns              local nodes each in a network namespace of its own (root; a bridge and a
+                       private 10.213.X.0/24 made for the run and removed after; links shaped to
+                       1 Gbit/s, 0.5 ms where the kernel has netem); also times moving the binned
+                       data set to each new node
 `;
 
 const { values: a } = parseArgs({
@@ -36,6 +46,8 @@ const { values: a } = parseArgs({
     rows: { type: 'string' },
     out: { type: 'string' },
     'skip-piscina': { type: 'boolean' },
+    'pin-cpus': { type: 'boolean' },
+    netns: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -54,6 +66,26 @@ const cpusPerNode = int('cpus-per-node', a['cpus-per-node'], 1)!;
 const trees = int('trees', a.trees, 20)!;
 const rows = int('rows', a.rows, undefined);
 const outDir = path.resolve(a.out ?? path.join(import.meta.dirname, 'results'));
+if (a['pin-cpus'] && a.address)
+  throw new RangeError('--pin-cpus pins local nodes: it does not go with --address');
+const allCores = allowedCores();
+// Checked before anything starts: too few cores is an error that says what to run instead.
+if (a.netns && a.address) throw new RangeError('--netns starts local nodes: it does not go with --address');
+const netnsProblem = a.netns ? NetnsCluster.unavailable() : undefined;
+if (netnsProblem) {
+  console.error(`--netns: ${netnsProblem}`);
+  process.exit(2);
+}
+let pins: PinPlan | undefined;
+try {
+  pins = a['pin-cpus'] ? planPins(localNodes, cpusPerNode, allCores) : undefined;
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (pins) console.log(pins.summary);
+/** The driver's cores for the de2 runs: its own core, else all of them (shared with the nodes). */
+const pinDriver = () => pins && pin(process.pid, pins.driver ?? allCores);
 
 // Tune's experiment folders (nothing here reads them again), removed when the run ends.
 const tuneDir = mkdtempSync(path.join(os.tmpdir(), 'de2-scaling-tune-'));
@@ -135,6 +167,33 @@ async function measureDe2(split: Split, label: string, expected?: number): Promi
   return { nodes: n, cpus, seconds, parallelism };
 }
 
+/**
+ * Time to move the binned training set from the driver's node to node `n` (the newest): one
+ * `put`, then a task on that node that reads every byte of it.
+ */
+const measuredNodes = new Set<string>();
+async function timeTransfer(split: Split, n: number): Promise<Transfer> {
+  const list = (await nodes()).filter((x) => x.alive && !x.isDriver && !measuredNodes.has(x.nodeId));
+  const node = list[0]!;
+  measuredNodes.add(node.nodeId);
+  const bytes = split.train.bins.byteLength + split.train.y.byteLength + split.train.edges.byteLength;
+  const touch = remote((d: { bins: Uint8Array }) => {
+    let s = 0;
+    for (let i = 0; i < d.bins.length; i += 64) s += d.bins[i]!;
+    return s;
+  }).options({ schedulingStrategy: { nodeId: node.nodeId } });
+  // Once with a tiny object: the node's thread has the function, so only the move is timed.
+  await get(touch.remote(put({ bins: new Uint8Array(64) })));
+  const ref = put(split.train);
+  const t0 = performance.now();
+  await get(touch.remote(ref));
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `moved the binned training set (${(bytes / 2 ** 20).toFixed(2)} MiB) to node ${n} at ${node.address}: ${(seconds * 1000).toFixed(0)} ms`,
+  );
+  return { node: n, bytes, seconds };
+}
+
 /** Typed arrays copied once into shared memory: Piscina's threads then read them without copies. */
 function shareSplit(split: Split): Split {
   const share = <T extends Uint8Array | Float64Array | Int32Array>(x: T): T => {
@@ -152,6 +211,9 @@ function shareSplit(split: Split): Split {
 }
 
 async function measurePiscina(split: Split, threads: number): Promise<Measurement> {
+  // Pinned: the pool's threads (started below, they inherit this) run on the cores of the
+  // nodes it stands for, so it is the ceiling of exactly those cores.
+  if (pins) pin(process.pid, pins.nodes.slice(0, threads / cpusPerNode).flat());
   const shared = shareSplit(split);
   const pool = new Piscina({
     filename: new URL('./scaling/piscina-worker.ts', import.meta.url).href,
@@ -169,6 +231,7 @@ async function measurePiscina(split: Split, threads: number): Promise<Measuremen
   await run(trees, TRIALS);
   const seconds = (performance.now() - t0) / 1000;
   await pool.destroy();
+  pinDriver();
   console.log(`Piscina, 1 process, ${threads} threads (no de2): ${seconds.toFixed(2)} s`);
   return { nodes: 1, cpus: threads, seconds };
 }
@@ -189,16 +252,18 @@ console.log(
   `${TRIALS} trials x ${trees} trees (maxDepth null), ${split.train.y.length} training rows; ${machine()}`,
 );
 const run: ScalingRun = {
-  mode: a.address ? 'cluster' : 'local',
+  mode: a.address ? 'cluster' : a.netns ? (pins ? 'netns-pinned' : 'netns') : pins ? 'local-pinned' : 'local',
   date: new Date().toISOString(),
   machine: a.address ? `driver ${machine()}` : machine(),
   // The token admits anyone to the cluster: never written into the results.
   command: `npm run bench:scaling -- ${redact(process.argv.slice(2)).join(' ')}`.trim(),
+  ...(pins ? { pinned: pins.summary } : {}),
   trials: TRIALS,
   trees,
   trainRows: split.train.y.length,
   cpusPerNode,
   de2: [],
+  transfers: [],
   piscina: undefined,
   piscinaThreads: [],
 };
@@ -222,7 +287,9 @@ if (a.address) {
   // Piscina before and after the de2 runs: the machine's load drifts, the mean of the two is compared.
   const before = a['skip-piscina'] ? undefined : await measurePiscina(split, cpusPerNode);
   // One cluster, grown by one node between measurements: node n offers the same K CPUs as node 1.
-  const cluster = new LocalCluster(cpusPerNode, (line) => console.log(`  de2-cloud: ${line}`));
+  const cluster = a.netns
+    ? new NetnsCluster(localNodes, cpusPerNode, (line) => console.log(`  netns: ${line}`))
+    : new LocalCluster(cpusPerNode, (line) => console.log(`  de2-cloud: ${line}`));
   // The nodes run in their own process groups (as de2-cloud starts them): Ctrl-C must stop them.
   // A signal often arrives twice (to the process group, and relayed by npm/tsx): later ones
   // must not end the process while the nodes are being stopped (that takes at most ~15 s).
@@ -239,10 +306,17 @@ if (a.address) {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const; // Ctrl-C, kill, a closed terminal
   for (const signal of signals) process.on(signal, onSignal);
   try {
+    pinDriver();
     await cluster.startHead();
+    if (pins) pin(cluster.pids[0]!, pins.nodes[0]!);
     await init({ address: cluster.address, token: cluster.token });
+    if (cluster instanceof NetnsCluster) run.network = cluster.shaping;
     for (let n = 1; n <= localNodes; n++) {
-      if (n > 1) await cluster.addNode();
+      if (n > 1) {
+        await cluster.addNode();
+        if (pins) pin(cluster.pids[n - 1]!, pins.nodes[n - 1]!);
+      }
+      if (a.netns) (run.transfers ??= []).push(await timeTransfer(split, n));
       run.de2.push(await measureDe2(split, 'de2', n));
     }
   } finally {

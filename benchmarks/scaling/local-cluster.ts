@@ -25,6 +25,8 @@ export class LocalCluster {
   private stopped: Promise<void> | undefined;
   address = '';
   token = '';
+  /** Process ids of the nodes, in the order they started (the head first). */
+  readonly pids: number[] = [];
 
   constructor(cpusPerNode: number, log: (line: string) => void) {
     // Written as the cluster.yaml it is, so that `de2-cloud down` can be run by hand if needed.
@@ -60,7 +62,10 @@ export class LocalCluster {
     if (this.stopped !== undefined) throw new Error('the local cluster was stopped');
     const p = step();
     this.pending = p.catch(() => {});
-    return p;
+    const info = await p;
+    for (const vm of info.vms)
+      if (vm.pid !== undefined && !this.pids.includes(vm.pid)) this.pids.push(vm.pid);
+    return info;
   }
 
   /**

@@ -12,10 +12,17 @@ export interface Measurement {
 }
 
 export interface ScalingRun {
-  mode: 'local' | 'cluster';
+  /** Also the results' file name: scaling-<mode>.* (local-pinned: --pin-cpus). */
+  mode: 'local' | 'local-pinned' | 'netns' | 'netns-pinned' | 'cluster';
   date: string;
   machine: string;
   command: string;
+  /** --pin-cpus: which cores each node (and the driver) ran on. */
+  pinned?: string;
+  /** --netns: how the nodes' links were shaped. */
+  network?: string;
+  /** --netns: moving the binned training set to each node as it joined. */
+  transfers?: Transfer[];
   trials: number;
   trees: number;
   trainRows: number;
@@ -25,6 +32,12 @@ export interface ScalingRun {
   piscina: (Measurement & { runs?: number[] }) | undefined;
   /** Local runs: one Piscina pool with the CPUs of 2..N nodes, this machine's own ceiling. */
   piscinaThreads: Measurement[];
+}
+
+export interface Transfer {
+  node: number;
+  bytes: number;
+  seconds: number;
 }
 
 export interface Row extends Measurement {
@@ -61,7 +74,9 @@ export function markdown(run: ScalingRun): string {
   const lines = [
     `${run.trials} trials x ${run.trees} trees (maxDepth null) on ${run.trainRows} training rows; ${run.cpusPerNode} CPU(s) per node. ` +
       '"Trials at once": the sum of the trials\' own times over the wall time.',
-    `Machine: ${run.machine}. Command: \`${run.command}\`.`,
+    `Machine: ${run.machine}. Command: \`${run.command}\`.` +
+      (run.pinned ? ` CPU pinning: ${run.pinned}.` : '') +
+      (run.network ? ` Each node in a network namespace of its own; links: ${run.network}.` : ''),
     '',
     '| setup | nodes | CPUs | wall time | speedup vs 1 node | efficiency | trials at once |',
     '|---|---|---|---|---|---|---|',
@@ -71,6 +86,10 @@ export function markdown(run: ScalingRun): string {
         `${f(r.efficiency && r.efficiency * 100, 0)}% | ${f(r.parallelism)} |`,
     ),
   ];
+  for (const t of run.transfers ?? [])
+    lines.push(
+      `| moving the binned training set (${f(t.bytes / 2 ** 20)} MiB) to node ${t.node} | | | ${f(t.seconds * 1000, 0)} ms | | | |`,
+    );
   const p = run.piscina;
   const one = run.de2.find((m) => m.nodes === 1);
   if (p) {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { De2Home, de2NodeBin } from './de2-node.js';
+import type { Netns } from './netns.js';
 
 export interface TestClusterOptions {
   /** Worker nodes besides the head. @default 2 */
@@ -17,6 +18,8 @@ export interface TestClusterOptions {
   headEnv?: NodeJS.ProcessEnv;
   /** Extra flags for the head (e.g. --dashboard-port 0). @default ['--no-dashboard'] */
   headArgs?: string[];
+  /** Run node i (the head is 0) in namespace i, listening on its address there. */
+  netns?: Netns;
 }
 
 export interface TestNode {
@@ -43,8 +46,11 @@ export async function startNode(
   env: NodeJS.ProcessEnv,
   args: string[],
   ready: RegExp,
+  /** A command that runs the node inside something (`ip netns exec NAME`). */
+  wrap: string[] = [],
 ): Promise<TestNode & { match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [de2NodeBin, 'start', ...args, '--block'], {
+  const command = [...wrap, process.execPath, de2NodeBin, 'start', ...args, '--block'];
+  const child = spawn(command[0]!, command.slice(1), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,6 +77,8 @@ export async function startNode(
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const home = new De2Home();
   const nodes: TestNode[] = [];
+  const netns = options.netns;
+  const host = (i: number) => netns?.addresses[i] ?? '127.0.0.1';
   try {
     const head = await startNode(
       { ...home.env, ...options.headEnv },
@@ -79,19 +87,21 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         '--port',
         '0',
         '--host',
-        '127.0.0.1',
+        host(0),
         '--num-cpus',
         String(options.headCpus ?? 1),
         // Tests never take the fixed dashboard port (8265) from each other or from a user.
         ...(options.headArgs ?? ['--no-dashboard']),
       ],
       /--address (\S+) --token/,
+      netns?.exec(0),
     );
     nodes.push(head);
     const address = head.match[1]!;
     // In the foreground the head names its token file rather than printing the token.
     const token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
     const addWorker = async (args: string[] = []): Promise<TestNode> => {
+      const i = nodes.length;
       const worker = await startNode(
         home.env,
         [
@@ -100,12 +110,13 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
           '--token',
           token,
           '--host',
-          '127.0.0.1',
+          host(i),
           '--num-cpus',
           String(options.workerCpus ?? 1),
           ...args,
         ],
         /joined the cluster/,
+        netns?.exec(i),
       );
       nodes.push(worker);
       return worker;

@@ -54,6 +54,7 @@ describe('wire codec (FlatBuffers batches)', () => {
       },
       { type: 'log', stream: 'stderr', prefix: '(worker 3)', text: 'hello\n' },
       { type: 'taskFinished', nodeId: 'n1', taskIds: ['t-1', 't-2'], runMs: [0.25, 0], failedIds: ['t-2'] },
+      { type: 'tasksReturned', nodeId: 'n1', taskIds: ['t-3', 't-4'] },
     ];
     const { frame, payloads } = encodeBatch(toHead.byType, messages);
     expect(payloads).to.have.length(1);
@@ -70,6 +71,7 @@ describe('wire codec (FlatBuffers batches)', () => {
     expect((back[2] as { error: { code: string } }).error.code).to.equal('ACTOR_DIED');
     expect(back[3]).to.deep.equal(messages[3]);
     expect(back[4]).to.deep.equal(messages[4]);
+    expect(back[5]).to.deep.equal(messages[5]);
   });
 
   it('round-trips head->node messages with nested tables', () => {

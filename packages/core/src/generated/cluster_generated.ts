@@ -50,13 +50,14 @@ export enum Message {
   PullObject = 29,
   ObjectHeader = 30,
   ObjectChunk = 31,
-  ExperimentReport = 32
+  ExperimentReport = 32,
+  TasksReturned = 33
 }
 
 export function unionToMessage(
   type: Message,
-  accessor: (obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null
-): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
+  accessor: (obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|TasksReturned) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|TasksReturned|null
+): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|TasksReturned|null {
   switch(Message[type]) {
     case 'NONE': return null; 
     case 'RegisterNode': return accessor(new RegisterNode())! as RegisterNode;
@@ -91,15 +92,16 @@ export function unionToMessage(
     case 'ObjectHeader': return accessor(new ObjectHeader())! as ObjectHeader;
     case 'ObjectChunk': return accessor(new ObjectChunk())! as ObjectChunk;
     case 'ExperimentReport': return accessor(new ExperimentReport())! as ExperimentReport;
+    case 'TasksReturned': return accessor(new TasksReturned())! as TasksReturned;
     default: return null;
   }
 }
 
 export function unionListToMessage(
   type: Message, 
-  accessor: (index: number, obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null, 
+  accessor: (index: number, obj:ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|TasksReturned) => ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|TasksReturned|null, 
   index: number
-): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|null {
+): ActorDied|ActorReply|AddRef|Cancel|CancelTask|ClusterInfo|ClusterInfoReply|ExecuteTask|ExperimentReport|FreeObject|FunctionReply|GetActor|GetFunction|HolderGone|KillActor|KillActorRequest|Log|NodeStats|ObjectAdded|ObjectChunk|ObjectHeader|ObjectReady|PullObject|RegisterFunction|RegisterNode|RemoveRef|StoreError|Submit|Subscribe|TaskBlocked|TaskFinished|TaskUnblocked|TasksReturned|null {
   switch(Message[type]) {
     case 'NONE': return null; 
     case 'RegisterNode': return accessor(index, new RegisterNode())! as RegisterNode;
@@ -134,6 +136,7 @@ export function unionListToMessage(
     case 'ObjectHeader': return accessor(index, new ObjectHeader())! as ObjectHeader;
     case 'ObjectChunk': return accessor(index, new ObjectChunk())! as ObjectChunk;
     case 'ExperimentReport': return accessor(index, new ExperimentReport())! as ExperimentReport;
+    case 'TasksReturned': return accessor(index, new TasksReturned())! as TasksReturned;
     default: return null;
   }
 }
@@ -2053,6 +2056,80 @@ static createTaskUnblocked(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers
   TaskUnblocked.addNodeId(builder, nodeIdOffset);
   TaskUnblocked.addTaskId(builder, taskIdOffset);
   return TaskUnblocked.endTaskUnblocked(builder);
+}
+}
+
+export class TasksReturned {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TasksReturned {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTasksReturned(bb:flatbuffers.ByteBuffer, obj?:TasksReturned):TasksReturned {
+  return (obj || new TasksReturned()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTasksReturned(bb:flatbuffers.ByteBuffer, obj?:TasksReturned):TasksReturned {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TasksReturned()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+nodeId():string|null
+nodeId(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+nodeId(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+taskIds(index: number):string
+taskIds(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+taskIds(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+taskIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+static startTasksReturned(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, nodeIdOffset, 0);
+}
+
+static addTaskIds(builder:flatbuffers.Builder, taskIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, taskIdsOffset, 0);
+}
+
+static createTaskIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTaskIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static endTasksReturned(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTasksReturned(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, taskIdsOffset:flatbuffers.Offset):flatbuffers.Offset {
+  TasksReturned.startTasksReturned(builder);
+  TasksReturned.addNodeId(builder, nodeIdOffset);
+  TasksReturned.addTaskIds(builder, taskIdsOffset);
+  return TasksReturned.endTasksReturned(builder);
 }
 }
 

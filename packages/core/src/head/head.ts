@@ -370,6 +370,8 @@ export class Head {
         return this.placeQueued();
       case 'taskUnblocked':
         return this.scheduler.unblock(m.taskId);
+      case 'tasksReturned':
+        return this.tasksReturned(m.nodeId, m.taskIds);
       case 'cancel':
       case 'killActor':
         return this.request(m);
@@ -591,6 +593,25 @@ export class Head {
     this.placeSoon();
   }
 
+  /** The node did not start these (every CPU stayed busy): place them again, on a free CPU. */
+  private tasksReturned(nodeId: string, taskIds: string[]): void {
+    const back: TaskRecord[] = [];
+    for (const taskId of taskIds) {
+      const record = this.tasks.get(taskId);
+      if (record?.state !== 'running' || record.nodeId !== nodeId) continue;
+      record.state = 'queued';
+      delete record.nodeId;
+      back.push(record);
+    }
+    this.scheduler.takeBack(
+      nodeId,
+      back.map((r) => r.task),
+    );
+    // A cancel sent to the node meanwhile found nothing there: it applies here.
+    for (const record of back) if (record.cancelled) this.cancel(record.task.returnIds[0]!, false);
+    this.placeQueued();
+  }
+
   private forget(record: TaskRecord): void {
     const { task } = record;
     this.tasks.delete(task.taskId);
@@ -622,6 +643,7 @@ export class Head {
       `task ${record.task.name} was cancelled`,
     );
     if (record.state === 'running' && record.nodeId !== undefined) {
+      record.cancelled = true;
       this.send(record.nodeId, { type: 'cancelTask', taskId: record.task.taskId, force });
       return;
     }

@@ -10,6 +10,8 @@ export interface TaskRecord {
   /** infeasible: no node can ever fit it; held a while in case such a node joins. */
   state: 'waiting' | 'queued' | 'running' | 'infeasible';
   nodeId?: string;
+  /** A cancel went to its node (if the node gives it back unstarted, the head cancels it). */
+  cancelled?: boolean;
 }
 
 /** What the head knows of a connected node (or driver's node). */

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { TaskSpec, WorkerResult } from '../protocol/messages.js';
-import type { NodeRuntime } from './node-runtime.js';
+import type { ActorHost } from './node-services.js';
 import { Failure, classify, createPool, failureError, type WorkerPool } from './task-pools.js';
 import { cancelledError, storeResult, workerTaskOf } from './task-runner.js';
 
@@ -28,7 +28,7 @@ export class ActorRunner {
   private generation = 0;
 
   constructor(
-    private readonly node: NodeRuntime,
+    private readonly node: ActorHost,
     private readonly create: TaskSpec,
   ) {}
 

@@ -1,6 +1,6 @@
 import type { Channel } from '../protocol/channel.js';
 import type { ClientToNode, NodeToClient } from '../protocol/messages.js';
-import type { NodeRuntime } from './node-runtime.js';
+import type { SessionHost } from './node-services.js';
 
 /**
  * One client attached to a node: the driver (in embedded mode) or a worker thread (over
@@ -15,7 +15,7 @@ export class ClientSession {
 
   constructor(
     readonly channel: Channel<NodeToClient, ClientToNode>,
-    private readonly node: NodeRuntime,
+    private readonly node: SessionHost,
   ) {
     channel.onMessage((m) => this.handle(m));
     channel.onClose(() => node.sessionClosed(this));
@@ -124,14 +124,14 @@ export class ClientSession {
   private block(reqId: number, taskId: string): void {
     if (!taskId) return;
     this.blocked.set(reqId, taskId);
-    this.node.toHead({ type: 'taskBlocked', nodeId: this.node.nodeId, taskId });
+    this.node.taskBlocked(taskId);
   }
 
   private unblock(reqId: number): void {
     const taskId = this.blocked.get(reqId);
     if (taskId === undefined) return;
     this.blocked.delete(reqId);
-    this.node.toHead({ type: 'taskUnblocked', nodeId: this.node.nodeId, taskId });
+    this.node.taskUnblocked(taskId);
   }
 }
 

@@ -15,9 +15,11 @@ import type {
 import { TaskKind } from '../protocol/messages.js';
 import { ActorRunner } from './actor-runner.js';
 import { ClientSession } from './client-session.js';
+import { CpuQueue, STEAL_AFTER_MS } from './cpu-queue.js';
 import { MemoryMonitor } from './memory-monitor.js';
+import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-services.js';
 import { TaskPools } from './task-pools.js';
-import { runTask, type TaskControl } from './task-runner.js';
+import { runTask } from './task-runner.js';
 
 export interface NodeRuntimeOptions {
   nodeId: string;
@@ -57,10 +59,11 @@ export const INLINE_RESULT_BYTES = 64 * 1024;
  * node's object store, and the sessions of the clients that live here. It runs what the
  * head assigns and talks to the head only through messages.
  */
-export class NodeRuntime {
+export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   readonly nodeId: string;
   readonly store: ObjectStore;
   readonly pools: TaskPools;
+  readonly cpuQueue: CpuQueue;
   private readonly actors = new Map<string, ActorRunner>();
   private readonly sessions = new Set<ClientSession>();
   private readonly functions = new Map<string, { source: string; name: string }>();
@@ -97,8 +100,17 @@ export class NodeRuntime {
       sessionDir: options.sessionDir,
       spillLimitBytes: options.spillLimitBytes,
     });
-    this.pools = new TaskPools(Math.max(1, Math.ceil(options.numCpus)), (port) =>
-      this.attachWorkerPort(port),
+    const threads = Math.max(1, Math.ceil(options.numCpus));
+    this.pools = new TaskPools(
+      threads,
+      (port) => this.attachWorkerPort(port),
+      () => this.busyThreads(),
+    );
+    this.cpuQueue = new CpuQueue(
+      threads,
+      (taskIds) => this.toHead({ type: 'tasksReturned', nodeId: this.nodeId, taskIds }),
+      () => this.busyThreads().size,
+      () => this.longCall(),
     );
     if (options.memoryLimit) {
       this.memoryMonitor = new MemoryMonitor({
@@ -142,6 +154,51 @@ export class NodeRuntime {
     this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs, failedIds });
   };
 
+  /** Threads that run a one-CPU task now (see idleFirst in task-pools.ts). */
+  private busyThreads(): Set<number> {
+    // Asked for each task handed out while every thread has some: once per turn of the event
+    // loop is enough (a burst of tasks is handed out in one turn), and keeps it off the hot path.
+    if (this.busyCache) return this.busyCache;
+    const busy = new Set<number>();
+    for (const control of this.running.values()) {
+      const thread = control.busyThread;
+      if (thread > 0) busy.add(thread);
+    }
+    this.busyCache = busy;
+    setImmediate(() => (this.busyCache = undefined)).unref();
+    return busy;
+  }
+  private busyCache: Set<number> | undefined;
+
+  /**
+   * Whether a thread has been running the same one-CPU task since the previous call or
+   * longer (the CPU queue asks every STEAL_AFTER_MS while tasks are on the threads).
+   */
+  private longCall(): boolean {
+    const now = performance.now();
+    let long = false;
+    for (const control of this.running.values()) {
+      if (control.busyThread === 0) {
+        control.busySince = undefined;
+        continue;
+      }
+      control.busySince ??= now;
+      if (now - control.busySince >= STEAL_AFTER_MS) long = true;
+    }
+    return long;
+  }
+
+  /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
+  taskBlocked(taskId: string): void {
+    this.running.get(taskId)?.blocked(true);
+    this.toHead({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
+  }
+
+  taskUnblocked(taskId: string): void {
+    this.running.get(taskId)?.blocked(false);
+    this.toHead({ type: 'taskUnblocked', nodeId: this.nodeId, taskId });
+  }
+
   /** Sends a request to the head and resolves with its reply (matched by reqId). */
   ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
     const reqId = this.nextReq++;
@@ -182,8 +239,8 @@ export class NodeRuntime {
     this.sessions.add(new ClientSession(channel, this));
   }
 
-  sessionClosed(session: ClientSession): void {
-    this.sessions.delete(session);
+  sessionClosed(session: { clientId: string }): void {
+    this.sessions.delete(session as ClientSession);
     if (session.clientId && !this.closed) this.toHead({ type: 'holderGone', holderId: session.clientId });
   }
 
@@ -482,6 +539,7 @@ export class NodeRuntime {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.memoryMonitor?.stop();
+    this.cpuQueue.stop();
     await Promise.all([...this.actors.values()].map((a) => a.destroy()));
     await this.pools.destroy();
     for (const s of this.sessions) s.channel.close();

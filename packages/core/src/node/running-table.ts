@@ -42,6 +42,15 @@ export class RunningTable {
     return Math.max(0, Atomics.load(this.cells, slot));
   }
 
+  /**
+   * Takes a task back from the thread it was handed to, if that thread has not started it:
+   * the slot is marked so that the thread skips it. False if a thread started it already.
+   */
+  steal(slot: number): boolean {
+    if (slot === NO_SLOT) return false;
+    return Atomics.compareExchange(this.cells, slot, SLOT_FREE, SLOT_CANCELLED) === SLOT_FREE;
+  }
+
   /** Marks the slot cancelled; returns the thread running it, or 0 if none started it yet. */
   cancel(slot: number): number {
     if (slot === NO_SLOT) return 0;

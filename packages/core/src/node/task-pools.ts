@@ -17,6 +17,8 @@ export const WORKER_ENTRY = new URL('../worker/entry.js', import.meta.url).href;
  */
 const SLOTS_PER_THREAD = 64;
 
+type PiscinaLoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
+
 /** What made a worker thread fail a task, from Piscina's rejection. */
 export const Failure = { crashed: 'crashed', outOfMemory: 'outOfMemory', aborted: 'aborted' } as const;
 export type Failure = (typeof Failure)[keyof typeof Failure];
@@ -78,6 +80,33 @@ export interface PoolOptions {
   eager: boolean;
   /** The node's running table, shared with every thread. */
   runningTable?: SharedArrayBuffer;
+  /** Threads that run a one-CPU task now (not one waiting in get): a new task avoids them. */
+  busyThreads?: () => Set<number>;
+}
+
+/**
+ * Piscina's own choice (LeastBusyBalancer) counts every task a thread holds, also one that
+ * waits in `get` for its children and has given its CPU up: with each thread holding one,
+ * it may hand the next task to the thread whose task runs, while the other sits idle. This
+ * one takes an idle thread first, then one whose tasks all wait, then the least busy.
+ */
+export function idleFirst(slots: number, busyThreads: () => Set<number>): PiscinaLoadBalancer {
+  return (task, workers) => {
+    let best: (typeof workers)[number] | null = null;
+    let bestScore = Infinity;
+    let busy: Set<number> | undefined;
+    for (const worker of workers) {
+      if (worker.currentUsage === 0) return worker;
+      if (worker.isRunningAbortableTask || worker.currentUsage >= slots) continue;
+      busy ??= busyThreads();
+      const score = (busy.has(worker.id) ? slots : 0) + worker.currentUsage;
+      if (score < bestScore) {
+        best = worker;
+        bestScore = score;
+      }
+    }
+    return task.isAbortable && best && best.currentUsage > 0 ? null : best;
+  };
 }
 
 /** A Piscina pool that speaks WorkerTask/WorkerResult (packed flat on the way). */
@@ -123,6 +152,7 @@ export function createPool(options: PoolOptions): WorkerPool {
     maxThreads: options.threads,
     minThreads: options.eager ? options.threads : 0,
     concurrentTasksPerWorker: options.slots,
+    ...(options.busyThreads ? { loadBalancer: idleFirst(options.slots, options.busyThreads) } : {}),
     idleTimeout: options.eager ? Number.MAX_SAFE_INTEGER : 10_000,
     workerData,
     ...(options.memory > 0
@@ -146,6 +176,7 @@ export class TaskPools {
   constructor(
     private readonly threads: number,
     private readonly onWorkerPort: (port: MessagePort) => void,
+    private readonly busyThreads?: () => Set<number>,
   ) {
     this.pool(0);
   }
@@ -160,6 +191,7 @@ export class TaskPools {
         onWorkerPort: this.onWorkerPort,
         eager: memory === 0,
         runningTable: this.running.buffer,
+        busyThreads: this.busyThreads,
       });
       this.pools.set(memory, pool);
     }

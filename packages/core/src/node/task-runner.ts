@@ -1,15 +1,9 @@
 import { ErrorCode } from '../errors/codes.js';
 import type { WireError } from '../errors/wire.js';
 import type { ObjectResult, TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
-import type { NodeRuntime } from './node-runtime.js';
 import { pipelineable } from '../scheduler/scheduler.js';
+import type { ResultSink, TaskHost } from './node-services.js';
 import { Failure, classify, failureError } from './task-pools.js';
-import type { MemoryVictim } from './memory-monitor.js';
-
-/** Lets the node cancel a task it runs, or end it for the node's memory (MemoryMonitor). */
-export interface TaskControl extends MemoryVictim {
-  cancel(force: boolean): void;
-}
 
 export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[], slot = -1): WorkerTask {
   return {
@@ -37,7 +31,7 @@ export function cancelledError(task: TaskSpec): WireError {
 }
 
 /** Stores what a worker answered (values or error) under the task's return ids. */
-export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerResult): void {
+export function storeResult(node: ResultSink, task: TaskSpec, result: WorkerResult): void {
   if (!result.ok) {
     for (const id of task.returnIds)
       node.storeError(id, { ...result.error, taskId: task.taskId }, task.ownerId);
@@ -53,12 +47,18 @@ export function storeResult(node: NodeRuntime, task: TaskSpec, result: WorkerRes
  * Runs a task on the node's pool: crashed workers are retried up to `maxRetries`, user
  * exceptions only with `retryExceptions`; out-of-memory and cancellation are final.
  */
-export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> {
+export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
   let cancelled = false;
   let failed = false;
   let runMs = 0;
   let dispatchedAt: number | undefined;
-  const slot = node.pools.running.acquire();
+  /** One-CPU tasks wait for a CPU of the node (cpu-queue.ts); `cpu` while this one holds it. */
+  const cpuQueue = pipelineable(task) ? node.cpuQueue : undefined;
+  let cpu = false;
+  let blocked = false;
+  let givenBack = false;
+  const running = node.pools.running;
+  let slot = running.acquire();
   const end = (error: WireError): boolean => {
     if (cancelled) return false;
     cancelled = true;
@@ -70,26 +70,83 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
     taskId: task.taskId,
     retriable: task.maxRetries > 0,
     get startedAt() {
-      return dispatchedAt !== undefined && node.pools.running.threadOf(slot) > 0 ? dispatchedAt : undefined;
+      return dispatchedAt !== undefined && running.threadOf(slot) > 0 ? dispatchedAt : undefined;
+    },
+    get busyThread() {
+      return cpu && !blocked ? running.threadOf(slot) : 0;
     },
     cancel(force) {
-      if (end(cancelledError(task)) && force) void node.stopTaskThread(slot);
+      if (!end(cancelledError(task))) return;
+      if (cpuQueue?.drop(task.taskId)) return;
+      if (force) void node.stopTaskThread(slot);
+    },
+    blocked(waits) {
+      if (!cpu || blocked === waits) return;
+      blocked = waits;
+      if (waits) cpuQueue?.release();
+      else cpuQueue?.reacquire();
     },
     async endForMemory(message) {
       const error = { code: ErrorCode.OUT_OF_MEMORY, name: 'OutOfMemoryError', taskId: task.taskId };
       if (end({ ...error, message: `task ${task.name}: ${message}` })) await node.stopTaskThread(slot);
     },
   });
+  /** Waits for a CPU of the node; false if the task was given back to the head or cancelled. */
+  const takeCpu = async (again = false): Promise<boolean> => {
+    if (!cpuQueue || cancelled) return !cancelled;
+    const take = again ? cpuQueue.takeBack(task.taskId) : cpuQueue.take(task.taskId);
+    cpu = take === true || (await take);
+    // Not started: given back to the head (which places it again) unless it was cancelled.
+    if (!cpu) givenBack = !cancelled;
+    return cpu;
+  };
+  /**
+   * Hands the task to a thread. One-CPU tasks that no thread started within STEAL_AFTER_MS
+   * (they wait behind a long call on their thread) are taken back and handed out again.
+   * Undefined: taken back, then given back to the head or cancelled.
+   */
+  const runOnce = async (workerTask: WorkerTask): Promise<WorkerResult | undefined> => {
+    for (;;) {
+      const run = node.pools.run({ ...workerTask, slot }, task.memory, cpuQueue !== undefined);
+      if (!cpuQueue) return run;
+      const handed = slot;
+      let stolen = false;
+      let watched = noop;
+      let outcome: WorkerResult | undefined;
+      try {
+        outcome = await new Promise<WorkerResult | undefined>((resolve, reject) => {
+          run.then(resolve, reject);
+          watched = cpuQueue.handedOver(() => {
+            stolen = running.steal(handed);
+            if (stolen) resolve(undefined);
+            return stolen;
+          });
+        });
+      } finally {
+        // Also when the thread crashed: the slot is reset for the retry, which must not be
+        // taken for this attempt's copy.
+        watched();
+      }
+      if (!stolen) return outcome;
+      // The thread skips its copy when it gets to it (the slot says so); the slot is reused
+      // only after that, so that a later task in it is never mistaken for this one.
+      void run.then(noop, noop).finally(() => running.release(handed));
+      slot = running.acquire();
+      cpu = false;
+      if (!(await takeCpu(true))) return undefined;
+    }
+  };
   try {
     const refArgs = task.refArgIds.length > 0 ? await node.resolveObjects(task.refArgIds) : [];
     const workerTask = workerTaskOf(task, refArgs, slot);
-    const serial = pipelineable(task);
+    if (!(await takeCpu())) return;
     for (let attempt = 0; !cancelled; attempt++) {
-      let result: WorkerResult;
-      if (attempt > 0) node.pools.running.reset(slot);
+      let result: WorkerResult | undefined;
+      if (attempt > 0) running.reset(slot);
       dispatchedAt = performance.now();
       try {
-        result = await node.pools.run(workerTask, task.memory, serial);
+        result = await runOnce(workerTask);
+        if (!result) return;
       } catch (error) {
         if (cancelled) return;
         const failure = classify(error);
@@ -110,7 +167,10 @@ export async function runTask(node: NodeRuntime, task: TaskSpec): Promise<void> 
     }
   } finally {
     node.running.delete(task.taskId);
-    node.pools.running.release(slot);
-    node.taskFinished(task.taskId, runMs, failed);
+    running.release(slot);
+    if (cpu && !blocked) cpuQueue?.release();
+    if (!givenBack) node.taskFinished(task.taskId, runMs, failed);
   }
 }
+
+function noop(): void {}

@@ -168,6 +168,8 @@ export type NodeToHead =
   | { type: 'taskFinished'; nodeId: string; taskIds: string[]; runMs: number[]; failedIds: string[] }
   | { type: 'taskBlocked'; nodeId: string; taskId: string }
   | { type: 'taskUnblocked'; nodeId: string; taskId: string }
+  /** Tasks the head placed here that never started (every CPU stayed busy): place them again. */
+  | { type: 'tasksReturned'; nodeId: string; taskIds: string[] }
   | { type: 'cancel'; nodeId: string; id: string; force: boolean }
   | { type: 'killActor'; nodeId: string; actorId: string; noRestart: boolean }
   | { type: 'actorDied'; nodeId: string; actorId: string; error: WireError }

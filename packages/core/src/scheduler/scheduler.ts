@@ -11,8 +11,13 @@ interface NodeSlot {
   nodeId: string;
   total: Resources;
   available: Resources;
-  /** Tasks placed beyond the free CPUs, to run after others on the same threads. */
+  /** Tasks placed beyond the free CPUs, to wait for a CPU on the node. */
   pipelined: number;
+  /**
+   * The node gave tasks back (every CPU stayed busy, node/cpu-queue.ts): it gets no task
+   * that needs a CPU until one of its tasks ends or waits in get.
+   */
+  stalled: boolean;
 }
 
 interface Running {
@@ -58,6 +63,11 @@ function fits(demand: Resources, available: Resources): boolean {
   return true;
 }
 
+/** Whether the task fits the node's free resources now (a stalled node takes no CPU task). */
+function fitsNow(demand: Resources, node: NodeSlot): boolean {
+  return (!node.stalled || !(demand[CPU] ?? 0)) && fits(demand, node.available);
+}
+
 /**
  * Places tasks on nodes by logical resources. A task that waits in `get` gives its CPUs
  * back (as Ray does) so that children can run; that is what keeps a recursive fan-out
@@ -74,9 +84,22 @@ export class Scheduler {
   private readonly depth = new PipelineDepth();
   /** Queued tasks that can be pipelined, by function (see pipelineRoom). */
   private readonly pipelineableQueued = new Map<string, number>();
+  /** Tasks a node gave back: they wait for a free CPU, never in a node's queue again. */
+  private readonly givenBack = new Set<string>();
+
+  /** Whether the task may wait in a node's queue (pipelined) rather than in the head. */
+  private mayPipeline(task: TaskSpec): boolean {
+    return pipelineable(task) && !this.givenBack.has(task.taskId);
+  }
 
   addNode(nodeId: string, total: Resources): void {
-    this.nodes.set(nodeId, { nodeId, total: { ...total }, available: { ...total }, pipelined: 0 });
+    this.nodes.set(nodeId, {
+      nodeId,
+      total: { ...total },
+      available: { ...total },
+      pipelined: 0,
+      stalled: false,
+    });
   }
 
   removeNode(nodeId: string): void {
@@ -98,7 +121,21 @@ export class Scheduler {
   enqueue(task: TaskSpec): void {
     this.queue.push(task);
     if (task.numCpus <= 0) this.cpuFreeQueued++;
-    if (pipelineable(task)) this.countPipelineable(task, 1);
+    if (this.mayPipeline(task)) this.countPipelineable(task, 1);
+  }
+
+  /**
+   * The node gave these tasks back without starting them: they go to the front of the queue
+   * (they were placed before anything queued now), to be placed on a free CPU only.
+   */
+  takeBack(nodeId: string, tasks: TaskSpec[]): void {
+    for (const task of tasks) {
+      this.release(task.taskId);
+      this.givenBack.add(task.taskId);
+    }
+    const node = this.nodes.get(nodeId);
+    if (node && tasks.length > 0) node.stalled = true;
+    this.queue.splice(this.queueStart, 0, ...tasks);
   }
 
   private countPipelineable(task: TaskSpec, change: number): void {
@@ -113,7 +150,8 @@ export class Scheduler {
     if (index < 0) return false;
     const [task] = this.queue.splice(index, 1);
     if (task && task.numCpus <= 0) this.cpuFreeQueued--;
-    if (task && pipelineable(task)) this.countPipelineable(task, -1);
+    if (task && this.mayPipeline(task)) this.countPipelineable(task, -1);
+    if (task) this.givenBack.delete(task.taskId);
     return true;
   }
 
@@ -138,7 +176,7 @@ export class Scheduler {
       const task = queue[i] as TaskSpec;
       if (task.numCpus > 0 && !cpuFree) {
         const node =
-          pipeRoom && pipelineable(task)
+          pipeRoom && this.mayPipeline(task)
             ? this.pickPipeline(prefer(task), this.depth.perCpu(task.functionHash))
             : undefined;
         if (node) {
@@ -175,7 +213,7 @@ export class Scheduler {
       });
       placed.push({ task, nodeId: node.nodeId });
       if (task.numCpus <= 0) this.cpuFreeQueued--;
-      if (pipelineable(task)) this.countPipelineable(task, -1);
+      if (this.mayPipeline(task)) this.countPipelineable(task, -1);
       if (task.numCpus > 0) cpuFree = this.anyCpuFree();
     }
     // Tasks left behind go back just before the first one not looked at: the slots of
@@ -219,7 +257,7 @@ export class Scheduler {
    */
   private pickPipeline(preferred: string | undefined, perCpu: number): NodeSlot | undefined {
     const hasRoom = (node: NodeSlot) =>
-      (node.total[CPU] ?? 0) >= 1 && node.pipelined < perCpu * (node.total[CPU] ?? 0);
+      !node.stalled && (node.total[CPU] ?? 0) >= 1 && node.pipelined < perCpu * (node.total[CPU] ?? 0);
     const first = preferred === undefined ? undefined : this.nodes.get(preferred);
     if (first && hasRoom(first)) return first;
     let best: NodeSlot | undefined;
@@ -231,7 +269,8 @@ export class Scheduler {
   }
 
   private anyCpuFree(): boolean {
-    for (const node of this.nodes.values()) if ((node.available[CPU] ?? 0) > 1e-9) return true;
+    for (const node of this.nodes.values())
+      if (!node.stalled && (node.available[CPU] ?? 0) > 1e-9) return true;
     return false;
   }
 
@@ -240,14 +279,14 @@ export class Scheduler {
     const affinity = affinityOf(task);
     if (affinity) {
       const node = this.nodes.get(affinity.nodeId);
-      if (node && fits(demand, node.available)) return node;
+      if (node && fitsNow(demand, node)) return node;
       // Hard affinity waits for its node; soft affinity takes another if the node is full or gone.
       if (!affinity.soft) return undefined;
     }
     if (task.scheduling === SPREAD) return this.leastBusy(demand);
     const first = preferred === undefined ? undefined : this.nodes.get(preferred);
-    if (first && fits(demand, first.available)) return first;
-    for (const node of this.nodes.values()) if (fits(demand, node.available)) return node;
+    if (first && fitsNow(demand, first)) return first;
+    for (const node of this.nodes.values()) if (fitsNow(demand, node)) return node;
     return undefined;
   }
 
@@ -257,7 +296,7 @@ export class Scheduler {
     for (const run of this.running.values()) busy.set(run.nodeId, (busy.get(run.nodeId) ?? 0) + 1);
     let best: NodeSlot | undefined;
     for (const node of this.nodes.values()) {
-      if (!fits(demand, node.available)) continue;
+      if (!fitsNow(demand, node)) continue;
       if (!best || (busy.get(node.nodeId) ?? 0) < (busy.get(best.nodeId) ?? 0)) best = node;
     }
     return best;
@@ -268,20 +307,29 @@ export class Scheduler {
    * `runMs`: how long it ran on its thread, as its node measured it (0: not measured).
    */
   finish(taskId: string, runMs = 0): void {
-    const run = this.running.get(taskId);
+    const run = this.release(taskId);
     if (!run) return;
-    this.running.delete(taskId);
+    this.givenBack.delete(taskId);
     this.depth.record(run.functionHash, runMs);
+  }
+
+  /** Gives back what a running task held; a node one of whose tasks ended is no longer stalled. */
+  private release(taskId: string): Running | undefined {
+    const run = this.running.get(taskId);
+    if (!run) return undefined;
+    this.running.delete(taskId);
     const node = this.nodes.get(run.nodeId);
-    if (!node) return;
+    if (!node) return run;
+    node.stalled = false;
     if (run.pipelined) {
       node.pipelined--;
-      return;
+      return run;
     }
     for (const key in run.demand) {
       if (run.blocked && key === CPU) continue;
       node.available[key] = (node.available[key] ?? 0) + (run.demand[key] ?? 0);
     }
+    return run;
   }
 
   /** The task waits in get/wait: lend its CPUs to others. */
@@ -296,9 +344,12 @@ export class Scheduler {
 
   private shiftCpu(taskId: string, blocked: boolean): void {
     const run = this.running.get(taskId);
-    if (!run || run.blocked === blocked || run.pipelined) return;
-    run.blocked = blocked;
+    if (!run) return;
     const node = this.nodes.get(run.nodeId);
+    // A task that waits on others frees a CPU of its node's queue too (node/cpu-queue.ts).
+    if (node && blocked) node.stalled = false;
+    if (run.blocked === blocked || run.pipelined) return;
+    run.blocked = blocked;
     const cpus = run.demand[CPU] ?? 0;
     if (node && cpus > 0) node.available[CPU] = (node.available[CPU] ?? 0) + (blocked ? cpus : -cpus);
   }

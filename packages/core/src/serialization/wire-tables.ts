@@ -168,6 +168,7 @@ export const toHeadMessages: MessageDesc[] = [
   }),
   toHead('taskBlocked', 'TaskBlocked', g.TaskBlocked, { nodeId: 'string', taskId: 'string' }),
   toHead('taskUnblocked', 'TaskUnblocked', g.TaskUnblocked, { nodeId: 'string', taskId: 'string' }),
+  toHead('tasksReturned', 'TasksReturned', g.TasksReturned, { nodeId: 'string', taskIds: 'strings' }),
   toHead('cancel', 'Cancel', g.Cancel, { nodeId: 'string', id: 'string', force: 'bool' }),
   toHead('killActor', 'KillActorRequest', g.KillActorRequest, {
     nodeId: 'string',
