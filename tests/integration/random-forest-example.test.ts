@@ -114,7 +114,7 @@ describe('examples/random-forest.ts', function () {
     expect(run.stdout).to.match(/stratified sample of 4000; train 3200 \/ test 800 rows/);
     const summary = readSummary('embedded');
     expect(summary.trials).to.equal(4);
-    expect(summary.terminated).to.equal(4);
+    expect(summary.terminated, JSON.stringify(summary.errors)).to.equal(4);
     // What is printed is what is on disk: the best of the trials' own reports.
     const dir = path.join(storage, 'embedded');
     expect(summary.bestAccuracy).to.equal(bestOnDisk(dir, summary));
@@ -139,7 +139,7 @@ describe('examples/random-forest.ts', function () {
     expect(run.code, run.stderr + run.stdout).to.equal(0);
     const summary = readSummary('oom');
     expect(summary.trials).to.equal(5);
-    expect(summary.terminated).to.equal(4);
+    expect(summary.terminated, JSON.stringify(summary.errors)).to.equal(4);
     expect(summary.errors).to.have.length(1);
     expect(summary.errors[0]!.error).to.equal('OutOfMemoryError');
     expect(summary.errors[0]!.config.rf).to.include({ nEstimators: 4000, maxDepth: null });
