@@ -116,6 +116,7 @@ if (values.cold) {
     getSeconds.push((performance.now() - t0) / 1000);
     if (value.byteLength !== BIG_BYTES) throw new Error(`got ${value.byteLength} bytes back`);
   }
+  rates.bigPutFirstGBps = BIG_BYTES / 1e9 / putSeconds[0]!;
   rates.bigPutGBps = BIG_BYTES / 1e9 / median(putSeconds);
   rates.bigGetGBps = BIG_BYTES / 1e9 / median(getSeconds);
   console.log(JSON.stringify({ rates, seconds }));
