@@ -375,6 +375,10 @@ async function experiment(
         }
         if (o.errors) notes.push(`${label}: Ray had ${o.errors} trial errors`);
         const times = o.trials.map((t) => t.trialSeconds);
+        const fits = o.trials.reduce((sum, t) => sum + t.fitSeconds, 0);
+        notes.push(
+          `${label}: Ray's trials spent ${fmt(fits)} s in scikit-learn's fit() of ${fmt(times.reduce((x, y) => x + y, 0))} s of trial time`,
+        );
         log(
           `  Ray: ${fmt(r.wallSeconds)} s, best ${JSON.stringify(o.bestConfig)} ${o.bestAccuracy.toFixed(4)}, peak RSS ${fmt(r.peakRssBytes / MiB)} MiB (${r.peakProcesses} processes)`,
         );

@@ -65,9 +65,9 @@ function esc(text: string): string {
  */
 export function advantageChart(title: string, rows: readonly Row[]): string {
   const bars = rows.filter((r) => r.better !== 'none' && Number.isFinite(ratio(r)) && ratio(r) > 0);
-  const W = 820;
+  const W = 880;
   const rowH = 22;
-  const M = { left: 330, right: 80, top: 50, bottom: 50 };
+  const M = { left: 400, right: 70, top: 50, bottom: 50 };
   const H = M.top + M.bottom + rowH * bars.length;
   const lo = -2; // log10 range 0.01x .. 10,000x
   const hi = 4;
@@ -96,7 +96,7 @@ export function advantageChart(title: string, rows: readonly Row[]): string {
     const x0 = px(1);
     const x1 = px(adv);
     out.push(
-      `<text x="${M.left - 8}" y="${y + 15}" text-anchor="end">${esc(`${r.section}: ${r.name}`.slice(0, 52))}</text>`,
+      `<text x="${M.left - 8}" y="${y + 15}" text-anchor="end">${esc(`${r.section}: ${r.name}`.slice(0, 64))}</text>`,
       `<rect x="${Math.min(x0, x1)}" y="${y + 4}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${rowH - 8}" fill="${color}"/>`,
       `<text x="${Math.max(x0, x1) + 4}" y="${y + 15}">${esc(fmt(adv))}x</text>`,
     );
