@@ -9,6 +9,9 @@ if ! command -v "$python" >/dev/null; then
   echo "bench:ray:setup: $python not found; install Python 3.9-3.12 (Ray 2.58 wheels) or set PYTHON" >&2
   exit 1
 fi
-"$python" -m venv "$here/.venv"
+if ! "$python" -m venv "$here/.venv"; then
+  echo "bench:ray:setup: $python -m venv failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
+  exit 1
+fi
 "$here/.venv/bin/python" -m pip install ${PIP_ARGS:---retries 0 --timeout 2} -q -r "$here/requirements.txt"
 "$here/.venv/bin/python" -c 'import ray, sklearn, pandas; print(f"ray {ray.__version__}, scikit-learn {sklearn.__version__}, pandas {pandas.__version__} in '"$here"'/.venv")'
