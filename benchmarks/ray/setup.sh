@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${PYTHON:-python3}"
 if ! command -v "$python" >/dev/null; then
-  echo "bench:ray:setup: $python not found; install Python 3.9-3.12 (Ray 2.58 wheels) or set PYTHON" >&2
+  echo "bench:ray:setup: $python not found; install Python 3 (a version Ray 2.58 has wheels for) or set PYTHON" >&2
   exit 1
 fi
 if ! "$python" -m venv "$here/.venv"; then
