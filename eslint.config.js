@@ -8,6 +8,8 @@ export default tseslint.config(
       '**/node_modules/**',
       'packages/*/src/generated/**',
       'benchmarks/results/**',
+      // bench:ray's Python venv (npm run bench:ray:setup) holds Ray's and scikit-learn's JavaScript.
+      'benchmarks/ray/.venv/**',
       '**/*.cjs',
     ],
   },

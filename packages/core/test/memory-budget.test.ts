@@ -127,4 +127,57 @@ describe('memory budgets (heap + ArrayBuffers)', () => {
     expect(() => remote(Holder, { memory: 8 * MiB })).to.throw(RangeError, /32 MiB/);
     expect(() => remote(f, { memory: MIN_MEMORY_BUDGET })).not.to.throw();
   });
+
+  it('leaves the checked constructors behaving as the originals (instanceof, statics, subclasses, views)', async () => {
+    const probe = remote(
+      () => {
+        class Scaled extends Float64Array {
+          twice(): number {
+            return this[0]! * 2;
+          }
+        }
+        const a = new Float64Array(4).fill(1.5);
+        const s = new Scaled(2);
+        s[0] = 3;
+        const buf = new ArrayBuffer(16);
+        const view = new Int32Array(buf, 4, 2);
+        return [
+          a instanceof Float64Array,
+          Object.getPrototypeOf(a) === Float64Array.prototype,
+          Float64Array.from([1, 2, 3]).length,
+          Float64Array.BYTES_PER_ELEMENT,
+          s instanceof Scaled && s instanceof Float64Array,
+          s.twice(),
+          view.length,
+          view.buffer === buf,
+          Float64Array.name,
+          ArrayBuffer.isView(view),
+          new Uint8Array().length,
+          (() => {
+            try {
+              (Float64Array as unknown as () => unknown)();
+              return 'called';
+            } catch (error) {
+              return (error as Error).name;
+            }
+          })(),
+        ];
+      },
+      { memory: 64 * MiB },
+    );
+    expect(await get(probe.remote())).to.deep.equal([
+      true,
+      true,
+      3,
+      8,
+      true,
+      6,
+      2,
+      true,
+      'Float64Array',
+      true,
+      0,
+      'TypeError',
+    ]);
+  });
 });
