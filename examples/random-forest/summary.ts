@@ -88,7 +88,12 @@ export function printSummary(s: SummaryInput): number {
     terminated: results.numTerminated,
     errors: all
       .filter((r) => r.error)
-      .map((r) => ({ trialId: r.trialId, config: r.config, error: r.error!.name })),
+      .map((r) => ({
+        trialId: r.trialId,
+        config: r.config,
+        error: r.error!.name,
+        message: r.error!.message,
+      })),
     stoppedEarly: stopped,
     searchSeconds: s.fitMs / 1000,
     totalSeconds: s.totalMs / 1000,
