@@ -242,7 +242,7 @@ interface De2Summary {
   searchSeconds: number;
   totalSeconds: number;
   trials: number;
-  errors: unknown[];
+  errors: { error: string; message?: string }[];
 }
 interface RayOut {
   split: SplitSummary;
@@ -331,7 +331,10 @@ async function experiment(
         log(
           `  de2: ${fmt(r.wallSeconds)} s, best ${JSON.stringify(s.bestConfig)} ${s.bestAccuracy.toFixed(4)}, peak RSS ${fmt(r.peakRssBytes / MiB)} MiB (${r.peakProcesses} processes)`,
         );
-        if (s.errors.length) notes.push(`${label}: de2 had ${s.errors.length} trial errors`);
+        if (s.errors.length) {
+          const what = s.errors.map((e) => `${e.error}: ${e.message ?? ''}`.slice(0, 300)).join('; ');
+          notes.push(`${label}: de2 had ${s.errors.length} trial errors (${what})`);
+        }
         return side(r, {
           search: s.searchSeconds,
           trialMean: times.reduce((x, y) => x + y, 0) / times.length,
