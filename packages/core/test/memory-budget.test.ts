@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { ErrorCode, MIN_MEMORY_BUDGET, OutOfMemoryError, get, init, put, remote, shutdown } from '@de2/core';
+import {
+  ErrorCode,
+  MIN_MEMORY_BUDGET,
+  OutOfMemoryError,
+  get,
+  init,
+  kill,
+  put,
+  remote,
+  shutdown,
+} from '@de2/core';
 
 const MiB = 2 ** 20;
 
@@ -114,6 +124,25 @@ describe('memory budgets (heap + ArrayBuffers)', () => {
       sameAsRuntime: true,
       subclass: true,
     });
+  });
+
+  it('starts many budgeted threads at once, each with its own check (none dies starting)', async () => {
+    // Each actor has a budgeted thread of its own; they start together. V8's flags are
+    // process-wide: a thread that switched --expose-gc back off while another one was reading
+    // `gc` killed that one ("gc is not defined").
+    const Probe = remote(
+      class {
+        size(n: number) {
+          return new Float64Array(n).length;
+        }
+      },
+      { memory: 32 * MiB },
+    );
+    const probes = Array.from({ length: 12 }, () => Probe.remote());
+    expect(await get(probes.map((p, i) => p.size.remote(i)))).to.deep.equal(
+      Array.from({ length: 12 }, (_v, i) => i),
+    );
+    for (const p of probes) kill(p);
   });
 
   it('rejects a budget below what a worker thread needs at the call, with RangeError', () => {

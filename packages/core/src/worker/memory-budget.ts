@@ -51,9 +51,11 @@ export function threadMemoryUsed(): number {
 export function installMemoryBudget(budget: number, report: Float64Array): void {
   let pending = 0;
   // Garbage counts in both counters until a GC; only a collection tells what is held.
+  // V8's flags are process-wide and threads start budgets at the same time: switching the
+  // flag back off raced with another thread reading `gc`, which then died ("gc is not
+  // defined"). So it stays on: contexts made later in the process also see a `gc` function.
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
-  v8.setFlagsFromString('--no-expose-gc');
 
   const check = (): void => {
     pending = 0;
