@@ -18,7 +18,11 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.test.json', './packages/*/tsconfig.json'],
+        project: [
+          './tsconfig.test.json',
+          './packages/*/tsconfig.json',
+          './packages/core/static/tsconfig.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

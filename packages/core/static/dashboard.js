@@ -1,39 +1,87 @@
 // The de2 dashboard's pages. Plain browser JavaScript, no framework, nothing from a CDN.
 // Everything that comes from the cluster (names, configs, log lines, errors) goes into the
 // page as text nodes or SVG attributes, never as HTML, so a task named `<img src=x>` stays text.
+// Type-checked (`npm run typecheck`, static/tsconfig.json) against the server's contract in
+// src/dashboard/view-types.ts, imported below as JSDoc types from the build.
+// @ts-check
 /* global io */
 'use strict';
 
+/**
+ * @typedef {import('../dist/dashboard/view-types.js').DashboardApi} DashboardApi
+ * @typedef {import('../dist/dashboard/view-types.js').DashboardActions} DashboardActions
+ * @typedef {import('../dist/dashboard/view-types.js').DashboardEvents} DashboardEvents
+ * @typedef {import('../dist/dashboard/view-types.js').ClusterState} ClusterState
+ * @typedef {import('../dist/dashboard/view-types.js').NodeView} NodeView
+ * @typedef {import('../dist/dashboard/view-types.js').ActorView} ActorView
+ * @typedef {import('../dist/dashboard/view-types.js').ExperimentState} ExperimentState
+ * @typedef {Node | string | number | false | null | undefined} Child
+ * @typedef {Record<string, unknown>} Attrs
+ */
+
 const SVG = 'http://www.w3.org/2000/svg';
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
-const app = document.getElementById('app');
+
+/**
+ * The element the page shell always has.
+ * @template {HTMLElement} E
+ * @param {string} selector
+ * @param {new () => E} type
+ * @returns {E}
+ */
+function required(selector, type) {
+  const found = document.querySelector(selector);
+  if (!(found instanceof type)) throw new Error(`the page has no ${selector}`);
+  return found;
+}
+
+const csrf = required('meta[name="csrf-token"]', HTMLMetaElement).content;
+const app = required('#app', HTMLElement);
 const pageName = app.dataset.page;
 const params = new URLSearchParams(location.search);
 
-/** An element with attributes and children (strings become text nodes). */
+/**
+ * An element with attributes and children (strings become text nodes).
+ * @param {string} tag
+ * @param {Attrs | undefined} attrs
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElement}
+ */
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === undefined || v === null || v === false) continue;
-    if (k === 'onclick') node.addEventListener('click', v);
+    if (k === 'onclick') node.addEventListener('click', /** @type {EventListener} */ (v));
     else node.setAttribute(k, String(v));
   }
   for (const c of children.flat()) {
-    if (c === undefined || c === null) continue;
+    if (c === undefined || c === null || c === false) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return node;
 }
 
+/**
+ * @param {string} tag
+ * @param {Attrs | undefined} attrs
+ * @param {...(Node | string)} children
+ * @returns {SVGElement}
+ */
 function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG, tag);
+  const node = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
   for (const [k, v] of Object.entries(attrs ?? {})) node.setAttribute(k, String(v));
   for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 }
 
-async function getJson(path) {
-  const res = await fetch(path, { credentials: 'same-origin' });
+/**
+ * One answer of the JSON API, typed by its path.
+ * @template {keyof DashboardApi} P
+ * @param {P} path
+ * @param {string} [query] `?node=...` and the like
+ * @returns {Promise<DashboardApi[P]>}
+ */
+async function getJson(path, query = '') {
+  const res = await fetch(path + query, { credentials: 'same-origin' });
   if (res.status === 401) {
     location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
     throw new Error('not logged in');
@@ -42,6 +90,11 @@ async function getJson(path) {
   return res.json();
 }
 
+/**
+ * @template {keyof DashboardActions} P
+ * @param {P} path
+ * @param {DashboardActions[P]} body
+ */
 async function post(path, body) {
   const res = await fetch(path, {
     method: 'POST',
@@ -53,6 +106,7 @@ async function post(path, body) {
   if (!res.ok) alert(reply.error ?? `${path}: ${res.status}`);
 }
 
+/** @param {number} n */
 function bytes(n) {
   if (!Number.isFinite(n)) return '?';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -61,12 +115,18 @@ function bytes(n) {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
+/** @param {unknown} v */
 function num(v) {
   if (typeof v !== 'number') return v === undefined ? '' : JSON.stringify(v);
   return Number.isInteger(v) ? String(v) : v.toPrecision(4);
 }
 
-/** A usage bar drawn in SVG, with its numbers beside it. */
+/**
+ * A usage bar drawn in SVG, with its numbers beside it.
+ * @param {number} used
+ * @param {number} total
+ * @param {(x: number) => string} [format]
+ */
 function bar(used, total, format = (x) => num(x)) {
   const frac = total > 0 ? Math.min(1, Math.max(0, used / total)) : 0;
   const level = frac > 0.9 ? 'high' : frac > 0.7 ? 'mid' : 'low';
@@ -83,6 +143,11 @@ function bar(used, total, format = (x) => num(x)) {
   );
 }
 
+/**
+ * @param {string[]} headers
+ * @param {HTMLElement[]} rows
+ * @param {Attrs} [attrs]
+ */
 function table(headers, rows, attrs = {}) {
   return el(
     'table',
@@ -100,16 +165,22 @@ function table(headers, rows, attrs = {}) {
   );
 }
 
+/**
+ * @param {string} title
+ * @param {...HTMLElement} content
+ */
 function section(title, ...content) {
   return el('section', {}, el('h2', {}, title), ...content);
 }
 
+/** @param {...HTMLElement} sections */
 function render(...sections) {
   app.replaceChildren(...sections);
 }
 
 // ---- cluster -------------------------------------------------------------------------
 
+/** @param {NodeView} n */
 function nodeRow(n) {
   const state = n.alive ? 'alive' : 'dead';
   const cpu = n.resources.CPU ?? 0;
@@ -130,6 +201,7 @@ function nodeRow(n) {
   );
 }
 
+/** @param {Omit<ClusterState, 'actors'>} state */
 function renderCluster(state) {
   const nodes = state.nodes.filter((n) => !n.isDriver);
   const drivers = state.nodes.filter((n) => n.isDriver && n.alive).length;
@@ -199,6 +271,7 @@ function renderCluster(state) {
 
 // ---- actors --------------------------------------------------------------------------
 
+/** @param {ActorView[]} actors */
 function renderActors(actors) {
   render(
     section(
@@ -241,6 +314,7 @@ function renderActors(actors) {
 
 // ---- logs ----------------------------------------------------------------------------
 
+/** @param {NodeView[]} nodes */
 async function renderLogs(nodes) {
   const nodeId = params.get('node') ?? '';
   const links = nodes
@@ -255,7 +329,7 @@ async function renderLogs(nodes) {
     );
   const parts = [section('Nodes', el('ul', {}, links))];
   if (nodeId) {
-    const log = await getJson(`/api/logs?node=${encodeURIComponent(nodeId)}`);
+    const log = await getJson('/api/logs', `?node=${encodeURIComponent(nodeId)}`);
     parts.push(
       section(
         `Task output on ${nodeId} (last ${log.lines.length} lines)`,
@@ -289,7 +363,11 @@ const COLORS = [
   '#17becf',
 ];
 
-/** A line chart in SVG: one polyline and one circle per point for each series. */
+/**
+ * A line chart in SVG: one polyline and one circle per point for each series.
+ * @param {{ id: string, series: { name: string, points: { x: number, y: number }[] }[],
+ *   xLabel: string, yLabel: string, step?: boolean }} chart
+ */
 function lineChart({ id, series, xLabel, yLabel, step = false }) {
   const W = 600;
   const H = 260;
@@ -304,8 +382,11 @@ function lineChart({ id, series, xLabel, yLabel, step = false }) {
   let [y0, y1] = [Math.min(...all.map((p) => p.y)), Math.max(...all.map((p) => p.y))];
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
   if (y0 === y1) [y0, y1] = [y0 - (Math.abs(y0) * 0.05 || 1), y1 + (Math.abs(y1) * 0.05 || 1)];
+  /** @param {number} x */
   const sx = (x) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
+  /** @param {number} y */
   const sy = (y) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
+  /** @param {number} x @param {number} y @param {string} anchor @param {string} text @param {Attrs} [extra] */
   const label = (x, y, anchor, text, extra = {}) =>
     svg('text', { class: 'label', x, y, 'text-anchor': anchor, ...extra }, text);
   root.append(
@@ -324,9 +405,11 @@ function lineChart({ id, series, xLabel, yLabel, step = false }) {
   }
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
+    /** @type {string[]} */
     const pts = [];
     s.points.forEach((p, j) => {
-      if (step && j > 0) pts.push(`${sx(p.x)},${sy(s.points[j - 1].y)}`);
+      const previous = s.points[j - 1];
+      if (step && previous) pts.push(`${sx(p.x)},${sy(previous.y)}`);
       pts.push(`${sx(p.x)},${sy(p.y)}`);
     });
     const g = svg('g', { class: 'series', 'data-series': s.name });
@@ -347,16 +430,22 @@ function lineChart({ id, series, xLabel, yLabel, step = false }) {
 }
 
 /** `a.b=1, c="x"`: nested configs flattened with dots, as Tune's table shows them. */
+/**
+ * @param {Record<string, unknown>} config
+ * @param {string} [prefix]
+ * @returns {string}
+ */
 function configText(config, prefix = '') {
   return Object.entries(config)
     .map(([k, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v)
-        ? configText(v, `${prefix}${k}.`)
+        ? configText(/** @type {Record<string, unknown>} */ (v), `${prefix}${k}.`)
         : `${prefix}${k}=${JSON.stringify(v)}`,
     )
     .join(', ');
 }
 
+/** @param {Record<string, unknown>} metrics */
 function metricsText(metrics) {
   const skip = new Set(['trainingIteration', 'timeThisIterS', 'timestamp', 'trialId', 'done']);
   return Object.entries(metrics)
@@ -365,6 +454,7 @@ function metricsText(metrics) {
     .join(', ');
 }
 
+/** @param {ExperimentState} e */
 function renderExperiment(e) {
   const best = e.best.at(-1);
   const shown = e.trials.slice(0, 16);
@@ -433,6 +523,7 @@ function renderExperiment(e) {
   );
 }
 
+/** @param {ExperimentState[]} experiments */
 function renderExperiments(experiments) {
   if (experiments.length === 0) {
     return render(
@@ -451,9 +542,16 @@ function renderExperiments(experiments) {
 
 // ---- wiring --------------------------------------------------------------------------
 
-const live = document.getElementById('live');
+const live = required('#live', HTMLElement);
+/**
+ * Live updates: the server pushes `DashboardEvents` on the `/dashboard` namespace.
+ * @param {DashboardEvents['cluster']} [onCluster]
+ * @param {DashboardEvents['experiments']} [onExperiments]
+ */
 function connect(onCluster, onExperiments) {
+  /** @type {import('socket.io-client').Socket<DashboardEvents, Record<never, never>>} */
   const socket = io('/dashboard', { withCredentials: true });
+  /** @param {string} text @param {boolean} on */
   const show = (text, on) => {
     live.textContent = text;
     live.className = on ? 'live on' : 'live';
@@ -488,4 +586,4 @@ async function main() {
   app.dataset.ready = 'true';
 }
 
-main().catch((e) => render(el('p', { class: 'error' }, String(e.message ?? e))));
+main().catch((e) => render(el('p', { class: 'error' }, String(e instanceof Error ? e.message : e))));

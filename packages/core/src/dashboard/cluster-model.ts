@@ -2,37 +2,18 @@ import type { Head } from '../head/head.js';
 import type { HeadObserver } from '../head/head-view.js';
 import type { ObjectEntryView } from '../head/object-directory.js';
 import { nodeInfos, pendingDemands, type TaskRecord } from '../head/tables.js';
-import type { DemandInfo, NodeInfo, NodeToHead } from '../protocol/messages.js';
+import type { NodeInfo, NodeToHead } from '../protocol/messages.js';
 import { TaskKind } from '../protocol/messages.js';
 import { BadReportError, ExperimentBoard } from './experiments.js';
-
-/** Tasks of one node or one function, by state. */
-export interface TaskCounts {
-  running: number;
-  queued: number;
-  finished: number;
-  failed: number;
-}
-
-export interface NodeView extends NodeInfo {
-  tasks: TaskCounts;
-}
-
-export interface ActorView {
-  actorId: string;
-  className: string;
-  name: string;
-  state: string;
-  nodeId: string;
-  restarts: number;
-  deathReason: string;
-}
-
-export interface LogLine {
-  time: number;
-  stream: 'stdout' | 'stderr';
-  text: string;
-}
+import type {
+  ActorView,
+  DashboardApi,
+  LogLine,
+  NodesView,
+  NodeView,
+  TaskCounts,
+  TasksView,
+} from './view-types.js';
 
 const LOG_LINES_PER_NODE = 500;
 
@@ -137,7 +118,7 @@ export class ClusterModel implements HeadObserver {
     return [...(this.logs.get(nodeId) ?? [])];
   }
 
-  nodes(): { nodes: NodeView[]; pendingTasks: number; demands: DemandInfo[] } {
+  nodes(): NodesView {
     const v = this.head.view();
     const live = this.liveCounts();
     const withTasks = (n: NodeInfo): NodeView => {
@@ -171,10 +152,7 @@ export class ClusterModel implements HeadObserver {
   }
 
   /** Tasks by function (live and ended), and the live ones (at most `limit`). */
-  tasks(limit = 500): {
-    byFunction: ({ name: string } & TaskCounts)[];
-    tasks: { taskId: string; name: string; kind: string; state: string; nodeId: string }[];
-  } {
+  tasks(limit = 500): TasksView {
     const live = this.liveCounts().byFunction;
     const names = new Set([...live.keys(), ...this.ended.byFunction.keys()]);
     const byFunction = [...names].sort().map((name) => {
@@ -182,7 +160,7 @@ export class ClusterModel implements HeadObserver {
       const e = this.ended.byFunction.get(name) ?? zero();
       return { name, running: l.running, queued: l.queued, finished: e.finished, failed: e.failed };
     });
-    const tasks = [];
+    const tasks: TasksView['tasks'] = [];
     for (const { task, state, nodeId } of this.head.view().tasks.values()) {
       if (tasks.length >= limit) break;
       tasks.push({ taskId: task.taskId, name: task.name, kind: task.kind, state, nodeId: nodeId ?? '' });
@@ -210,7 +188,7 @@ export class ClusterModel implements HeadObserver {
     return out;
   }
 
-  objects(limit = 1000): { count: number; objects: ObjectEntryView[] } {
+  objects(limit = 1000): DashboardApi['/api/objects'] {
     const objects: ObjectEntryView[] = [];
     for (const o of this.head.view().directory.list()) {
       if (objects.length >= limit) break;

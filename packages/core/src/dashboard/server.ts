@@ -11,6 +11,7 @@ import { DashboardAuth } from './auth.js';
 import { ClusterModel } from './cluster-model.js';
 import { loginPage, PAGES, page, staticFile, type PageName } from './pages.js';
 import { tailFile } from './tail-file.js';
+import type { ClusterState, DashboardApi, DashboardEvents } from './view-types.js';
 
 export interface DashboardOptions {
   head: Head;
@@ -50,7 +51,8 @@ export class DashboardServer {
   readonly model: ClusterModel;
   private readonly auth: DashboardAuth;
   private readonly http: HttpServer;
-  private readonly io: SocketServer;
+  /** The pages send no events; the server pushes `DashboardEvents`. */
+  private readonly io: SocketServer<Record<never, never>, DashboardEvents>;
   private readonly pending = new Set<'cluster' | 'experiments'>();
   private pushTimer: NodeJS.Timeout | undefined;
   private lastPush = 0;
@@ -120,7 +122,7 @@ export class DashboardServer {
     this.pending.clear();
   }
 
-  private clusterState() {
+  private clusterState(): ClusterState {
     return { ...this.model.nodes(), ...this.model.tasks(), actors: this.model.actors() };
   }
 
@@ -167,24 +169,26 @@ export class DashboardServer {
   }
 
   private api(res: ServerResponse, path: string, url: URL): void {
+    // Typed by path: an answer that strays from the contract the page reads is a compile error.
+    const reply = <P extends keyof DashboardApi>(_path: P, value: DashboardApi[P]) => sendJson(res, value);
     switch (path) {
       case '/api/nodes':
-        return sendJson(res, this.model.nodes());
+        return reply(path, this.model.nodes());
       case '/api/tasks':
-        return sendJson(res, this.model.tasks());
+        return reply(path, this.model.tasks());
       case '/api/actors':
-        return sendJson(res, { actors: this.model.actors() });
+        return reply(path, { actors: this.model.actors() });
       case '/api/objects':
-        return sendJson(res, this.model.objects());
+        return reply(path, this.model.objects());
       case '/api/experiments':
-        return sendJson(res, { experiments: this.model.experiments.list() });
+        return reply(path, { experiments: this.model.experiments.list() });
       case '/api/logs': {
         const nodeId = url.searchParams.get('node') ?? '';
         const file =
           nodeId === this.options.headNodeId && this.options.headLogFile
             ? { path: this.options.headLogFile, tail: tailFile(this.options.headLogFile, 64 * 1024) }
             : undefined;
-        return sendJson(res, { nodeId, lines: this.model.logTail(nodeId), ...(file ? { file } : {}) });
+        return reply(path, { nodeId, lines: this.model.logTail(nodeId), ...(file ? { file } : {}) });
       }
       default:
         throw new HttpError(
