@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GetTimeoutError } from '../errors/errors.js';
 import { fromWire } from '../errors/wire.js';
 import { ObjectRef } from '../api/object-ref.js';
@@ -14,6 +14,8 @@ export interface ClientOptions {
   currentTaskId?: () => string;
   /** Called before this thread's task waits in get/wait (worker threads lend their slot). */
   onWait?: () => void;
+  /** The runtime environment of the task this thread runs now (worker threads). */
+  currentRuntimeEnv?: () => string;
 }
 
 type Request = Extract<ClientToNode, { reqId: number }>;
@@ -101,10 +103,29 @@ export class CoreClient {
     });
   }
 
-  registerFunction(hash: string, source: string, name: string): void {
-    if (this.registered.has(hash)) return;
-    this.registered.add(hash);
-    this.channel.send({ type: 'registerFunction', hash, source, name });
+  /**
+   * The job's runtime environment (runtime-env/descriptor.ts, JSON) that functions registered
+   * from here run in: set by `init` on the driver; in a worker thread, that of its task.
+   */
+  runtimeEnv = '';
+  private readonly envHashes = new Map<string, string>();
+
+  /**
+   * Registers a function's source once and returns the hash its tasks name: with a runtime
+   * environment, the same source in two jobs is two functions (each runs in its own copy).
+   */
+  registerFunction(hash: string, source: string, name: string): string {
+    const runtimeEnv = this.options.currentRuntimeEnv?.() || this.runtimeEnv;
+    let key = hash;
+    if (runtimeEnv) {
+      const both = `${hash}\0${runtimeEnv}`;
+      key = this.envHashes.get(both) ?? createHash('sha1').update(both).digest('hex');
+      this.envHashes.set(both, key);
+    }
+    if (this.registered.has(key)) return key;
+    this.registered.add(key);
+    this.channel.send({ type: 'registerFunction', hash: key, source, name, runtimeEnv });
+    return key;
   }
 
   submit(task: TaskSpec): void {
