@@ -147,14 +147,21 @@ function runNpm(dir: string, timeoutMs: number, lock: Json): Promise<void> {
   });
 }
 
-/** npm's error lines, without the log-file hint. */
+/** npm's error lines, without stack frames, dumped objects and the log-file hint. */
 function npmMessage(output: string): string {
-  const lines = output
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/complete log of this run|A complete log/i.test(l));
+  const lines = output.split('\n').map((l) => l.trim());
   const errors = lines.filter((l) => /^npm (error|ERR!)/.test(l));
-  return (errors.length > 0 ? errors : lines).join('\n').slice(0, 2000);
+  const kept: string[] = [];
+  let depth = 0;
+  for (const line of (errors.length > 0 ? errors : lines).map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim())) {
+    if (depth > 0 || /^at /.test(line) || /complete log of this run/i.test(line) || line === '') {
+      depth += (line.match(/\{/g)?.length ?? 0) - (line.match(/\}/g)?.length ?? 0);
+      continue;
+    }
+    depth += (line.match(/\{/g)?.length ?? 0) - (line.match(/\}/g)?.length ?? 0);
+    kept.push(line.replace(/\s*\{$/, ''));
+  }
+  return kept.join('; ').slice(0, 2000);
 }
 
 /** The locked package that npm's message is about (by its tarball URL or its name). */
