@@ -132,12 +132,12 @@ function runNpm(dir: string, timeoutMs: number, lock: Json): Promise<void> {
       clearTimeout(timer);
       if (code === 0 && !timedOut) return resolve();
       const said = npmMessage(output);
-      const what = blamedPackage(said, lock);
+      const what = blamedPackage(said, lock) ?? (timedOut ? missingPackages(dir, lock) : undefined);
       if (timedOut) {
         return reject(
           new Error(
             `npm install did not finish within ${Math.round(timeoutMs / 1000)} s (runtimeEnv.installTimeoutMs)` +
-              `${what ? `, while fetching ${what}` : ''}: is the npm registry reachable from this node?` +
+              `${what ? ` (not installed yet: ${what})` : ''}: is the npm registry reachable from this node?` +
               (said ? ` npm said: ${said}` : ''),
           ),
         );
@@ -145,6 +145,18 @@ function runNpm(dir: string, timeoutMs: number, lock: Json): Promise<void> {
       reject(new Error(`npm install failed for ${what ?? 'a dependency'} (exit code ${code}): ${said || '(no output)'}`));
     });
   });
+}
+
+/** The locked packages that are not in node_modules yet (what a killed npm was still fetching). */
+function missingPackages(dir: string, lock: Json): string | undefined {
+  const packages = (lock.packages ?? {}) as Record<string, { version?: string; dev?: boolean }>;
+  const missing: string[] = [];
+  for (const [key, entry] of Object.entries(packages)) {
+    if (!key.startsWith('node_modules/') || entry.dev || /node_modules\/@de2\//.test(key)) continue;
+    if (fs.existsSync(path.join(dir, key, 'package.json'))) continue;
+    missing.push(`${key.slice(key.lastIndexOf('node_modules/') + 13)}@${entry.version ?? '?'}`);
+  }
+  return missing.length > 0 ? missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', ...' : '') : undefined;
 }
 
 /** npm's error lines, without stack frames, dumped objects and the log-file hint. */
