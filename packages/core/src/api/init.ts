@@ -138,6 +138,7 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   fs.mkdirSync(sessionDir, { recursive: true });
   const spillLimitBytes = options.spillLimitBytes ?? freeDiskBytes(sessionDir);
   const logToDriver = options.logToDriver ?? true;
+  const fromEnvironment = options.address === undefined && address !== undefined;
   const cluster =
     address === undefined
       ? startEmbedded({
@@ -156,6 +157,12 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
           sessionDir,
           spillLimitBytes,
           logToDriver,
+        }).catch((error: unknown) => {
+          if (fromEnvironment && error instanceof Error) {
+            error.message +=
+              ` (the address came from DE2_ADDRESS: unset it, or call init({ address: 'local' }) for a cluster in this process)`;
+          }
+          throw error;
         });
   let dashboard: DashboardServer | undefined;
   let dashboardUrl: string | undefined;
