@@ -16,5 +16,6 @@ const out = execFileSync('npm', ['pack', '--workspaces', '--json', '--pack-desti
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const packed = JSON.parse(out);
-for (const p of packed) console.log(`${path.join(dest, p.filename)}  (${p.name} ${p.version}, ${p.entryCount} files)`);
+for (const p of packed)
+  console.log(`${path.join(dest, p.filename)}  (${p.name} ${p.version}, ${p.entryCount} files)`);
 console.log(`\nInstall into your project with:\n  npm install ${path.join(dest, '*.tgz')}`);

@@ -145,12 +145,19 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
     const pk = path.join(root, 'pk');
     fs.mkdirSync(pk);
     run('npm', ['pack', '--workspaces', '--pack-destination', pk, '--silent'], repo);
-    const tgz = (name: string) => path.join(pk, fs.readdirSync(pk).find((f) => f.startsWith(`de2-${name}-`))!);
+    const tgz = (name: string) =>
+      path.join(
+        pk,
+        fs.readdirSync(pk).find((f) => f.startsWith(`de2-${name}-`))!,
+      );
 
     // A dependency no node has: a tiny package packed into the app's own vendor folder.
     const tiny = path.join(root, 'tiny-shout');
     fs.mkdirSync(tiny);
-    fs.writeFileSync(path.join(tiny, 'package.json'), JSON.stringify({ name: 'tiny-shout', version: '1.0.0', type: 'module', main: 'index.js' }));
+    fs.writeFileSync(
+      path.join(tiny, 'package.json'),
+      JSON.stringify({ name: 'tiny-shout', version: '1.0.0', type: 'module', main: 'index.js' }),
+    );
     fs.writeFileSync(path.join(tiny, 'index.js'), 'export const shout = (s) => s.toUpperCase() + "!";\n');
     const app = path.join(apps, 'app1');
     fs.mkdirSync(path.join(app, 'vendor'), { recursive: true });
@@ -194,7 +201,19 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
     workerHome = path.join(root, 'worker-home');
     const clean = { ...process.env, DE2_ADDRESS: '', DE2_TOKEN: '', DE2_RUNTIME_ENV: '' };
     const head = startNode(
-      [bin, 'start', '--head', '--port', '0', '--host', '127.0.0.1', '--num-cpus', '0', '--no-dashboard', '--block'],
+      [
+        bin,
+        'start',
+        '--head',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--num-cpus',
+        '0',
+        '--no-dashboard',
+        '--block',
+      ],
       { ...clean, DE2_HOME: headHome },
       /--address (\S+) --token/,
     );
@@ -237,7 +256,12 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
         expect(t.ignoredShipped, '.gitignore is honoured').to.equal(false);
         expect(t.dir.startsWith(workerHome), `${t.dir} is the worker's copy`).to.equal(true);
       }
-      expect(r.trials.map((t) => t.status)).to.deep.equal(['TERMINATED', 'TERMINATED', 'TERMINATED', 'TERMINATED']);
+      expect(r.trials.map((t) => t.status)).to.deep.equal([
+        'TERMINATED',
+        'TERMINATED',
+        'TERMINATED',
+        'TERMINATED',
+      ]);
       expect(r.trials.map((t) => t.metrics?.s)).to.deep.equal([1, 2, 3, 4].map((x) => x * w));
       expect(r.trials.map((t) => t.metrics?.l)).to.deep.equal(['X1!', 'X2!', 'X3!', 'X4!']);
     }
@@ -261,7 +285,7 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
     await shutdown();
   });
 
-  it('a dependency that cannot be installed fails the tasks with the node, the package and npm\'s message, within the bound', async () => {
+  it("a dependency that cannot be installed fails the tasks with the node, the package and npm's message, within the bound", async () => {
     // One "registry" that refuses connections, one that accepts and never answers.
     const refused = net.createServer();
     await new Promise<void>((r) => refused.listen(0, '127.0.0.1', r));
@@ -274,7 +298,10 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
       const ghostApp = (name: string, port: number) => {
         const dir = path.join(root, name);
         fs.mkdirSync(dir);
-        fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, dependencies: { 'ghost-dep': '1.0.0' } }));
+        fs.writeFileSync(
+          path.join(dir, 'package.json'),
+          JSON.stringify({ name, dependencies: { 'ghost-dep': '1.0.0' } }),
+        );
         fs.writeFileSync(
           path.join(dir, 'package-lock.json'),
           JSON.stringify({

@@ -146,7 +146,9 @@ describe('runtime environments', function () {
       );
       const s = Scorer.options({ name: 'scorer' }).remote();
       expect(await get(s.score.remote(1))).to.equal(11);
-      expect(await get((await getActor<{ score(x: number): number }>('scorer')).score.remote(2))).to.equal(21);
+      expect(await get((await getActor<{ score(x: number): number }>('scorer')).score.remote(2))).to.equal(
+        21,
+      );
       await shutdown();
       expect(process.env.DE2_TEST_VAR).to.equal(undefined);
     });

@@ -159,8 +159,7 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
           logToDriver,
         }).catch((error: unknown) => {
           if (fromEnvironment && error instanceof Error) {
-            error.message +=
-              ` (the address came from DE2_ADDRESS: unset it, or call init({ address: 'local' }) for a cluster in this process)`;
+            error.message += ` (the address came from DE2_ADDRESS: unset it, or call init({ address: 'local' }) for a cluster in this process)`;
           }
           throw error;
         });
@@ -179,7 +178,11 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
     if (archive) {
       // Stored once in this driver's object store; each node pulls it on its first task of the job.
       workingDirRef = cluster.client.put(new Uint8Array(archive.bytes));
-      cluster.client.runtimeEnv = encodeDescriptor({ hash: archive.hash, objectId: workingDirRef.id, ...common });
+      cluster.client.runtimeEnv = encodeDescriptor({
+        hash: archive.hash,
+        objectId: workingDirRef.id,
+        ...common,
+      });
     } else {
       cluster.client.runtimeEnv = encodeDescriptor({ dir: runtimeEnv.workingDir, ...common });
     }

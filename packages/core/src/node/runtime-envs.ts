@@ -96,7 +96,9 @@ export class RuntimeEnvs {
       try {
         extractArchive(bytes, tmp, hash);
       } catch (error) {
-        throw new RuntimeEnvError(`${where} could not unpack the job's working dir: ${(error as Error).message}`);
+        throw new RuntimeEnvError(
+          `${where} could not unpack the job's working dir: ${(error as Error).message}`,
+        );
       }
       const t2 = performance.now();
       let installMs = 0;

@@ -38,7 +38,8 @@ export function writeArchive(root: string, files: PackedFile[]): Archive {
   for (const f of files) {
     const data = fs.readFileSync(path.join(root, ...f.path.split('/')));
     // A file that changed between listing and reading would corrupt the offsets.
-    if (data.length !== f.size) throw new Error(`${f.path} changed while it was being packed: run init again`);
+    if (data.length !== f.size)
+      throw new Error(`${f.path} changed while it was being packed: run init again`);
     parts.push(data);
   }
   const raw = Buffer.concat(parts);
@@ -54,12 +55,17 @@ export function writeArchive(root: string, files: PackedFile[]): Archive {
 export function extractArchive(bytes: Uint8Array, dir: string, expectedHash: string): PackedFile[] {
   const raw = zlib.gunzipSync(bytes);
   const hash = createHash('sha256').update(raw).digest('hex');
-  if (hash !== expectedHash) throw new Error(`the working dir's archive is damaged (sha256 ${hash}, expected ${expectedHash})`);
+  if (hash !== expectedHash)
+    throw new Error(`the working dir's archive is damaged (sha256 ${hash}, expected ${expectedHash})`);
   if (raw.subarray(0, MAGIC.length).toString() !== MAGIC) throw new Error('not a de2 working-dir archive');
   let offset = MAGIC.length;
   const manifestLength = raw.readUInt32BE(offset);
   offset += 4;
-  const list = JSON.parse(raw.subarray(offset, offset + manifestLength).toString()) as [string, number, number][];
+  const list = JSON.parse(raw.subarray(offset, offset + manifestLength).toString()) as [
+    string,
+    number,
+    number,
+  ][];
   offset += manifestLength;
   const root = path.resolve(dir);
   const files: PackedFile[] = [];

@@ -25,6 +25,7 @@ export function decodeDescriptor(json: string): RuntimeEnvDescriptor {
   if (typeof d !== 'object' || d === null || (typeof d.dir !== 'string' && typeof d.hash !== 'string')) {
     throw new Error(`malformed runtime environment: ${json.slice(0, 200)}`);
   }
-  if (d.hash !== undefined && !/^[0-9a-f]{64}$/.test(d.hash)) throw new Error(`malformed runtime environment hash`);
+  if (d.hash !== undefined && !/^[0-9a-f]{64}$/.test(d.hash))
+    throw new Error(`malformed runtime environment hash`);
   return d;
 }

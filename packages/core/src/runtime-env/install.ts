@@ -142,7 +142,11 @@ function runNpm(dir: string, timeoutMs: number, lock: Json): Promise<void> {
           ),
         );
       }
-      reject(new Error(`npm install failed for ${what ?? 'a dependency'} (exit code ${code}): ${said || '(no output)'}`));
+      reject(
+        new Error(
+          `npm install failed for ${what ?? 'a dependency'} (exit code ${code}): ${said || '(no output)'}`,
+        ),
+      );
     });
   });
 }
@@ -156,7 +160,9 @@ function missingPackages(dir: string, lock: Json): string | undefined {
     if (fs.existsSync(path.join(dir, key, 'package.json'))) continue;
     missing.push(`${key.slice(key.lastIndexOf('node_modules/') + 13)}@${entry.version ?? '?'}`);
   }
-  return missing.length > 0 ? missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', ...' : '') : undefined;
+  return missing.length > 0
+    ? missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', ...' : '')
+    : undefined;
 }
 
 /** npm's error lines, without stack frames, dumped objects and the log-file hint. */
@@ -165,7 +171,9 @@ function npmMessage(output: string): string {
   const errors = lines.filter((l) => /^npm (error|ERR!)/.test(l));
   const kept: string[] = [];
   let depth = 0;
-  for (const line of (errors.length > 0 ? errors : lines).map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim())) {
+  for (const line of (errors.length > 0 ? errors : lines).map((l) =>
+    l.replace(/^npm (error|ERR!) ?/, '').trim(),
+  )) {
     if (depth > 0 || /^at /.test(line) || /complete log of this run/i.test(line) || line === '') {
       depth += (line.match(/\{/g)?.length ?? 0) - (line.match(/\}/g)?.length ?? 0);
       continue;
@@ -186,7 +194,10 @@ function blamedPackage(message: string, lock: Json): string | undefined {
     if (isDe2(name)) continue;
     const label = `${name}@${entry.version ?? '?'}`;
     if (entry.resolved && message.includes(entry.resolved)) return label;
-    if (!byName && new RegExp(`(^|[^\\w@/.-])${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}([@/\\s:]|$)`).test(message)) {
+    if (
+      !byName &&
+      new RegExp(`(^|[^\\w@/.-])${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}([@/\\s:]|$)`).test(message)
+    ) {
       byName = label;
     }
   }

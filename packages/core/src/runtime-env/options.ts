@@ -72,7 +72,9 @@ export function runtimeEnvFromEnvironment(): unknown {
 /** Checks the options; every mistake is a RuntimeEnvError that says what to write instead. */
 export function checkRuntimeEnv(raw: unknown): CheckedRuntimeEnv {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new RuntimeEnvError(`runtimeEnv must be an object such as { workingDir: '.' }, got ${JSON.stringify(raw)}`);
+    throw new RuntimeEnvError(
+      `runtimeEnv must be an object such as { workingDir: '.' }, got ${JSON.stringify(raw)}`,
+    );
   }
   const o = raw as Record<string, unknown>;
   for (const key of Object.keys(o)) {
@@ -86,7 +88,9 @@ export function checkRuntimeEnv(raw: unknown): CheckedRuntimeEnv {
     throw new RuntimeEnvError("runtimeEnv.workingDir is required: the job's project folder, such as '.'");
   }
   if (typeof o.workingDir !== 'string' || o.workingDir === '') {
-    throw new RuntimeEnvError(`runtimeEnv.workingDir must be a folder path, got ${JSON.stringify(o.workingDir)}`);
+    throw new RuntimeEnvError(
+      `runtimeEnv.workingDir must be a folder path, got ${JSON.stringify(o.workingDir)}`,
+    );
   }
   const workingDir = path.resolve(o.workingDir);
   let stat: fs.Stats;
@@ -103,11 +107,14 @@ export function checkRuntimeEnv(raw: unknown): CheckedRuntimeEnv {
     throw new RuntimeEnvError('runtimeEnv.env must be an object of strings, such as { LOG_LEVEL: "debug" }');
   }
   for (const [k, v] of Object.entries(env)) {
-    if (typeof v !== 'string') throw new RuntimeEnvError(`runtimeEnv.env.${k} must be a string, got ${typeof v}`);
+    if (typeof v !== 'string')
+      throw new RuntimeEnvError(`runtimeEnv.env.${k} must be a string, got ${typeof v}`);
   }
   const excludes = o.excludes ?? [];
   if (!Array.isArray(excludes) || excludes.some((e) => typeof e !== 'string')) {
-    throw new RuntimeEnvError("runtimeEnv.excludes must be an array of .gitignore-style patterns, such as ['data/']");
+    throw new RuntimeEnvError(
+      "runtimeEnv.excludes must be an array of .gitignore-style patterns, such as ['data/']",
+    );
   }
   const positive = (key: 'maxSizeBytes' | 'installTimeoutMs', fallback: number): number => {
     const v = o[key];
@@ -134,7 +141,9 @@ function checkLockfile(dir: string): void {
   try {
     pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new RuntimeEnvError(`runtimeEnv.workingDir: ${file} is not valid JSON: ${(error as Error).message}`);
+    throw new RuntimeEnvError(
+      `runtimeEnv.workingDir: ${file} is not valid JSON: ${(error as Error).message}`,
+    );
   }
   const deps = runtimeDependencies(pkg);
   if (deps.length > 0 && !lockfileOf(dir)) {

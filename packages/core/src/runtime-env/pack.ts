@@ -62,7 +62,9 @@ export function listWorkingDir(root: string, excludes: string[]): PackedFile[] {
       let stat: fs.Stats;
       try {
         // Links are followed to files; a linked folder is left out (it may point anywhere, or loop).
-        stat = entry.isSymbolicLink() ? fs.statSync(path.join(abs, entry.name)) : fs.lstatSync(path.join(abs, entry.name));
+        stat = entry.isSymbolicLink()
+          ? fs.statSync(path.join(abs, entry.name))
+          : fs.lstatSync(path.join(abs, entry.name));
       } catch (error) {
         if (entry.isSymbolicLink()) continue; // a dangling link
         throw unreadable(rel, error);

@@ -150,7 +150,10 @@ async function execute(task: WorkerTask): Promise<WorkerResult> {
       if (!actor) throw new Error(`actor ${task.actorId} is not on this thread`);
       const method = actor[task.method] as ((...a: unknown[]) => unknown) | undefined;
       if (typeof method !== 'function') throw new TypeError(`${task.name} is not a method`);
-      values = encodeReturns(await withEnv(actorEnvs.get(task.actorId), () => method.apply(actor, args)), task);
+      values = encodeReturns(
+        await withEnv(actorEnvs.get(task.actorId), () => method.apply(actor, args)),
+        task,
+      );
     }
     // Refs this task took or made must reach the node before the task's end unpins them.
     if (client.dirty) await client.flush();

@@ -70,7 +70,13 @@ function prepareEnv(client: CoreClient, runtimeEnv: string): Promise<{ dir: stri
  * node's module hooks (module-hooks.ts) resolve its imports as if it sat in that folder, so
  * `import('./helpers.ts')` and `import('some-package')` find the job's files and packages.
  */
-async function importInDir(source: string, name: string, hash: string, dir: string, codeDir: string): Promise<unknown> {
+async function importInDir(
+  source: string,
+  name: string,
+  hash: string,
+  dir: string,
+  codeDir: string,
+): Promise<unknown> {
   const file = path.join(codeDir, `${hash}.mjs`);
   if (!fs.existsSync(file)) {
     const helper =

@@ -47,7 +47,11 @@ function baseOf(parentURL: string | undefined): string | undefined {
   }
 }
 
-export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<ResolveResult> {
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  next: NextResolve,
+): Promise<ResolveResult> {
   // `@de2/*` always come from the node's own install, whatever the job's folder holds: one
   // copy of each in the process (a second @de2/core would have no connection to the node).
   if (specifier.startsWith('@de2/')) return next(specifier, { ...context, parentURL: import.meta.url });
@@ -57,14 +61,21 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
     return await next(specifier, ctx);
   } catch (error) {
     const relative = specifier.startsWith('./') || specifier.startsWith('../');
-    if (!relative || !/\.(m?)js$/.test(specifier) || (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') {
+    if (
+      !relative ||
+      !/\.(m?)js$/.test(specifier) ||
+      (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND'
+    ) {
       throw error;
     }
     return next(specifier.replace(/\.(m?)js$/, '.$1ts'), ctx);
   }
 }
 
-type Transform = (code: string, options: { transforms: string[]; disableESTransforms: boolean; filePath: string }) => {
+type Transform = (
+  code: string,
+  options: { transforms: string[]; disableESTransforms: boolean; filePath: string },
+) => {
   code: string;
 };
 let transform: Transform | undefined;

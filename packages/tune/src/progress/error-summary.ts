@@ -28,7 +28,10 @@ export function errorSummary(results: ResultGrid): string[] {
   ];
   for (const [key, { first, others }] of groups) {
     const message = key.length > MAX_MESSAGE ? `${key.slice(0, MAX_MESSAGE)}...` : key;
-    const also = others.length > 0 ? ` (also ${others.length} more: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''})` : '';
+    const also =
+      others.length > 0
+        ? ` (also ${others.length} more: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''})`
+        : '';
     lines.push(`  trial ${first.trialId}${also}: ${message}`);
     lines.push(`    error file: ${path.join(first.path, 'error.txt')}`);
   }
@@ -36,7 +39,10 @@ export function errorSummary(results: ResultGrid): string[] {
 }
 
 /** Prints the summary where progress goes (stderr by default), unless progress is 'none'. */
-export function printErrorSummary(results: ResultGrid, progress: ProgressMode | ProgressOptions | undefined): void {
+export function printErrorSummary(
+  results: ResultGrid,
+  progress: ProgressMode | ProgressOptions | undefined,
+): void {
   const o: ProgressOptions = typeof progress === 'object' ? progress : { mode: progress ?? 'auto' };
   if (o.mode === 'none') return;
   const lines = errorSummary(results);
