@@ -113,6 +113,16 @@ describe('runtime environments', function () {
     });
   });
 
+  it('without a runtime environment, a task that names a .ts module by absolute path imports it', async () => {
+    const dir = make({ 'helper.ts': 'export const f = (x: number): number => x + 1;\n' });
+    await init({ numCpus: 1 });
+    const task = remote(async (d: string) =>
+      ((await import(d + '/helper.ts')) as { f: (x: number) => number }).f(1),
+    );
+    expect(await get(task.remote(dir))).to.equal(2);
+    await shutdown();
+  });
+
   describe('embedded: the same options resolve against the driver folder', () => {
     it('tasks and actors import .ts modules by relative path, find their data files, see env and workingDir()', async () => {
       const dir = make({

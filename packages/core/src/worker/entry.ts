@@ -3,7 +3,6 @@
  * client port to the node, then runs what the node sends through Piscina.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { register } from 'node:module';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import '../api/actor.js'; // registers how actor handles are rebuilt in this thread
 import { CoreClient } from '../client/client.js';
@@ -34,9 +33,6 @@ import { installMemoryBudget } from './memory-budget.js';
 // second (CommonJS) copy of the client modules, apart from the one user code gets from
 // `await import('@de2/core')`. Top-level await makes require() fail, so Piscina import()s it.
 await Promise.resolve();
-
-// Tasks import the job's files relative to its working dir, and TypeScript modules: see module-hooks.ts.
-register(new URL('./module-hooks.js', import.meta.url));
 
 /** The task this async context runs, and how it gives up its serial slot while it waits. */
 interface Running {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CoreClient } from '../client/client.js';
@@ -42,10 +43,29 @@ export function loadCode(client: CoreClient, hash: string): Promise<LoadedCode> 
   return code;
 }
 
+let hooksRegistered = false;
+
+/**
+ * Registers the module hooks (module-hooks.ts) in this thread, once: Node runs them on a
+ * thread of their own, which costs about 8 MiB, so only threads that need them pay it.
+ */
+function ensureModuleHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  register(new URL('./module-hooks.js', import.meta.url));
+}
+
+/** Source that names a TypeScript module (`import('/abs/x.ts')`) needs the hooks without a runtime env too. */
+const NAMES_TS_MODULE = /\.m?ts['"`]/;
+
 async function fetchCode(client: CoreClient, hash: string): Promise<LoadedCode> {
   const reply = await client.request({ type: 'getFunction', reqId: 0, hash });
   if (reply.type !== 'functionReply') throw new Error(`function ${hash} could not be loaded`);
-  if (!reply.runtimeEnv) return { code: evaluate(reply.source, reply.name) };
+  if (!reply.runtimeEnv) {
+    if (NAMES_TS_MODULE.test(reply.source)) ensureModuleHooks();
+    return { code: evaluate(reply.source, reply.name) };
+  }
+  ensureModuleHooks();
   const where = await prepareEnv(client, reply.runtimeEnv);
   const code = await importInDir(reply.source, reply.name, hash, where.dir, where.codeDir);
   const vars = decodeDescriptor(reply.runtimeEnv).env;
@@ -136,6 +156,15 @@ export function evaluate(source: string, name: string): unknown {
  * variables of the scope it was written in.
  */
 export function explainScopeError(error: unknown, what: string): unknown {
+  if (
+    (error as { code?: string } | null)?.code === 'ERR_UNKNOWN_FILE_EXTENSION' &&
+    /\.m?ts\b/.test(String(error))
+  ) {
+    (error as Error).message +=
+      ': TypeScript modules load in tasks of a job with a runtime environment (init({ runtimeEnv: { workingDir: "." } })), ' +
+      'or when the function names the .ts module in its source';
+    return error;
+  }
   if (!(error instanceof ReferenceError)) return error;
   const match = /^(\S+) is not defined$/.exec(error.message);
   if (!match) return error;

@@ -5,8 +5,12 @@
  *   imports is resolved as if it were a file of that folder, so relative paths and the
  *   job's packages (its copy's node_modules) are found;
  * - `.ts`/`.mts` modules are type-stripped with sucrase, which is loaded only when the
- *   first such module is imported (a thread that never imports TypeScript pays about 1 MiB
- *   for the hooks; one that does, about 15 MiB, against tsx's 50 MiB);
+ *   first such module is imported.
+ *
+ * Node runs registered hooks on a thread of their own (about 8 MiB), so load-code.ts
+ * registers them only in threads that run a job with a runtime environment or a function
+ * whose source names a `.ts` module; sucrase adds about 5 MiB once loaded
+ * (`npm run bench:ts-thread-memory`).
  * - `@de2/*` resolve from the node's own install (one copy in the process);
  * - a relative `./x.js` that does not exist but `./x.ts` does resolves to the `.ts` file,
  *   as TypeScript's own convention for ESM imports expects.
