@@ -267,6 +267,12 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
     }
     expect(one.packed.hash).to.not.equal(two.packed.hash);
     expect(one.tasks[0]!.dir).to.not.equal(two.tasks[0]!.dir);
+    // Both drivers are gone: the worker removes their copies (once their tasks are over).
+    for (const dir of [one.tasks[0]!.dir, two.tasks[0]!.dir]) {
+      const deadline = Date.now() + 30_000;
+      while (fs.existsSync(dir) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(fs.existsSync(dir), `${dir} removed when its job ended`).to.equal(false);
+    }
   });
 
   it('an over-size working dir fails at init, naming the biggest file and how to leave it out', async () => {

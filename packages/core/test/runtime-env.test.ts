@@ -96,6 +96,21 @@ describe('runtime environments', function () {
       expect(await message({ workingDir: noLock })).to.match(/no package-lock.json.*npm install/);
     });
 
+    it('DE2_RUNTIME_ENV sets runtimeEnv for a program that does not, and bad JSON there says how to write it', async () => {
+      const dir = make({ 'a.txt': 'a' });
+      process.env.DE2_RUNTIME_ENV = JSON.stringify({ workingDir: dir });
+      try {
+        expect((await init({ numCpus: 1 })).workingDir).to.equal(dir);
+        await shutdown();
+        process.env.DE2_RUNTIME_ENV = '{workingDir: .}';
+        const e = await init({ numCpus: 1 }).catch((error: unknown) => error);
+        expect(e).to.be.instanceOf(RuntimeEnvError);
+        expect((e as Error).message).to.include(`DE2_RUNTIME_ENV='{"workingDir":"."}'`);
+      } finally {
+        delete process.env.DE2_RUNTIME_ENV;
+      }
+    });
+
     it('plain init() joins the cluster at DE2_ADDRESS, and address "local" ignores it', async () => {
       const saved = { address: process.env.DE2_ADDRESS, token: process.env.DE2_TOKEN };
       process.env.DE2_ADDRESS = '127.0.0.1:1';

@@ -230,6 +230,14 @@ export async function shutdown(): Promise<void> {
   const r = running;
   if (!r) return;
   running = undefined;
+  if (r.workingDirRef) {
+    // The job ends: the head frees the packed working dir, which tells each node that holds a
+    // copy to remove it. Sent and flushed before the connection closes, so it is not lost.
+    r.cluster.client.release(r.workingDirRef.id);
+    await new Promise((resolve) => setImmediate(resolve)); // the removeRef goes out first
+    await r.cluster.client.flush().catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   setClient(undefined);
   setWorkingDirSource(() => undefined);
   await r.dashboard?.close();

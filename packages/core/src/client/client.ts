@@ -90,6 +90,15 @@ export class CoreClient {
     this.queueRef('removes', id);
   }
 
+  /**
+   * This thread lets go of `id` now, whatever refs to it are still reachable (the driver's
+   * packed working dir at shutdown, so that the nodes' copies go with the job).
+   */
+  release(id: string): void {
+    if (!this.counts.delete(id)) return;
+    this.queueRef('removes', id);
+  }
+
   /** Reference changes go out once per turn of the event loop, as one message each way. */
   private queueRef(which: 'adds' | 'removes', id: string): void {
     const list = this[which];
