@@ -61,7 +61,11 @@ function makeProject(name: string, fillerMiB: number, withDependency: boolean): 
       path.join(tiny, 'package.json'),
       JSON.stringify({ name: 'tiny-shout', version: '1.0.0', type: 'module', main: 'index.js' }),
     );
-    fs.writeFileSync(path.join(tiny, 'index.js'), 'export const shout = (s) => s.toUpperCase();\n');
+    // Its own contents per project: a new lockfile (integrity) every time, so a new install.
+    fs.writeFileSync(
+      path.join(tiny, 'index.js'),
+      `export const shout = (s) => s.toUpperCase(); // ${name}\n`,
+    );
     fs.mkdirSync(path.join(dir, 'vendor'));
     execFileSync('npm', ['pack', '--silent', '--pack-destination', path.join(dir, 'vendor')], { cwd: tiny });
     fs.writeFileSync(
@@ -128,7 +132,11 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     rows.push(await measure(address, token, 'no runtimeEnv', undefined));
     rows.push(await measure(address, token, 'workingDir, 2 files', makeProject(`small-${r}`, 0, false)));
-    rows.push(await measure(address, token, 'workingDir + npm dependency', makeProject(`dep-${r}`, 0, true)));
+    const dep = makeProject(`dep-${r}`, 0, true);
+    rows.push(await measure(address, token, 'workingDir + npm dependency', dep));
+    // A new version of the same project: other code, the same lockfile (installed before).
+    fs.writeFileSync(path.join(dep, 'nonce.txt'), randomBytes(8).toString('hex'));
+    rows.push(await measure(address, token, 'same, new code, same lockfile', dep));
     rows.push(
       await measure(address, token, 'workingDir, 20 MiB of files', makeProject(`big-${r}`, 20, false)),
     );

@@ -60,6 +60,7 @@ const probe = remote(async (x, appDir) => {
     ignoredShipped: fs.existsSync(dir + '/secret.txt'),
     appVisible: fs.existsSync(appDir + '/marker.txt'),
     dir,
+    depPath: fs.realpathSync(dir + '/node_modules/tiny-shout'),
   };
 });
 const tasks = await get([1, 2, 3].map((x) => probe.remote(x, process.cwd())));
@@ -90,6 +91,7 @@ interface AppResult {
     ignoredShipped: boolean;
     appVisible: boolean;
     dir: string;
+    depPath: string;
   }[];
   trials: { status: string; x: number; metrics?: { s: number; l: string }; error?: string }[];
 }
@@ -267,6 +269,9 @@ describe('runtime environments: your own project on a cluster (packed tarballs, 
     }
     expect(one.packed.hash).to.not.equal(two.packed.hash);
     expect(one.tasks[0]!.dir).to.not.equal(two.tasks[0]!.dir);
+    // Same lockfile: the packages are installed once on the node, and both copies use them.
+    expect(one.tasks[0]!.depPath).to.equal(two.tasks[0]!.depPath);
+    expect(one.tasks[0]!.depPath.startsWith(one.tasks[0]!.dir)).to.equal(false);
     // Both drivers are gone: the worker removes their copies (once their tasks are over).
     for (const dir of [one.tasks[0]!.dir, two.tasks[0]!.dir]) {
       const deadline = Date.now() + 30_000;

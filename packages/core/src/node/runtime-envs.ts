@@ -11,7 +11,7 @@ import type { ObjectResult, SerializedValue } from '../protocol/messages.js';
 import { deserialize } from '../serialization/values.js';
 import { extractArchive } from '../runtime-env/archive.js';
 import { decodeDescriptor } from '../runtime-env/descriptor.js';
-import { installDependencies } from '../runtime-env/install.js';
+import { dependencyKey, installDependencies } from '../runtime-env/install.js';
 import { RuntimeEnvError } from '../errors/errors.js';
 
 export interface RuntimeEnvHost {
@@ -102,8 +102,15 @@ export class RuntimeEnvs {
       }
       const t2 = performance.now();
       let installMs = 0;
+      const key = dependencyKey(tmp);
+      // Packages are installed once per dependency key (package.json's dependencies and the
+      // lockfile) and kept apart, so a new version of the job's code does not install again.
+      const shared =
+        key === undefined ? undefined : path.join(this.root, 'deps', key.slice(0, 16), 'node_modules');
       try {
-        installMs = (await installDependencies(tmp, installTimeoutMs)).ms;
+        if (!shared || !fs.existsSync(shared))
+          installMs = (await installDependencies(tmp, installTimeoutMs)).ms;
+        if (shared) shareModules(path.join(tmp, 'node_modules'), shared);
       } catch (error) {
         throw new RuntimeEnvError(
           `${where} could not install the npm dependencies of the job's working dir: ${(error as Error).message}`,
@@ -165,4 +172,22 @@ export class RuntimeEnvs {
   close(): void {
     if (this.timer) clearTimeout(this.timer);
   }
+}
+
+/**
+ * Moves a fresh install to the shared folder of its dependency key (if none is there yet)
+ * and links the copy's node_modules to it: Node resolves the link to the shared files, and
+ * their own dependencies from there.
+ */
+function shareModules(own: string, shared: string): void {
+  if (!fs.existsSync(shared) && fs.existsSync(own)) {
+    fs.mkdirSync(path.dirname(shared), { recursive: true });
+    try {
+      fs.renameSync(own, shared);
+    } catch {
+      // another copy with the same dependencies got there first: use its packages
+    }
+  }
+  fs.rmSync(own, { recursive: true, force: true });
+  fs.symlinkSync(shared, own, 'dir');
 }

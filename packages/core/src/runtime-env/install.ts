@@ -3,6 +3,7 @@
  * time. `@de2/*` entries are left out: tasks get the node's own (worker/module-hooks.ts).
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -55,6 +56,21 @@ function stripDe2(pkg: Json, lock: Json): { pkg: Json; lock: Json } {
   }
   delete cleanLock.dependencies; // lockfile v1 section; npm 7+ reads `packages`
   return { pkg: cleanPkg, lock: cleanLock };
+}
+
+/**
+ * What decides the installed packages (package.json's dependency fields and the lockfile):
+ * two working dirs with the same key get the same node_modules. Undefined when there is
+ * nothing to install.
+ */
+export function dependencyKey(dir: string): string | undefined {
+  const pkgFile = path.join(dir, 'package.json');
+  const lockFile = lockfileOf(dir);
+  if (!fs.existsSync(pkgFile) || !lockFile) return undefined;
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as Json;
+  if (runtimeDependencies(pkg).length === 0) return undefined;
+  const deps = DEP_FIELDS.map((f) => JSON.stringify(pkg[f] ?? {}));
+  return createHash('sha256').update(deps.join('\n')).update(fs.readFileSync(lockFile)).digest('hex');
 }
 
 export interface InstallResult {
