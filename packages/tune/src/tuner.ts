@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { TuneError, TuneErrorCode } from './errors.js';
+import { printErrorSummary } from './progress/error-summary.js';
 import { chooseReporter } from './progress/choose.js';
 import { DashboardReporter } from './progress/dashboard-reporter.js';
 import { Result, ResultGrid } from './result-grid.js';
@@ -241,6 +242,7 @@ export class Tuner {
       this.state = 'done';
     }
     this.results = this.buildResults();
+    printErrorSummary(this.results, p.progress);
     return this.results;
   }
 

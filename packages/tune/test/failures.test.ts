@@ -101,6 +101,39 @@ describe('Tuner failures', function () {
     expect(results.errors).to.have.length(1);
   });
 
+  it('fit() resolves and prints each distinct error once, with a trial id and its error file', async () => {
+    let printed = '';
+    const output = new (await import('node:stream')).Writable({
+      write(chunk: Buffer, _enc, done) {
+        printed += chunk.toString();
+        done();
+      },
+    });
+    const results = await new Tuner(
+      async (config: { id: number }) => {
+        if (config.id < 4) throw new RangeError(`bad half ${config.id % 2}`);
+        return { ok: 1 };
+      },
+      {
+        paramSpace: { id: grid([0, 1, 2, 3, 4]) },
+        runConfig: { storagePath: tempDir(), progress: { mode: 'lines', output, intervalMs: 60_000 } },
+      },
+    ).fit();
+    expect(results.numErrors).to.equal(4);
+    // The line reporter printed each trial as it ended; the summary comes after the run.
+    const at = printed.indexOf('4 of 5 trials ended in ERROR (2 distinct errors)');
+    expect(at, printed).to.be.at.least(0);
+    const summary = printed.slice(at);
+    for (const half of [0, 1]) {
+      const lines = summary.split('\n').filter((l) => l.includes(`RangeError: bad half ${half}`));
+      expect(lines, `error ${half} printed once`).to.have.length(1);
+      const first = [...results].find((r) => r.error?.message.includes(`bad half ${half}`))!;
+      expect(lines[0]).to.include(`trial ${first.trialId} (also 1 more`);
+      expect(summary).to.include(path.join(first.path, 'error.txt'));
+      expect(fs.existsSync(path.join(first.path, 'error.txt'))).to.equal(true);
+    }
+  });
+
   it('failFast stops the experiment and fit() rejects', async () => {
     const tuner = new Tuner(
       async (config: { id: number }) => {

@@ -46,13 +46,13 @@ export class ActorClass<C extends AnyClass> {
   remote(...args: RemoteArgs<ConstructorParameters<C>>): ActorHandle<InstanceType<C>> {
     const client = requireClient();
     const o = this.resolved;
-    client.registerFunction(this.code.hash, this.code.source, this.code.name);
+    const functionHash = client.registerFunction(this.code.hash, this.code.source, this.code.name);
     const encoded = serializeArgs(args, refId, `new ${this.code.name}`);
     const actorId = client.newId('a');
     client.submit({
       taskId: `${actorId}.create`,
       kind: TaskKind.actorCreate,
-      functionHash: this.code.hash,
+      functionHash,
       name: this.code.name,
       ...encoded,
       returnIds: [],

@@ -13,16 +13,34 @@ import {
 } from '../dashboard/start-dashboard.js';
 import type { DashboardServer } from '../dashboard/server.js';
 import { createToken } from '../transport/token.js';
+import type { ObjectRef } from './object-ref.js';
+import { setWorkingDirSource } from './runtime-context.js';
+import { encodeDescriptor } from '../runtime-env/descriptor.js';
+import {
+  checkRuntimeEnv,
+  checkWorkingDir,
+  packForCluster,
+  runtimeEnvFromEnvironment,
+  type RuntimeEnv,
+} from '../runtime-env/options.js';
 
 /** Options of `init()`. */
 export interface InitOptions {
   /**
    * Address (`host:port`) of a running cluster (`npx de2-node start --head`) to join as a
-   * driver, or `'auto'`: DE2_ADDRESS, else the cluster this machine's node belongs to.
-   * Without it, `init` starts an embedded head and node in this process.
-   * @default none (embedded)
+   * driver, or `'auto'`: DE2_ADDRESS, else the cluster this machine's node belongs to;
+   * `'local'`: an embedded cluster even when DE2_ADDRESS is set. Without it, `init` joins
+   * the cluster at DE2_ADDRESS when that is set (as `ray.init()` does with RAY_ADDRESS),
+   * else starts an embedded head and node in this process.
+   * @default DE2_ADDRESS, else none (embedded)
    */
   address?: string;
+  /**
+   * The job's runtime environment, as Ray's `runtime_env`: `workingDir` (the project folder
+   * the job's tasks import from, shipped to every node), `env`, `excludes`, `maxSizeBytes`,
+   * `installTimeoutMs`. See {@link RuntimeEnv}. @default DE2_RUNTIME_ENV (JSON), else none
+   */
+  runtimeEnv?: RuntimeEnv;
   /** Cluster token, with `address`. @default DE2_TOKEN, else ~/.de2/token */
   token?: string;
   /** Logical CPUs of the node, and its number of worker threads. @default os.availableParallelism() */
@@ -60,10 +78,23 @@ export interface RuntimeInfo {
   objectStoreMemory: number;
   /** The embedded dashboard (with `?token=` to log in), when `init({ dashboard })` started one. */
   dashboardUrl?: string;
+  /** The cluster joined (`host:port`), when not embedded. */
+  address?: string;
+  /** The runtime environment's working dir (absolute), when `runtimeEnv` was given. */
+  workingDir?: string;
+  /** On a cluster: sha256 of the packed working dir, its packed bytes and files. */
+  packedWorkingDir?: { hash: string; bytes: number; files: number };
 }
 
 let running:
-  | { cluster: EmbeddedCluster; info: RuntimeInfo; ownsSessionDir: boolean; dashboard?: DashboardServer }
+  | {
+      cluster: EmbeddedCluster;
+      info: RuntimeInfo;
+      ownsSessionDir: boolean;
+      dashboard?: DashboardServer;
+      /** The packed working dir: held for the whole job, so that nodes can pull it. */
+      workingDirRef?: ObjectRef<Uint8Array>;
+    }
   | undefined;
 
 /**
@@ -85,7 +116,15 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
     throw new TypeError('options.sessionDir must be a string');
   }
   const dashboardSettings = checkDashboardSettings(options.dashboard);
-  if (dashboardSettings && options.address !== undefined) {
+  const address =
+    options.address === 'local' ? undefined : (options.address ?? (process.env.DE2_ADDRESS || undefined));
+  const rawEnv = options.runtimeEnv ?? runtimeEnvFromEnvironment();
+  const runtimeEnv = rawEnv === undefined ? undefined : checkRuntimeEnv(rawEnv);
+  // Checked (and packed) before anything starts: a too-large or unreadable folder fails here.
+  let archive: ReturnType<typeof packForCluster> | undefined;
+  if (runtimeEnv && address === undefined) checkWorkingDir(runtimeEnv);
+  else if (runtimeEnv) archive = packForCluster(runtimeEnv);
+  if (dashboardSettings && address !== undefined) {
     throw new TypeError(
       "options.dashboard is for the embedded cluster: a cluster's dashboard is served by its head (see `npx de2-node status`)",
     );
@@ -99,8 +138,9 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   fs.mkdirSync(sessionDir, { recursive: true });
   const spillLimitBytes = options.spillLimitBytes ?? freeDiskBytes(sessionDir);
   const logToDriver = options.logToDriver ?? true;
+  const fromEnvironment = options.address === undefined && address !== undefined;
   const cluster =
-    options.address === undefined
+    address === undefined
       ? startEmbedded({
           numCpus,
           objectStoreMemory,
@@ -111,12 +151,17 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
           logToDriver,
         })
       : await connectDriver({
-          address: options.address,
+          address,
           ...(options.token === undefined ? {} : { token: options.token }),
           objectStoreMemory,
           sessionDir,
           spillLimitBytes,
           logToDriver,
+        }).catch((error: unknown) => {
+          if (fromEnvironment && error instanceof Error) {
+            error.message += ` (the address came from DE2_ADDRESS: unset it, or call init({ address: 'local' }) for a cluster in this process)`;
+          }
+          throw error;
         });
   let dashboard: DashboardServer | undefined;
   let dashboardUrl: string | undefined;
@@ -127,14 +172,42 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
     if (dashboard) dashboardUrl = `${dashboard.url}?token=${token}`;
   }
   setClient(cluster.client);
+  let workingDirRef: ObjectRef<Uint8Array> | undefined;
+  if (runtimeEnv) {
+    const common = { env: runtimeEnv.env, installTimeoutMs: runtimeEnv.installTimeoutMs };
+    if (archive) {
+      // Stored once in this driver's object store; each node pulls it on its first task of the job.
+      workingDirRef = cluster.client.put(new Uint8Array(archive.bytes));
+      cluster.client.runtimeEnv = encodeDescriptor({
+        hash: archive.hash,
+        objectId: workingDirRef.id,
+        ...common,
+      });
+    } else {
+      cluster.client.runtimeEnv = encodeDescriptor({ dir: runtimeEnv.workingDir, ...common });
+    }
+    const dir = runtimeEnv.workingDir;
+    setWorkingDirSource(() => dir);
+  }
   const info: RuntimeInfo = {
     nodeId: cluster.nodeId,
     sessionDir,
     numCpus,
     objectStoreMemory,
     ...(dashboardUrl ? { dashboardUrl } : {}),
+    ...(address === undefined ? {} : { address }),
+    ...(runtimeEnv ? { workingDir: runtimeEnv.workingDir } : {}),
+    ...(archive
+      ? { packedWorkingDir: { hash: archive.hash, bytes: archive.bytes.length, files: archive.files.length } }
+      : {}),
   };
-  running = { cluster, info, ownsSessionDir, ...(dashboard ? { dashboard } : {}) };
+  running = {
+    cluster,
+    info,
+    ownsSessionDir,
+    ...(dashboard ? { dashboard } : {}),
+    ...(workingDirRef ? { workingDirRef } : {}),
+  };
   return info;
 }
 
@@ -157,7 +230,16 @@ export async function shutdown(): Promise<void> {
   const r = running;
   if (!r) return;
   running = undefined;
+  if (r.workingDirRef) {
+    // The job ends: the head frees the packed working dir, which tells each node that holds a
+    // copy to remove it. Sent and flushed before the connection closes, so it is not lost.
+    r.cluster.client.release(r.workingDirRef.id);
+    await new Promise((resolve) => setImmediate(resolve)); // the removeRef goes out first
+    await r.cluster.client.flush().catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   setClient(undefined);
+  setWorkingDirSource(() => undefined);
   await r.dashboard?.close();
   await r.cluster.shutdown();
   fs.rmSync(path.join(r.info.sessionDir, 'spill'), { recursive: true, force: true });

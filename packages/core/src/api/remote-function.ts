@@ -48,7 +48,7 @@ export class RemoteFunction<F extends AnyFunction, N extends number = 1> {
   remote(...args: RemoteArgs<Parameters<F>>): RemoteReturn<Awaited<ReturnType<F>>, N> {
     const client = requireClient();
     const o = this.resolved;
-    client.registerFunction(this.code.hash, this.code.source, this.code.name);
+    const functionHash = client.registerFunction(this.code.hash, this.code.source, this.code.name);
     const encoded = serializeArgs(args, refId, o.name);
     const taskId = client.newId('t');
     const returnIds: string[] = [];
@@ -57,7 +57,7 @@ export class RemoteFunction<F extends AnyFunction, N extends number = 1> {
     client.submit({
       taskId,
       kind: TaskKind.task,
-      functionHash: this.code.hash,
+      functionHash,
       name: o.name,
       ...encoded,
       returnIds,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GetTimeoutError } from '../errors/errors.js';
 import { fromWire } from '../errors/wire.js';
 import { ObjectRef } from '../api/object-ref.js';
@@ -14,6 +14,8 @@ export interface ClientOptions {
   currentTaskId?: () => string;
   /** Called before this thread's task waits in get/wait (worker threads lend their slot). */
   onWait?: () => void;
+  /** The runtime environment of the task this thread runs now (worker threads). */
+  currentRuntimeEnv?: () => string;
 }
 
 type Request = Extract<ClientToNode, { reqId: number }>;
@@ -88,6 +90,15 @@ export class CoreClient {
     this.queueRef('removes', id);
   }
 
+  /**
+   * This thread lets go of `id` now, whatever refs to it are still reachable (the driver's
+   * packed working dir at shutdown, so that the nodes' copies go with the job).
+   */
+  release(id: string): void {
+    if (!this.counts.delete(id)) return;
+    this.queueRef('removes', id);
+  }
+
   /** Reference changes go out once per turn of the event loop, as one message each way. */
   private queueRef(which: 'adds' | 'removes', id: string): void {
     const list = this[which];
@@ -101,10 +112,29 @@ export class CoreClient {
     });
   }
 
-  registerFunction(hash: string, source: string, name: string): void {
-    if (this.registered.has(hash)) return;
-    this.registered.add(hash);
-    this.channel.send({ type: 'registerFunction', hash, source, name });
+  /**
+   * The job's runtime environment (runtime-env/descriptor.ts, JSON) that functions registered
+   * from here run in: set by `init` on the driver; in a worker thread, that of its task.
+   */
+  runtimeEnv = '';
+  private readonly envHashes = new Map<string, string>();
+
+  /**
+   * Registers a function's source once and returns the hash its tasks name: with a runtime
+   * environment, the same source in two jobs is two functions (each runs in its own copy).
+   */
+  registerFunction(hash: string, source: string, name: string): string {
+    const runtimeEnv = this.options.currentRuntimeEnv?.() || this.runtimeEnv;
+    let key = hash;
+    if (runtimeEnv) {
+      const both = `${hash}\0${runtimeEnv}`;
+      key = this.envHashes.get(both) ?? createHash('sha1').update(both).digest('hex');
+      this.envHashes.set(both, key);
+    }
+    if (this.registered.has(key)) return key;
+    this.registered.add(key);
+    this.channel.send({ type: 'registerFunction', hash: key, source, name, runtimeEnv });
+    return key;
   }
 
   submit(task: TaskSpec): void {

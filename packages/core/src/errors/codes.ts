@@ -14,6 +14,7 @@ export const ErrorCode = {
   PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
   INFEASIBLE_TASK: 'INFEASIBLE_TASK',
   NOT_SUPPORTED: 'NOT_SUPPORTED',
+  RUNTIME_ENV: 'RUNTIME_ENV',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

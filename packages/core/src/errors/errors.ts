@@ -87,3 +87,8 @@ export class ProtocolMismatchError extends simple(ErrorCode.PROTOCOL_MISMATCH) {
 export class InfeasibleTaskError extends simple(ErrorCode.INFEASIBLE_TASK) {}
 /** The feature exists in the API but not yet in this runtime (for example `init({ address })`). */
 export class NotSupportedError extends simple(ErrorCode.NOT_SUPPORTED) {}
+/**
+ * A job's runtime environment could not be packed (at `init`) or set up on a node (unpacking,
+ * installing its npm dependencies): the message says which node, which package and why.
+ */
+export class RuntimeEnvError extends simple(ErrorCode.RUNTIME_ENV) {}

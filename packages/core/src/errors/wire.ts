@@ -6,6 +6,7 @@ import {
   GetTimeoutError,
   InfeasibleTaskError,
   NotSupportedError,
+  RuntimeEnvError,
   NodeDiedError,
   ObjectLostError,
   ObjectStoreFullError,
@@ -81,6 +82,7 @@ const classes = {
   [ErrorCode.PROTOCOL_MISMATCH]: ProtocolMismatchError,
   [ErrorCode.INFEASIBLE_TASK]: InfeasibleTaskError,
   [ErrorCode.NOT_SUPPORTED]: NotSupportedError,
+  [ErrorCode.RUNTIME_ENV]: RuntimeEnvError,
 } as const;
 
 /**

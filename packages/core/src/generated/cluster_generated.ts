@@ -1284,8 +1284,15 @@ name(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+runtimeEnv():string|null
+runtimeEnv(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+runtimeEnv(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startRegisterFunction(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addHash(builder:flatbuffers.Builder, hashOffset:flatbuffers.Offset) {
@@ -1300,16 +1307,21 @@ static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
   builder.addFieldOffset(2, nameOffset, 0);
 }
 
+static addRuntimeEnv(builder:flatbuffers.Builder, runtimeEnvOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, runtimeEnvOffset, 0);
+}
+
 static endRegisterFunction(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRegisterFunction(builder:flatbuffers.Builder, hashOffset:flatbuffers.Offset, sourceOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRegisterFunction(builder:flatbuffers.Builder, hashOffset:flatbuffers.Offset, sourceOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset, runtimeEnvOffset:flatbuffers.Offset):flatbuffers.Offset {
   RegisterFunction.startRegisterFunction(builder);
   RegisterFunction.addHash(builder, hashOffset);
   RegisterFunction.addSource(builder, sourceOffset);
   RegisterFunction.addName(builder, nameOffset);
+  RegisterFunction.addRuntimeEnv(builder, runtimeEnvOffset);
   return RegisterFunction.endRegisterFunction(builder);
 }
 }
@@ -2668,8 +2680,15 @@ name(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+runtimeEnv():string|null
+runtimeEnv(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+runtimeEnv(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startFunctionReply(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addReqId(builder:flatbuffers.Builder, reqId:number) {
@@ -2688,17 +2707,22 @@ static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
   builder.addFieldOffset(3, nameOffset, 0);
 }
 
+static addRuntimeEnv(builder:flatbuffers.Builder, runtimeEnvOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, runtimeEnvOffset, 0);
+}
+
 static endFunctionReply(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createFunctionReply(builder:flatbuffers.Builder, reqId:number, found:boolean, sourceOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createFunctionReply(builder:flatbuffers.Builder, reqId:number, found:boolean, sourceOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset, runtimeEnvOffset:flatbuffers.Offset):flatbuffers.Offset {
   FunctionReply.startFunctionReply(builder);
   FunctionReply.addReqId(builder, reqId);
   FunctionReply.addFound(builder, found);
   FunctionReply.addSource(builder, sourceOffset);
   FunctionReply.addName(builder, nameOffset);
+  FunctionReply.addRuntimeEnv(builder, runtimeEnvOffset);
   return FunctionReply.endFunctionReply(builder);
 }
 }

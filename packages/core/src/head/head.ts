@@ -26,7 +26,7 @@ export interface HeadOptions {
  */
 export class Head {
   private readonly nodes = new Map<string, NodeRecord>();
-  private readonly functions = new Map<string, { source: string; name: string }>();
+  private readonly functions = new Map<string, { source: string; name: string; runtimeEnv: string }>();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly taskByReturn = new Map<string, string>();
   private readonly scheduler = new Scheduler();
@@ -324,7 +324,7 @@ export class Head {
         this.placeQueued(); // a new node may fit queued work
         return;
       case 'registerFunction':
-        this.functions.set(m.hash, { source: m.source, name: m.name });
+        this.functions.set(m.hash, { source: m.source, name: m.name, runtimeEnv: m.runtimeEnv });
         return;
       case 'getFunction': {
         const fn = this.functions.get(m.hash);
@@ -334,6 +334,7 @@ export class Head {
           found: fn !== undefined,
           source: fn?.source ?? '',
           name: fn?.name ?? '',
+          runtimeEnv: fn?.runtimeEnv ?? '',
         });
         return;
       }

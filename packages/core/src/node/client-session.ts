@@ -33,10 +33,16 @@ export class ClientSession {
         this.isDriver = m.isDriver;
         return;
       case 'registerFunction':
-        return node.registerFunction(m.hash, m.source, m.name);
+        return node.registerFunction(m.hash, m.source, m.name, m.runtimeEnv);
       case 'getFunction':
         node.getFunction(m.hash).then(
-          (fn) => this.send({ type: 'functionReply', reqId: m.reqId, source: fn.source, name: fn.name }),
+          (fn) => this.send({ type: 'functionReply', reqId: m.reqId, ...fn }),
+          (error: unknown) => this.send({ type: 'requestFailed', reqId: m.reqId, error: node.wireOf(error) }),
+        );
+        return;
+      case 'prepareRuntimeEnv':
+        node.prepareRuntimeEnv(m.runtimeEnv).then(
+          (env) => this.send({ type: 'runtimeEnvReply', reqId: m.reqId, ...env }),
           (error: unknown) => this.send({ type: 'requestFailed', reqId: m.reqId, error: node.wireOf(error) }),
         );
         return;

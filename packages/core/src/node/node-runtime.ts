@@ -20,6 +20,7 @@ import { MemoryMonitor } from './memory-monitor.js';
 import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-services.js';
 import { TaskPools } from './task-pools.js';
 import { runTask } from './task-runner.js';
+import { RuntimeEnvs, type PreparedEnv } from './runtime-envs.js';
 
 export interface NodeRuntimeOptions {
   nodeId: string;
@@ -66,7 +67,9 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   readonly cpuQueue: CpuQueue;
   private readonly actors = new Map<string, ActorRunner>();
   private readonly sessions = new Set<ClientSession>();
-  private readonly functions = new Map<string, { source: string; name: string }>();
+  private readonly functions = new Map<string, { source: string; name: string; runtimeEnv: string }>();
+  /** The node's copies of its jobs' working dirs. */
+  readonly runtimeEnvs: RuntimeEnvs;
   private readonly pending = new Map<
     number,
     { resolve: (reply: HeadToNode) => void; reject: (e: Error) => void }
@@ -95,6 +98,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     private readonly head: Channel<NodeToHead, HeadToNode>,
   ) {
     this.nodeId = options.nodeId;
+    this.runtimeEnvs = new RuntimeEnvs(this);
     this.store = new ObjectStore({
       capacityBytes: options.objectStoreMemory,
       sessionDir: options.sessionDir,
@@ -276,6 +280,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
         for (const id of m.ids) {
           this.store.free(id);
           this.subscribed.delete(id);
+          this.runtimeEnvs.objectFreed(id);
         }
         this.markStats();
         return;
@@ -494,20 +499,29 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     timer.unref();
   }
 
-  registerFunction(hash: string, source: string, name: string): void {
+  registerFunction(hash: string, source: string, name: string, runtimeEnv: string): void {
     if (this.functions.has(hash)) return;
-    this.functions.set(hash, { source, name });
-    this.toHead({ type: 'registerFunction', hash, source, name });
+    this.functions.set(hash, { source, name, runtimeEnv });
+    this.toHead({ type: 'registerFunction', hash, source, name, runtimeEnv });
   }
 
-  async getFunction(hash: string): Promise<{ source: string; name: string }> {
+  async getFunction(hash: string): Promise<{ source: string; name: string; runtimeEnv: string }> {
     const here = this.functions.get(hash);
     if (here) return here;
     const reply = await this.ask({ type: 'getFunction', reqId: 0, nodeId: this.nodeId, hash });
     if (reply.type !== 'functionReply' || !reply.found) throw new Error(`function ${hash} is not registered`);
-    const fn = { source: reply.source, name: reply.name };
+    const fn = { source: reply.source, name: reply.name, runtimeEnv: reply.runtimeEnv };
     this.functions.set(hash, fn);
     return fn;
+  }
+
+  prepareRuntimeEnv(runtimeEnv: string): Promise<PreparedEnv> {
+    return this.runtimeEnvs.prepare(runtimeEnv);
+  }
+
+  /** Tasks and actors this node runs now (a copy of a working dir outlives them). */
+  busyIds(): string[] {
+    return [...this.running.keys(), ...this.actors.keys()];
   }
 
   log(m: Log): void {
@@ -539,6 +553,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.memoryMonitor?.stop();
+    this.runtimeEnvs.close();
     this.cpuQueue.stop();
     await Promise.all([...this.actors.values()].map((a) => a.destroy()));
     await this.pools.destroy();

@@ -61,8 +61,10 @@ export interface SessionHost {
   toHead(message: NodeToHead): void;
   ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode>;
   storeValue(id: string, value: SerializedValue, ownerId: string): void;
-  registerFunction(hash: string, source: string, name: string): void;
-  getFunction(hash: string): Promise<{ source: string; name: string }>;
+  registerFunction(hash: string, source: string, name: string, runtimeEnv: string): void;
+  getFunction(hash: string): Promise<{ source: string; name: string; runtimeEnv: string }>;
+  /** Sets up (once per node) the working dir of a job's runtime environment. */
+  prepareRuntimeEnv(runtimeEnv: string): Promise<{ dir: string; codeDir: string }>;
   readLocal(ids: string[]): ObjectResult[] | undefined;
   whenAll(ids: string[], done: (results: ObjectResult[]) => void): void;
   whenExists(id: string, done: () => void): void;

@@ -103,8 +103,11 @@ export interface DemandInfo {
 
 export type ClientToNode =
   | { type: 'hello'; clientId: string; isDriver: boolean; threadId: number }
-  | { type: 'registerFunction'; hash: string; source: string; name: string }
+  /** `runtimeEnv`: the job's runtime environment (runtime-env/descriptor.ts, JSON), '' for none. */
+  | { type: 'registerFunction'; hash: string; source: string; name: string; runtimeEnv: string }
   | { type: 'getFunction'; reqId: number; hash: string }
+  /** A worker thread asks for the working dir of a runtime environment (set up once per node). */
+  | { type: 'prepareRuntimeEnv'; reqId: number; runtimeEnv: string }
   | { type: 'submit'; task: TaskSpec }
   | { type: 'put'; id: string; value: SerializedValue }
   | { type: 'get'; reqId: number; ids: string[]; taskId: string }
@@ -130,7 +133,8 @@ export type ClientToNode =
   | { type: 'experimentReport'; json: string };
 
 export type NodeToClient =
-  | { type: 'functionReply'; reqId: number; source: string; name: string }
+  | { type: 'functionReply'; reqId: number; source: string; name: string; runtimeEnv: string }
+  | { type: 'runtimeEnvReply'; reqId: number; dir: string; codeDir: string }
   | { type: 'getReply'; reqId: number; results: ObjectResult[] }
   | { type: 'waitReply'; reqId: number; readyIds: string[] }
   | { type: 'actorReply'; reqId: number; found: boolean; actor: ActorInfo }
@@ -147,7 +151,7 @@ export type NodeToClient =
 
 export type NodeToHead =
   | { type: 'registerNode'; nodeId: string; address: string; resources: Record<string, number> }
-  | { type: 'registerFunction'; hash: string; source: string; name: string }
+  | { type: 'registerFunction'; hash: string; source: string; name: string; runtimeEnv: string }
   | { type: 'getFunction'; reqId: number; nodeId: string; hash: string }
   | { type: 'submit'; nodeId: string; task: TaskSpec }
   | {
@@ -180,7 +184,7 @@ export type NodeToHead =
   | { type: 'experimentReport'; json: string };
 
 export type HeadToNode =
-  | { type: 'functionReply'; reqId: number; found: boolean; source: string; name: string }
+  | { type: 'functionReply'; reqId: number; found: boolean; source: string; name: string; runtimeEnv: string }
   | { type: 'executeTask'; task: TaskSpec }
   | {
       type: 'objectReady';

@@ -145,6 +145,7 @@ export const toHeadMessages: MessageDesc[] = [
     hash: 'string',
     source: 'string',
     name: 'string',
+    runtimeEnv: 'string',
   }),
   toHead('getFunction', 'GetFunction', g.GetFunction, { reqId: 'number', nodeId: 'string', hash: 'string' }),
   toHead('submit', 'Submit', g.Submit, { nodeId: 'string', task: { table: TaskSpecTable } }),
@@ -199,6 +200,7 @@ export const toNodeMessages: MessageDesc[] = [
     found: 'bool',
     source: 'string',
     name: 'string',
+    runtimeEnv: 'string',
   }),
   toNode('executeTask', 'ExecuteTask', g.ExecuteTask, { task: { table: TaskSpecTable } }),
   toNode('objectReady', 'ObjectReady', g.ObjectReady, {

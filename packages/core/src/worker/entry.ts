@@ -23,7 +23,8 @@ import type {
 import { TaskKind } from '../protocol/messages.js';
 import { serialize } from '../serialization/values.js';
 import { redirectConsole } from './console.js';
-import { explainScopeError, loadCode } from './load-code.js';
+import { explainScopeError, loadCode, type LoadedEnv } from './load-code.js';
+import { setWorkingDirSource } from '../api/runtime-context.js';
 import { packResult, unpackTask, type PackedResult, type PackedTask } from './packing.js';
 import { SerialLock } from './serial-lock.js';
 import { installMemoryBudget } from './memory-budget.js';
@@ -37,6 +38,8 @@ await Promise.resolve();
 interface Running {
   taskId: string;
   release?: (() => void) | undefined;
+  /** The job's runtime environment, once the task's code is loaded. */
+  env?: LoadedEnv | undefined;
 }
 const currentTask = new AsyncLocalStorage<Running>();
 const serialLock = new SerialLock();
@@ -57,7 +60,9 @@ const client = new CoreClient(channel, {
       release();
     }
   },
+  currentRuntimeEnv: () => currentTask.getStore()?.env?.runtimeEnv ?? '',
 });
+setWorkingDirSource(() => currentTask.getStore()?.env?.dir);
 setClient(client);
 
 let prefix = `(worker ${threadId})`;
@@ -71,6 +76,31 @@ if (data?.memoryBudget && data.memoryReport) {
 }
 
 const actors = new Map<string, Record<string, unknown>>();
+const actorEnvs = new Map<string, LoadedEnv>();
+
+/**
+ * Runs a task of a job with its runtime environment: `workingDir()` and nested `remote()`
+ * see it, and its `env` variables are set in this thread's `process.env` while it runs
+ * (then put back, as the thread also runs other jobs' tasks).
+ */
+async function withEnv<T>(env: LoadedEnv | undefined, run: () => T): Promise<Awaited<T>> {
+  const running = currentTask.getStore();
+  if (!env) return await run();
+  if (running) running.env = env;
+  const saved = new Map<string, string | undefined>();
+  for (const [k, v] of Object.entries(env.vars)) {
+    saved.set(k, process.env[k]);
+    process.env[k] = v;
+  }
+  try {
+    return await run();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
 
 class DependencyFailed {
   constructor(readonly result: WorkerResult) {}
@@ -102,20 +132,24 @@ async function execute(task: WorkerTask): Promise<WorkerResult> {
     const args = decodeArgs(task);
     let values: SerializedValue[] = [];
     if (task.kind === TaskKind.task) {
-      const fn = (await loadCode(client, task.functionHash)) as (...a: unknown[]) => unknown;
-      values = encodeReturns(await fn(...args), task);
+      const loaded = await loadCode(client, task.functionHash);
+      const fn = loaded.code as (...a: unknown[]) => unknown;
+      values = encodeReturns(await withEnv(loaded.env, () => fn(...args)), task);
     } else if (task.kind === TaskKind.actorCreate) {
-      const Cls = (await loadCode(client, task.functionHash)) as new (
-        ...a: unknown[]
-      ) => Record<string, unknown>;
-      actors.set(task.actorId, new Cls(...args));
+      const loaded = await loadCode(client, task.functionHash);
+      const Cls = loaded.code as new (...a: unknown[]) => Record<string, unknown>;
+      actors.set(task.actorId, await withEnv(loaded.env, () => new Cls(...args)));
+      if (loaded.env) actorEnvs.set(task.actorId, loaded.env);
       prefix = `(${task.name} worker ${threadId})`;
     } else {
       const actor = actors.get(task.actorId);
       if (!actor) throw new Error(`actor ${task.actorId} is not on this thread`);
       const method = actor[task.method] as ((...a: unknown[]) => unknown) | undefined;
       if (typeof method !== 'function') throw new TypeError(`${task.name} is not a method`);
-      values = encodeReturns(await method.apply(actor, args), task);
+      values = encodeReturns(
+        await withEnv(actorEnvs.get(task.actorId), () => method.apply(actor, args)),
+        task,
+      );
     }
     // Refs this task took or made must reach the node before the task's end unpins them.
     if (client.dirty) await client.flush();
