@@ -71,9 +71,18 @@ export class SplitSearch {
   private readonly denseOff: Int32Array;
   private readonly left: Float64Array;
   private readonly right: Float64Array;
-  /** Class weights of the node being searched, and their sum. */
+  /** Class counts (bootstrap multiplicities) of the node being searched. */
   readonly total: Float64Array;
+  /** Their sum, unweighted: what tells an empty bin. */
+  totalC = 0;
+  /** The node's weighted sample count: counts times class weights, summed. */
   totalW = 0;
+  /**
+   * Weight of each class (classWeight; all 1 without). Histograms hold plain counts and
+   * the weights apply where impurities are computed: a class weight is the same for every
+   * row of its class, so weighting the counts weights the rows.
+   */
+  classWeight: Float64Array;
   nodeN = 0;
   // The best split found in this node so far.
   bestScore = -Infinity;
@@ -103,6 +112,7 @@ export class SplitSearch {
     this.right = new Float64Array(k);
     this.total = new Float64Array(k);
     this.bestLeft = new Float64Array(k);
+    this.classWeight = new Float64Array(k).fill(1);
   }
 
   /**
@@ -124,24 +134,40 @@ export class SplitSearch {
         w += ws[i]!;
       }
     }
-    this.totalW = w;
+    this.totalC = w;
+    this.totalW = this.weightOf(total);
     this.nodeN = end - start;
     this.bestScore = -Infinity;
     this.bestFeature = -1;
   }
 
-  /** Impurity (gini or entropy) of class weights `counts` summing to `w`. */
+  /** Weighted sample count of class counts `counts`. */
+  weightOf(counts: Float64Array): number {
+    const cw = this.classWeight;
+    let w = 0;
+    for (let c = 0; c < counts.length; c++) w += counts[c]! * cw[c]!;
+    return w;
+  }
+
+  /**
+   * Impurity (gini or entropy, as scikit-learn computes them: entropy in bits as
+   * ln(p) / ln(2)) of class counts `counts` whose weighted sum is `w`.
+   */
   impurity(counts: Float64Array, w: number): number {
     const k = counts.length;
+    const cw = this.classWeight;
     let s = 0;
     if (this.entropy) {
       for (let c = 0; c < k; c++) {
-        const p = counts[c]! / w;
-        if (p > 0) s -= p * Math.log2(p);
+        const p = (counts[c]! * cw[c]!) / w;
+        if (p > 0) s -= p * (Math.log(p) / Math.LN2);
       }
       return s;
     }
-    for (let c = 0; c < k; c++) s += counts[c]! * counts[c]!;
+    for (let c = 0; c < k; c++) {
+      const x = counts[c]! * cw[c]!;
+      s += x * x;
+    }
     return 1 - s / (w * w);
   }
 
@@ -257,7 +283,7 @@ export class SplitSearch {
     const total = this.total;
     const left = this.left;
     const right = this.right;
-    const totalW = this.totalW;
+    const totalW = this.totalC;
     // With minSamplesLeaf 1 the count slot is not kept (see accumulate): a bin's weight
     // tells whether it is empty, and leaf sizes are then never checked.
     const counted = this.minSamplesLeaf > 1;
@@ -273,7 +299,7 @@ export class SplitSearch {
       if (w === 0) continue;
       if (next >= 0) {
         for (let c = 0; c < k; c++) left[c] = total[c]! - right[c]!;
-        this.consider(f, b, next, n - rightN, rightN, totalW - rightW);
+        this.consider(f, b, next, n - rightN, rightN);
       }
       next = b;
       nonEmpty++;
@@ -285,7 +311,7 @@ export class SplitSearch {
       nonEmpty++;
       if (next >= 0) {
         for (let c = 0; c < k; c++) left[c] = total[c]! - right[c]!;
-        this.consider(f, 0, next, n - rightN, rightN, totalW - rightW);
+        this.consider(f, 0, next, n - rightN, rightN);
       }
     }
     return nonEmpty > 1;
@@ -310,19 +336,17 @@ export class SplitSearch {
     if (keys[0]! >>> 16 === keys[n - 1]! >>> 16) return false;
     const left = this.left;
     left.fill(0);
-    let leftW = 0;
     let prev = keys[0]! >>> 16;
     for (let j = 0; j < n; j++) {
       const key = keys[j]!;
       const b = key >>> 16;
       if (b !== prev) {
-        this.consider(f, prev, b, j, n - j, leftW);
+        this.consider(f, prev, b, j, n - j);
         prev = b;
       }
       const i = start + (key & 0xffff);
       const y = ys[i]!;
       left[y] = left[y]! + ws[i]!;
-      leftW += ws[i]!;
     }
     return true;
   }
@@ -332,31 +356,37 @@ export class SplitSearch {
    * The threshold bin is midway between them, as scikit-learn puts its threshold midway
    * between the two values it separates.
    */
-  private consider(f: number, lo: number, hi: number, nL: number, nR: number, wL: number): void {
+  private consider(f: number, lo: number, hi: number, nL: number, nR: number): void {
     const msl = this.minSamplesLeaf;
     if (nL < msl || nR < msl) return;
     const left = this.left;
     const total = this.total;
+    const cw = this.classWeight;
     const k = left.length;
-    const wR = this.totalW - wL;
+    let wL = 0;
+    let wR = 0;
     let score: number;
     if (this.entropy) {
       // Maximize -(wL * H(L) + wR * H(R)), in nats; the scale does not change the argmax.
-      let s = -wL * Math.log(wL) - wR * Math.log(wR);
+      let s = 0;
       for (let c = 0; c < k; c++) {
-        const l = left[c]!;
-        const r = total[c]! - l;
+        const l = left[c]! * cw[c]!;
+        const r = (total[c]! - left[c]!) * cw[c]!;
+        wL += l;
+        wR += r;
         if (l > 0) s += l * Math.log(l);
         if (r > 0) s += r * Math.log(r);
       }
-      score = s;
+      score = s - wL * Math.log(wL) - wR * Math.log(wR);
     } else {
       // Gini: minimizing wL * gini(L) + wR * gini(R) is maximizing sumsq(L)/wL + sumsq(R)/wR.
       let sl = 0;
       let sr = 0;
       for (let c = 0; c < k; c++) {
-        const l = left[c]!;
-        const r = total[c]! - l;
+        const l = left[c]! * cw[c]!;
+        const r = (total[c]! - left[c]!) * cw[c]!;
+        wL += l;
+        wR += r;
         sl += l * l;
         sr += r * r;
       }
