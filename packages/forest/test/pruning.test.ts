@@ -115,3 +115,39 @@ describe(`cost-complexity pruning against scikit-learn ${fixture.sklearn}`, () =
     expect(() => some.costComplexityPruningPath(5)).to.throw(RangeError, 'tree must be an integer in [0, 5)');
   });
 });
+
+interface GrowthCase {
+  name: string;
+  options: {
+    maxLeafNodes: number | null;
+    minImpurityDecrease: number;
+    classWeight: 'balanced' | Record<string, number> | null;
+  };
+  dataSeed: number;
+  preorder: [number, number][];
+  /** predict_proba of the first 40 training rows. */
+  trainProba: number[][];
+}
+
+describe(`growth rules against scikit-learn ${fixture.sklearn}: the same tree`, () => {
+  const base = fixture.cases[0]!;
+  const growth = (fixture as unknown as { growth: GrowthCase[] }).growth;
+  for (const g of growth) {
+    it(g.name, () => {
+      expect(g.dataSeed).to.equal((base as unknown as { dataSeed: number }).dataSeed);
+      const rf = new RandomForestClassifier({
+        nEstimators: 1,
+        bootstrap: false,
+        maxFeatures: null,
+        minSamplesLeaf: base.minSamplesLeaf,
+        ...g.options,
+      }).fit(Float64Array.from(base.X), Int32Array.from(base.y), base.nFeatures);
+      expect(preorder(rf.toJSON().trees[0]!, base)).to.deep.equal(g.preorder);
+      const proba = rf.predictProba(Float64Array.from(base.X.slice(0, 40 * base.nFeatures)), base.nFeatures);
+      const k = g.trainProba[0]!.length;
+      g.trainProba.forEach((row, r) => {
+        row.forEach((p, c) => expect(proba[r * k + c]).to.be.closeTo(p, 1e-6));
+      });
+    });
+  }
+});
