@@ -213,6 +213,24 @@ export class RandomForestClassifier {
   }
 
   /**
+   * What fitting cost beside the trees, since the last `fit`: seconds spent pruning
+   * (ccpAlpha; growing is the rest of the fit), the bytes of the work memory reused from
+   * tree to tree (the node store a tree grows in, and the pruning arrays), and what the
+   * last pruned tree would have weighed unpruned. For benchmarks and memory budgets.
+   */
+  get trainingStats(): { pruningSeconds: number; storeBytes: number; prunerBytes: number; lastGrownTreeBytes: number } {
+    const t = this.training;
+    if (t === null) throw new ForestError(ForestErrorCode.NOT_FITTED, 'call fit() first');
+    const { store, pruner } = t.builder.workBytes;
+    return {
+      pruningSeconds: t.builder.pruneSeconds,
+      storeBytes: store,
+      prunerBytes: pruner,
+      lastGrownTreeBytes: t.builder.grownBytes,
+    };
+  }
+
+  /**
    * Accuracy on the out-of-bag rows (scikit-learn's `oob_score_`): each training row is
    * predicted by the trees whose bootstrap sample left it out. Kept up to date by
    * `addTrees`. Needs `oobScore: true` (and bootstrap); not kept by `toJSON`.

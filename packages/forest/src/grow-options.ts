@@ -44,9 +44,33 @@ export function resolveGrowOptions(
     ccpAlpha: o.ccpAlpha,
     minImpurityDecrease: o.minImpurityDecrease,
     maxLeafNodes: o.maxLeafNodes ?? 0,
-    classWeight: classWeights(o, classes, codes),
+    ...classWeighting(o, classes, codes),
     balancedSubsample: o.classWeight === 'balanced_subsample' && o.bootstrap,
   };
+}
+
+/**
+ * Where class weights act, as in scikit-learn 1.9: with bootstrap, 'balanced' and a map
+ * weigh the draw (a row is drawn with probability proportional to its class's weight) and
+ * the trees count the drawn rows plainly; without bootstrap the trees weigh the rows.
+ * ('balanced_subsample' with bootstrap draws uniformly and weighs each tree's sample.)
+ */
+function classWeighting(
+  o: ResolvedForestOptions,
+  classes: Int32Array,
+  codes: Uint8Array,
+): { classWeight: Float64Array; classDraw: Float64Array | null } {
+  const cw = classWeights(o, classes, codes);
+  if (!o.bootstrap || o.classWeight === null || o.classWeight === 'balanced_subsample') {
+    return { classWeight: cw, classDraw: null };
+  }
+  const k = classes.length;
+  const draw = new Float64Array(k);
+  for (let r = 0; r < codes.length; r++) draw[codes[r]!] = draw[codes[r]!]! + cw[codes[r]!]!;
+  let total = 0;
+  for (let c = 0; c < k; c++) total += draw[c]!;
+  for (let c = 0; c < k; c++) draw[c] = draw[c]! / total;
+  return { classWeight: new Float64Array(k).fill(1), classDraw: draw };
 }
 
 /**

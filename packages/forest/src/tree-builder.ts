@@ -21,12 +21,16 @@ export interface GrowOptions {
   readonly minImpurityDecrease: number;
   /** Most leaves (best-first growth); 0 for no limit (depth-first growth). */
   readonly maxLeafNodes: number;
-  /** Weight per class code (all 1 for none); per tree for balanced_subsample. */
+  /** Weight per class code in the trees (all 1 for none); per tree for balanced_subsample. */
   readonly classWeight: Float64Array;
+  /** Probability that one bootstrap draw takes a row of each class; null for uniform draws. */
+  readonly classDraw: Float64Array | null;
   /** classWeight 'balanced_subsample' with bootstrap: weights from each tree's sample. */
   readonly balancedSubsample: boolean;
 }
 
+/** Bytes per node of a finished Tree: feature, threshold, binThreshold, left, right. */
+const NODE_BYTES = 4 + 8 + 1 + 4 + 4;
 /** scikit-learn's tolerance on impurity decreases (float64 machine epsilon). */
 const EPSILON = 2.220446049250313e-16;
 /** Best-first growth keeps the histograms of at most this many waiting nodes (about 100 KB each on Covertype). */
@@ -93,11 +97,18 @@ export class TreeBuilder {
     return b;
   }
 
+  /** Rows of each class, grouped (rowsByClass[classStart[c]..classStart[c+1])), for weighted draws. */
+  private byClass: { rows: Int32Array; start: Int32Array } | null = null;
+
   /** Bootstrap by integer weights (how often each row was drawn); returns the in-bag count. */
   private sample(rng: Random): number {
     const { nRows, codes, rowBins, rowWords } = this.data;
     const w = this.weight;
-    if (this.opts.bootstrap) drawWeights(w, nRows, this.opts.nSamples, rng);
+    const classDraw = this.opts.classDraw;
+    if (this.opts.bootstrap && classDraw !== null) {
+      this.byClass ??= groupByClass(codes, this.data.nClasses);
+      drawByClass(w, this.opts.nSamples, classDraw, this.byClass.rows, this.byClass.start, rng);
+    } else if (this.opts.bootstrap) drawWeights(w, nRows, this.opts.nSamples, rng);
     else w.fill(1);
     return gatherRows(w, codes, rowBins, rowWords, this.nr);
   }
@@ -106,6 +117,11 @@ export class TreeBuilder {
   get inBag(): Int32Array {
     return this.weight;
   }
+
+  /** Seconds spent pruning (and finishing the pruned trees) since this builder was made. */
+  pruneSeconds = 0;
+  /** Bytes the last tree pruned would have had as a finished unpruned tree (importances aside). */
+  grownBytes = 0;
 
   /** Bytes of the reusable node store and pruning arrays (for the memory figures). */
   get workBytes(): { store: number; pruner: number } {
@@ -116,8 +132,12 @@ export class TreeBuilder {
   grow(rng: Random): Tree {
     this.growInStore(rng);
     if (this.opts.ccpAlpha > 0) {
+      const t0 = performance.now();
+      this.grownBytes = this.store.nNodes * NODE_BYTES + this.store.nLeaves * this.data.nClasses * 4;
       const values = this.pruner.prune(this.store, this.opts.ccpAlpha);
-      return this.store.finish(this.data.nFeatures, values);
+      const tree = this.store.finish(this.data.nFeatures, values);
+      this.pruneSeconds += (performance.now() - t0) / 1000;
+      return tree;
     }
     return this.store.finish(this.data.nFeatures);
   }
@@ -353,6 +373,43 @@ function drawWeights(w: Int32Array, nRows: number, nSamples: number, rng: Random
   w.fill(0);
   for (let i = 0; i < nSamples; i++) {
     const r = rng.nextInt(nRows);
+    w[r] = w[r]! + 1;
+  }
+}
+
+/** Row indices grouped by class, and where each class's group starts (k + 1 entries). */
+function groupByClass(codes: Uint8Array, k: number): { rows: Int32Array; start: Int32Array } {
+  const start = new Int32Array(k + 1);
+  for (let r = 0; r < codes.length; r++) start[codes[r]! + 1] = start[codes[r]! + 1]! + 1;
+  for (let c = 0; c < k; c++) start[c + 1] = start[c + 1]! + start[c]!;
+  const fill = start.slice(0, k);
+  const rows = new Int32Array(codes.length);
+  for (let r = 0; r < codes.length; r++) rows[fill[codes[r]!]!++] = r;
+  return { rows, start };
+}
+
+/**
+ * Bootstrap draws with row probabilities proportional to class weights: a class by its
+ * share of the total weight, then a row of it uniformly (the same distribution as
+ * drawing rows by weight, which is scikit-learn's; its random stream differs).
+ */
+function drawByClass(
+  w: Int32Array,
+  nSamples: number,
+  classDraw: Float64Array,
+  rows: Int32Array,
+  start: Int32Array,
+  rng: Random,
+): void {
+  w.fill(0);
+  const k = classDraw.length;
+  for (let i = 0; i < nSamples; i++) {
+    const u = rng.nextUint32() / 4294967296;
+    let c = 0;
+    let acc = classDraw[0]!;
+    while (u >= acc && c < k - 1) acc += classDraw[++c]!;
+    const n = start[c + 1]! - start[c]!;
+    const r = rows[start[c]! + rng.nextInt(n)]!;
     w[r] = w[r]! + 1;
   }
 }
