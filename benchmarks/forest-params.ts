@@ -12,6 +12,7 @@
  *
  *   --write-fixture   also writes packages/forest/test/fixtures/sklearn-params.json
  *                     (scikit-learn's means, which test/params-sklearn.test.ts checks)
+ *   --seed-trial [N]  only the seed's troublesome trial on the full-size data shape (see seedTrial)
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -67,6 +68,52 @@ function fitDe2(train: Table, test: Table, options: RandomForestOptions): De2Run
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+if (argv.includes('--seed-trial')) {
+  await seedTrial();
+  process.exit(0);
+}
+
+/**
+ * `--seed-trial [N]`: the seed's troublesome trial of `npm run example -- --grid seed`
+ * (maxDepth null, ccpAlpha 1e-4, maxFeatures 'sqrt', N = 400 trees) on the full-size data
+ * shape (the 464,809 training rows of the Covertype-shaped set), grown as the trial grows
+ * it (25 trees, then doubling with addTrees); prints after each step the trees' bytes and
+ * what a trial's memory budget counts of this process (heap + ArrayBuffers, the data
+ * excluded), against the seed grid's default budget for that many rows.
+ */
+async function seedTrial(): Promise<void> {
+  const { defaultMemoryMb, SEED_TROUBLESOME_CONFIG } = await import('../examples/random-forest/grids.js');
+  const { Dataset } = await import('@de2/forest');
+  const i = argv.indexOf('--seed-trial');
+  const target = Number(argv[i + 1]) > 0 ? Number(argv[i + 1]) : SEED_TROUBLESOME_CONFIG.nEstimators;
+  const real = readCsv(COVTYPE_20K);
+  const { train } = stratifiedSplit(synthCovtype(real, COVTYPE_ROWS, 0), 0.2, 0);
+  const ds = Dataset.fromMatrix(train.X, train.y, { nFeatures: train.nFeatures });
+  const MiB = 2 ** 20;
+  const used = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  globalThis.gc?.();
+  const base = used();
+  const budget = defaultMemoryMb('seed', train.nRows);
+  log(`### The seed's troublesome trial on ${train.nRows} training rows (${new Date().toISOString().slice(0, 16)}Z)\n`);
+  log(`Config ${JSON.stringify({ ...SEED_TROUBLESOME_CONFIG, nEstimators: target })}; the seed grid's default budget for these rows: ${budget} MiB. Load average before: ${load()}.\n`);
+  log('| trees | nodes | nodes/tree | trees MiB | budgeted memory MiB (heap + ArrayBuffers, data excluded) | elapsed s |');
+  log('|---:|---:|---:|---:|---:|---:|');
+  const { nEstimators: _, ...rest } = SEED_TROUBLESOME_CONFIG;
+  const t0 = performance.now();
+  const rf = new RandomForestClassifier({ ...rest, nEstimators: Math.min(25, target), seed: 0 }).fit(ds);
+  for (;;) {
+    log(
+      `| ${rf.nTrees} | ${rf.nodeCount} | ${f(rf.nodeCount / rf.nTrees, 0)} | ${f(rf.byteLength / MiB)} | ${f((used() - base) / MiB, 1)} | ${f((performance.now() - t0) / 1000, 1)} |`,
+    );
+    if (rf.nTrees >= target) break;
+    rf.addTrees(Math.min(rf.nTrees, target - rf.nTrees));
+  }
+  log(`\nLoad average after: ${load()}; pruning took ${f(rf.trainingStats.pruningSeconds)} s of the ${f((performance.now() - t0) / 1000)} s.`);
+}
 
 const version = sklearnVersion();
 if (version === null) throw new Error('scikit-learn is not importable (see forest/sklearn.ts for the python used)');
@@ -130,13 +177,18 @@ for (const d of details) log(d);
 log(`\nLoad average after: ${load()}.\n`);
 
 // Memory of pruning one unbounded tree: the tree grows in the builder's node store (reused
-// from tree to tree), is pruned there and compacted in place; only the pruned tree is copied out.
+// from tree to tree; it keeps each node's weight and impurity and the leaves' float64 class
+// counts beside the tree, with room to grow), is pruned there and compacted in place; only
+// the pruned tree is copied out. Without pruning the whole tree is copied out instead.
+// scikit-learn's way, in its own sizes: the grown tree (64-byte nodes plus 8 bytes per class
+// and node of values), its pruning arrays (35 bytes per node) and the pruned copy.
 log('### Memory of pruning one unbounded tree (maxDepth null, bootstrap, seed 0)\n');
 log(
-  '| data | ccpAlpha | grown tree bytes | node store bytes (capacity) | pruning arrays bytes | pruned tree bytes | peak while pruning | peak / grown |',
+  '| data | ccpAlpha | nodes grown / kept | grown tree bytes | node store (capacity) | pruning arrays | pruned tree | peak, pruning in place | peak, same tree unpruned | scikit-learn\'s way, its sizes |',
 );
-log('|---|---:|---:|---:|---:|---:|---:|---:|');
+log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const big = stratifiedSplit(synthCovtype(real, COVTYPE_ROWS, 0), 0.2, 0).train;
+const kb = (b: number): string => `${(b / 1024).toFixed(0)} KiB`;
 for (const [name, t] of [
   [`${train.nRows} real rows`, train],
   [`${big.nRows} Covertype-shaped rows`, big],
@@ -146,8 +198,12 @@ for (const [name, t] of [
     const s = rf.trainingStats;
     const pruned = rf.byteLength;
     const peak = s.storeBytes + s.prunerBytes + pruned;
+    const unprunedPeak = s.storeBytes + s.lastGrownTreeBytes;
+    const k = rf.classes.length;
+    const sk = s.lastGrownTreeNodes * (64 + 8 * k + 35) + rf.nodeCount * (64 + 8 * k);
     log(
-      `| ${name} | ${ccpAlpha} | ${s.lastGrownTreeBytes} | ${s.storeBytes} | ${s.prunerBytes} | ${pruned} | ${peak} | ${f(peak / s.lastGrownTreeBytes)} |`,
+      `| ${name} | ${ccpAlpha} | ${s.lastGrownTreeNodes} / ${rf.nodeCount} | ${kb(s.lastGrownTreeBytes)} | ${kb(s.storeBytes)} | ` +
+        `${kb(s.prunerBytes)} | ${kb(pruned)} | ${kb(peak)} | ${kb(unprunedPeak)} | ${kb(sk)} |`,
     );
   }
 }

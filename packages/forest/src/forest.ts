@@ -218,7 +218,15 @@ export class RandomForestClassifier {
    * tree to tree (the node store a tree grows in, and the pruning arrays), and what the
    * last pruned tree would have weighed unpruned. For benchmarks and memory budgets.
    */
-  get trainingStats(): { pruningSeconds: number; storeBytes: number; prunerBytes: number; lastGrownTreeBytes: number } {
+  get trainingStats(): {
+    pruningSeconds: number;
+    storeBytes: number;
+    prunerBytes: number;
+    lastGrownTreeBytes: number;
+    lastGrownTreeNodes: number;
+    /** True when pruning worked in the builder's idle partition buffer (prunerBytes then 0). */
+    prunerBorrowed: boolean;
+  } {
     const t = this.training;
     if (t === null) throw new ForestError(ForestErrorCode.NOT_FITTED, 'call fit() first');
     const { store, pruner } = t.builder.workBytes;
@@ -227,6 +235,8 @@ export class RandomForestClassifier {
       storeBytes: store,
       prunerBytes: pruner,
       lastGrownTreeBytes: t.builder.grownBytes,
+      lastGrownTreeNodes: t.builder.grownNodes,
+      prunerBorrowed: t.builder.workBytes.prunerBorrowed,
     };
   }
 

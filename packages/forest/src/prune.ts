@@ -8,6 +8,8 @@ export interface PruningPath {
   readonly impurities: Float64Array;
 }
 
+/** Work memory per node: rBranch, alpha (8 bytes); parent, rank, nLeaves, heap, heapPos, stack (4); state (1). */
+const BYTES_PER_NODE = 8 * 2 + 4 * 6 + 1;
 const CANDIDATE = 0;
 const LEAF = 1;
 const REMOVED = 2;
@@ -20,31 +22,33 @@ const REMOVED = 2;
  * first). Where scikit-learn scans every node for each link it prunes, an indexed heap
  * finds it, so a tree of 100k nodes prunes in milliseconds.
  *
- * The work arrays (41 bytes per node) are kept and reused from tree to tree; the
- * tree itself is compacted in place (see {@link Pruner.prune}), never copied.
+ * The work arrays (41 bytes per node) live in memory the caller lends when it has enough
+ * (the tree builder lends its partition buffer, idle between trees), else in arrays of
+ * the pruner's own, kept from tree to tree; the tree itself is compacted in place (see
+ * {@link Pruner.prune}), never copied.
  */
 export class Pruner {
   private cap = 0;
-  private parent = new Int32Array(0);
-  private rank = new Int32Array(0);
-  private nLeaves = new Int32Array(0);
-  private rBranch = new Float64Array(0);
-  private alpha = new Float64Array(0);
-  private state = new Uint8Array(0);
-  private heap = new Int32Array(0);
-  private heapPos = new Int32Array(0);
+  private parent: Int32Array = new Int32Array(0);
+  private rank: Int32Array = new Int32Array(0);
+  private nLeaves: Int32Array = new Int32Array(0);
+  private rBranch: Float64Array = new Float64Array(0);
+  private alpha: Float64Array = new Float64Array(0);
+  private state: Uint8Array = new Uint8Array(0);
+  private heap: Int32Array = new Int32Array(0);
+  private heapPos: Int32Array = new Int32Array(0);
   private heapSize = 0;
-  private stack = new Int32Array(0);
-
-  /** Bytes of the work arrays. */
-  get byteLength(): number {
-    return this.cap * (4 + 4 + 4 + 8 + 8 + 1 + 4 + 4 + 4);
-  }
+  private stack: Int32Array = new Int32Array(0);
+  /** Bytes of arrays the pruner allocated itself (0 while it only used lent memory). */
+  byteLength = 0;
+  /** Whether the last pass ran in lent memory. */
+  borrowed = false;
 
   /** The pruning path of the tree in `store` (left unchanged). */
-  path(store: NodeStore): PruningPath {
+  path(store: NodeStore, lend: ArrayBufferLike | null = null): PruningPath {
     const alphas: number[] = [];
     const impurities: number[] = [];
+    this.reserve(store.nNodes, lend);
     this.run(store, Infinity, (a, r) => {
       alphas.push(a);
       impurities.push(r);
@@ -57,30 +61,56 @@ export class Pruner {
    * down to the front in their order, children renumbered. Returns the class
    * probabilities of the pruned tree's leaves, in the order its leaves now name them.
    */
-  prune(store: NodeStore, ccpAlpha: number): Float32Array {
+  prune(store: NodeStore, ccpAlpha: number, lend: ArrayBufferLike | null = null): Float32Array {
+    this.reserve(store.nNodes, lend);
     this.run(store, ccpAlpha, null);
     return this.compact(store);
   }
 
-  private reserve(n: number): void {
-    if (n <= this.cap) return;
-    const cap = Math.max(n, this.cap * 2);
-    this.cap = cap;
-    this.parent = new Int32Array(cap);
-    this.rank = new Int32Array(cap);
-    this.nLeaves = new Int32Array(cap);
-    this.rBranch = new Float64Array(cap);
-    this.alpha = new Float64Array(cap);
-    this.state = new Uint8Array(cap);
-    this.heap = new Int32Array(cap);
-    this.heapPos = new Int32Array(cap);
-    this.stack = new Int32Array(cap);
+  /** Work arrays for n nodes: views into `lend` when it is large enough, else own arrays. */
+  private reserve(n: number, lend: ArrayBufferLike | null): void {
+    this.borrowed = lend !== null && lend.byteLength >= BYTES_PER_NODE * n;
+    if (this.borrowed) {
+      this.views(lend!, n);
+      return;
+    }
+    if (n > this.cap || this.own === null) {
+      this.cap = Math.max(n, this.cap * 2);
+      this.own = new ArrayBuffer(BYTES_PER_NODE * this.cap);
+      this.byteLength = this.own.byteLength;
+    }
+    this.views(this.own, this.cap);
+  }
+
+  private own: ArrayBuffer | null = null;
+
+  /** Lays the work arrays out in one buffer: 8-byte ones first, so every view is aligned. */
+  private views(buf: ArrayBufferLike, n: number): void {
+    let o = 0;
+    const f64 = (): Float64Array => {
+      const a = new Float64Array(buf, o, n);
+      o += 8 * n;
+      return a;
+    };
+    const i32 = (): Int32Array => {
+      const a = new Int32Array(buf, o, n);
+      o += 4 * n;
+      return a;
+    };
+    this.rBranch = f64();
+    this.alpha = f64();
+    this.parent = i32();
+    this.rank = i32();
+    this.nLeaves = i32();
+    this.heap = i32();
+    this.heapPos = i32();
+    this.stack = i32();
+    this.state = new Uint8Array(buf, o, n);
   }
 
   /** Prunes weakest links while their alpha is at most `stopAlpha`, marking `state`. */
   private run(store: NodeStore, stopAlpha: number, record: ((alpha: number, r: number) => void) | null): void {
     const n = store.nNodes;
-    this.reserve(n);
     const { feature, left, right, weight, impurity } = store;
     const { parent, rank, nLeaves, rBranch, alpha, state } = this;
     const total = weight[0]!;

@@ -1,3 +1,4 @@
+import { drawByClass, drawWeights, groupByClass } from './bootstrap.js';
 import { NodeStore } from './node-store.js';
 import { Pruner, type PruningPath } from './prune.js';
 import type { Random } from './random.js';
@@ -118,26 +119,29 @@ export class TreeBuilder {
     return this.weight;
   }
 
-  /** Seconds spent pruning (and finishing the pruned trees) since this builder was made. */
+  /** Seconds spent pruning since this builder was made. */
   pruneSeconds = 0;
+  /** Nodes of the last tree pruned, before pruning. */
+  grownNodes = 0;
   /** Bytes the last tree pruned would have had as a finished unpruned tree (importances aside). */
   grownBytes = 0;
 
   /** Bytes of the reusable node store and pruning arrays (for the memory figures). */
-  get workBytes(): { store: number; pruner: number } {
-    return { store: this.store.byteLength, pruner: this.pruner.byteLength };
+  get workBytes(): { store: number; pruner: number; prunerBorrowed: boolean } {
+    return { store: this.store.byteLength, pruner: this.pruner.byteLength, prunerBorrowed: this.pruner.borrowed };
   }
 
   /** Grows one tree with `rng` drawing its bootstrap sample and its split features, pruned at ccpAlpha. */
   grow(rng: Random): Tree {
     this.growInStore(rng);
     if (this.opts.ccpAlpha > 0) {
-      const t0 = performance.now();
+      this.grownNodes = this.store.nNodes;
       this.grownBytes = this.store.nNodes * NODE_BYTES + this.store.nLeaves * this.data.nClasses * 4;
-      const values = this.pruner.prune(this.store, this.opts.ccpAlpha);
-      const tree = this.store.finish(this.data.nFeatures, values);
+      const t0 = performance.now();
+      // The partition buffer is idle between trees: the pruner works in it.
+      const values = this.pruner.prune(this.store, this.opts.ccpAlpha, this.tmp.words.buffer);
       this.pruneSeconds += (performance.now() - t0) / 1000;
-      return tree;
+      return this.store.finish(this.data.nFeatures, values);
     }
     return this.store.finish(this.data.nFeatures);
   }
@@ -145,7 +149,7 @@ export class TreeBuilder {
   /** Grows the tree that {@link grow} would grow from `rng`, unpruned, and returns its pruning path. */
   pruningPath(rng: Random): PruningPath {
     this.growInStore(rng);
-    return this.pruner.path(this.store);
+    return this.pruner.path(this.store, this.tmp.words.buffer);
   }
 
   private growInStore(rng: Random): void {
@@ -367,52 +371,6 @@ export class TreeBuilder {
  * so whatever follows the loop ran interpreted on every tree. Measured with
  * `node --trace-deopt`: `sample` bailed out once per tree.
  */
-
-/** Bootstrap draws: w[r] = how often row r was drawn in nSamples uniform draws. */
-function drawWeights(w: Int32Array, nRows: number, nSamples: number, rng: Random): void {
-  w.fill(0);
-  for (let i = 0; i < nSamples; i++) {
-    const r = rng.nextInt(nRows);
-    w[r] = w[r]! + 1;
-  }
-}
-
-/** Row indices grouped by class, and where each class's group starts (k + 1 entries). */
-function groupByClass(codes: Uint8Array, k: number): { rows: Int32Array; start: Int32Array } {
-  const start = new Int32Array(k + 1);
-  for (let r = 0; r < codes.length; r++) start[codes[r]! + 1] = start[codes[r]! + 1]! + 1;
-  for (let c = 0; c < k; c++) start[c + 1] = start[c + 1]! + start[c]!;
-  const fill = start.slice(0, k);
-  const rows = new Int32Array(codes.length);
-  for (let r = 0; r < codes.length; r++) rows[fill[codes[r]!]!++] = r;
-  return { rows, start };
-}
-
-/**
- * Bootstrap draws with row probabilities proportional to class weights: a class by its
- * share of the total weight, then a row of it uniformly (the same distribution as
- * drawing rows by weight, which is scikit-learn's; its random stream differs).
- */
-function drawByClass(
-  w: Int32Array,
-  nSamples: number,
-  classDraw: Float64Array,
-  rows: Int32Array,
-  start: Int32Array,
-  rng: Random,
-): void {
-  w.fill(0);
-  const k = classDraw.length;
-  for (let i = 0; i < nSamples; i++) {
-    const u = rng.nextUint32() / 4294967296;
-    let c = 0;
-    let acc = classDraw[0]!;
-    while (u >= acc && c < k - 1) acc += classDraw[++c]!;
-    const n = start[c + 1]! - start[c]!;
-    const r = rows[start[c]! + rng.nextInt(n)]!;
-    w[r] = w[r]! + 1;
-  }
-}
 
 /** Copies the in-bag rows (weight > 0) into node order; returns how many there are. */
 function gatherRows(
