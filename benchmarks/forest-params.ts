@@ -12,7 +12,8 @@
  *
  *   --write-fixture   also writes packages/forest/test/fixtures/sklearn-params.json
  *                     (scikit-learn's means, which test/params-sklearn.test.ts checks)
- *   --seed-trial [N]  only the seed's troublesome trial on the full-size data shape (see seedTrial)
+ *   --seed-trial [N]  only the seed's troublesome trial on the full-size data shape (see seedTrial);
+ *                     with --sample on the real sample's 16,000 training rows
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -20,13 +21,22 @@ import { RandomForestClassifier, type RandomForestOptions } from '@de2/forest';
 import { COVTYPE_20K, readCsv, stratifiedSplit, type Table } from '../packages/forest/test/helpers.js';
 import { COVTYPE_ROWS, synthCovtype } from './covtype-synth.js';
 import { cpuSeconds, fmt as f, median } from './forest/measure.js';
-import { SklearnData, SklearnProcess, sklearnVersion, type Config, type SklearnResult } from './forest/sklearn.js';
+import {
+  SklearnData,
+  SklearnProcess,
+  sklearnVersion,
+  type Config,
+  type SklearnResult,
+} from './forest/sklearn.js';
 
 const argv = process.argv.slice(2);
 const runs = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : 3;
 if (!Number.isInteger(runs) || runs < 1) throw new RangeError('--runs must be a positive integer');
 const log = (s = ''): void => console.log(s);
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 interface Row {
   name: string;
@@ -88,7 +98,10 @@ async function seedTrial(): Promise<void> {
   const i = argv.indexOf('--seed-trial');
   const target = Number(argv[i + 1]) > 0 ? Number(argv[i + 1]) : SEED_TROUBLESOME_CONFIG.nEstimators;
   const real = readCsv(COVTYPE_20K);
-  const { train } = stratifiedSplit(synthCovtype(real, COVTYPE_ROWS, 0), 0.2, 0);
+  // --sample: the real sample's 16,000 training rows (what `npm run example` trains on).
+  const { train } = argv.includes('--sample')
+    ? stratifiedSplit(real, 0.2, 0)
+    : stratifiedSplit(synthCovtype(real, COVTYPE_ROWS, 0), 0.2, 0);
   const ds = Dataset.fromMatrix(train.X, train.y, { nFeatures: train.nFeatures });
   const MiB = 2 ** 20;
   const used = (): number => {
@@ -98,9 +111,15 @@ async function seedTrial(): Promise<void> {
   globalThis.gc?.();
   const base = used();
   const budget = defaultMemoryMb('seed', train.nRows);
-  log(`### The seed's troublesome trial on ${train.nRows} training rows (${new Date().toISOString().slice(0, 16)}Z)\n`);
-  log(`Config ${JSON.stringify({ ...SEED_TROUBLESOME_CONFIG, nEstimators: target })}; the seed grid's default budget for these rows: ${budget} MiB. Load average before: ${load()}.\n`);
-  log('| trees | nodes | nodes/tree | trees MiB | budgeted memory MiB (heap + ArrayBuffers, data excluded) | elapsed s |');
+  log(
+    `### The seed's troublesome trial on ${train.nRows} training rows (${new Date().toISOString().slice(0, 16)}Z)\n`,
+  );
+  log(
+    `Config ${JSON.stringify({ ...SEED_TROUBLESOME_CONFIG, nEstimators: target })}; the seed grid's default budget for these rows: ${budget} MiB. Load average before: ${load()}.\n`,
+  );
+  log(
+    '| trees | nodes | nodes/tree | trees MiB | budgeted memory MiB (heap + ArrayBuffers, data excluded) | elapsed s |',
+  );
   log('|---:|---:|---:|---:|---:|---:|');
   const { nEstimators: _, ...rest } = SEED_TROUBLESOME_CONFIG;
   const t0 = performance.now();
@@ -112,11 +131,14 @@ async function seedTrial(): Promise<void> {
     if (rf.nTrees >= target) break;
     rf.addTrees(Math.min(rf.nTrees, target - rf.nTrees));
   }
-  log(`\nLoad average after: ${load()}; pruning took ${f(rf.trainingStats.pruningSeconds)} s of the ${f((performance.now() - t0) / 1000)} s.`);
+  log(
+    `\nLoad average after: ${load()}; pruning took ${f(rf.trainingStats.pruningSeconds)} s of the ${f((performance.now() - t0) / 1000)} s.`,
+  );
 }
 
 const version = sklearnVersion();
-if (version === null) throw new Error('scikit-learn is not importable (see forest/sklearn.ts for the python used)');
+if (version === null)
+  throw new Error('scikit-learn is not importable (see forest/sklearn.ts for the python used)');
 const real = readCsv(COVTYPE_20K);
 const { train, test } = stratifiedSplit(real, 0.2, 0);
 log(`## Forest parameters against scikit-learn ${version} (${new Date().toISOString().slice(0, 16)}Z)\n`);
@@ -184,7 +206,7 @@ log(`\nLoad average after: ${load()}.\n`);
 // and node of values), its pruning arrays (35 bytes per node) and the pruned copy.
 log('### Memory of pruning one unbounded tree (maxDepth null, bootstrap, seed 0)\n');
 log(
-  '| data | ccpAlpha | nodes grown / kept | grown tree bytes | node store (capacity) | pruning arrays | pruned tree | peak, pruning in place | peak, same tree unpruned | scikit-learn\'s way, its sizes |',
+  "| data | ccpAlpha | nodes grown / kept | grown tree bytes | node store (capacity) | pruning arrays | pruned tree | peak, pruning in place | peak, same tree unpruned | scikit-learn's way, its sizes |",
 );
 log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const big = stratifiedSplit(synthCovtype(real, COVTYPE_ROWS, 0), 0.2, 0).train;

@@ -17,10 +17,23 @@ describe('examples/random-forest grids', () => {
     expect(configs).to.have.length(11);
     const pairs = configs.slice(0, 9).map((c) => `${c.maxDepth}/${c.ccpAlpha}`);
     expect(new Set(pairs)).to.deep.equal(
-      new Set(['10/0', '10/0.0001', '10/0.001', '20/0', '20/0.0001', '20/0.001', 'null/0', 'null/0.0001', 'null/0.001']),
+      new Set([
+        '10/0',
+        '10/0.0001',
+        '10/0.001',
+        '20/0',
+        '20/0.0001',
+        '20/0.001',
+        'null/0',
+        'null/0.0001',
+        'null/0.001',
+      ]),
     );
     expect(configs[9]).to.deep.equal(SEED_TROUBLESOME_CONFIG);
-    expect(SEED_TROUBLESOME_CONFIG).to.include({ maxDepth: null, nEstimators: Math.max(...GRID_SPECS.full.nEstimators) });
+    expect(SEED_TROUBLESOME_CONFIG).to.include({
+      maxDepth: null,
+      nEstimators: Math.max(...GRID_SPECS.full.nEstimators),
+    });
     expect(SEED_TROUBLESOME_CONFIG.ccpAlpha).to.be.greaterThan(0);
     expect(configs[10]).to.deep.equal(OOM_CONFIG);
     // Every config is a valid forest (ccpAlpha reaches the forest; an unknown option would throw).

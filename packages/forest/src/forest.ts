@@ -284,7 +284,10 @@ export class RandomForestClassifier {
   costComplexityPruningPath(tree = 0): PruningPath {
     const t = this.training;
     if (t === null) {
-      throw new ForestError(ForestErrorCode.NOT_FITTED, 'call fit() first: the path regrows the tree from its data');
+      throw new ForestError(
+        ForestErrorCode.NOT_FITTED,
+        'call fit() first: the path regrows the tree from its data',
+      );
     }
     if (!Number.isInteger(tree) || tree < 0 || tree >= this.trees.length) {
       throw new RangeError(`tree must be an integer in [0, ${this.trees.length}), got ${tree}`);

@@ -19,7 +19,15 @@ export class OutOfBag {
 
   /** Adds `tree`'s votes for the rows whose bootstrap weight `inBag` is 0. */
   add(tree: Tree, inBag: Int32Array): void {
-    accumulateOutOfBag(tree, this.bytes, this.data.rowWords * 4, inBag, this.data.nClasses, this.sum, this.count);
+    accumulateOutOfBag(
+      tree,
+      this.bytes,
+      this.data.rowWords * 4,
+      inBag,
+      this.data.nClasses,
+      this.sum,
+      this.count,
+    );
   }
 
   /**

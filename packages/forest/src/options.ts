@@ -67,11 +67,7 @@ export interface RandomForestOptions {
 
 /** scikit-learn's `class_weight`: a preset, a map from class label to weight, or null. */
 export type ClassWeight =
-  | 'balanced'
-  | 'balanced_subsample'
-  | Readonly<Record<number, number>>
-  | ReadonlyMap<number, number>
-  | null;
+  'balanced' | 'balanced_subsample' | Readonly<Record<number, number>> | ReadonlyMap<number, number> | null;
 
 /** The options with defaults applied; a class-weight map becomes a plain object. */
 export type ResolvedForestOptions = Required<Omit<RandomForestOptions, 'classWeight'>> & {
@@ -104,7 +100,8 @@ function suggestion(key: string): string {
 }
 
 function nonNegative(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`options.${name} must be a number, got ${String(value)}`);
+  if (typeof value !== 'number')
+    throw new TypeError(`options.${name} must be a number, got ${String(value)}`);
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(`options.${name} must be a finite number >= 0, got ${value}`);
   }
@@ -112,7 +109,8 @@ function nonNegative(name: string, value: unknown): number {
 }
 
 function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be true or false, got ${String(value)}`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`options.${name} must be true or false, got ${String(value)}`);
   return value;
 }
 
@@ -192,7 +190,9 @@ export function resolveForestOptions(options: RandomForestOptions = {}): Resolve
   const bootstrap = bool('bootstrap', options.bootstrap ?? true);
   const oobScore = bool('oobScore', options.oobScore ?? false);
   if (oobScore && !bootstrap) {
-    throw new RangeError('options.oobScore needs options.bootstrap: out-of-bag rows exist only with bootstrap');
+    throw new RangeError(
+      'options.oobScore needs options.bootstrap: out-of-bag rows exist only with bootstrap',
+    );
   }
   return {
     nEstimators: integer('nEstimators', options.nEstimators ?? 100, 1),

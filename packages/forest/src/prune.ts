@@ -109,7 +109,11 @@ export class Pruner {
   }
 
   /** Prunes weakest links while their alpha is at most `stopAlpha`, marking `state`. */
-  private run(store: NodeStore, stopAlpha: number, record: ((alpha: number, r: number) => void) | null): void {
+  private run(
+    store: NodeStore,
+    stopAlpha: number,
+    record: ((alpha: number, r: number) => void) | null,
+  ): void {
     const n = store.nNodes;
     const { feature, left, right, weight, impurity } = store;
     const { parent, rank, nLeaves, rBranch, alpha, state } = this;

@@ -128,7 +128,11 @@ export class TreeBuilder {
 
   /** Bytes of the reusable node store and pruning arrays (for the memory figures). */
   get workBytes(): { store: number; pruner: number; prunerBorrowed: boolean } {
-    return { store: this.store.byteLength, pruner: this.pruner.byteLength, prunerBorrowed: this.pruner.borrowed };
+    return {
+      store: this.store.byteLength,
+      pruner: this.pruner.byteLength,
+      prunerBorrowed: this.pruner.borrowed,
+    };
   }
 
   /** Grows one tree with `rng` drawing its bootstrap sample and its split features, pruned at ccpAlpha. */

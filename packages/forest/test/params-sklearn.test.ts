@@ -21,12 +21,22 @@ describe(`forest parameters against scikit-learn ${fixture?.sklearn} on the real
   const { train, test } = stratifiedSplit(covtype(), 0.2, 0);
   for (const [name, ref] of Object.entries(fixture?.configs ?? {})) {
     it(`${name}: test accuracy within 1 point, nodes per tree within 10%`, () => {
-      const rf = new RandomForestClassifier({ nEstimators: fixture!.trees, maxDepth: null, seed: 0, ...ref.options });
+      const rf = new RandomForestClassifier({
+        nEstimators: fixture!.trees,
+        maxDepth: null,
+        seed: 0,
+        ...ref.options,
+      });
       rf.fit(train.X, train.y, train.nFeatures);
       const acc = rf.score(test.X, test.y, test.nFeatures);
-      expect(Math.abs(acc - ref.accuracy), `accuracy ${acc} vs scikit-learn ${ref.accuracy}`).to.be.at.most(0.01);
+      expect(Math.abs(acc - ref.accuracy), `accuracy ${acc} vs scikit-learn ${ref.accuracy}`).to.be.at.most(
+        0.01,
+      );
       const nodes = rf.nodeCount / rf.nTrees;
-      expect(nodes / ref.meanNodes, `nodes per tree ${nodes} vs scikit-learn ${ref.meanNodes}`).to.be.within(0.9, 1.1);
+      expect(nodes / ref.meanNodes, `nodes per tree ${nodes} vs scikit-learn ${ref.meanNodes}`).to.be.within(
+        0.9,
+        1.1,
+      );
     });
   }
 });

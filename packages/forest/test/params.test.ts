@@ -15,7 +15,8 @@ function imbalanced(): Table {
 
 describe('oobScore', () => {
   const { train, test } = stratifiedSplit(iris(), 0.3, 2);
-  const fit = (o: object) => new RandomForestClassifier({ seed: 4, ...o }).fit(train.X, train.y, train.nFeatures);
+  const fit = (o: object) =>
+    new RandomForestClassifier({ seed: 4, ...o }).fit(train.X, train.y, train.nFeatures);
 
   it('estimates the accuracy on rows each tree did not see, close to the held-out accuracy', () => {
     const rf = fit({ nEstimators: 60, oobScore: true });
@@ -24,7 +25,8 @@ describe('oobScore', () => {
     expect(Math.abs(rf.oobScore - acc)).to.be.below(0.08);
     const p = rf.oobDecisionFunction;
     expect(p.length).to.equal(train.nRows * 3);
-    for (let r = 0; r < train.nRows; r++) expect(p[r * 3]! + p[r * 3 + 1]! + p[r * 3 + 2]!).to.be.closeTo(1, 1e-6);
+    for (let r = 0; r < train.nRows; r++)
+      expect(p[r * 3]! + p[r * 3 + 1]! + p[r * 3 + 2]!).to.be.closeTo(1, 1e-6);
   });
 
   it('is what it would be for the whole forest after addTrees (warm start)', () => {
@@ -37,9 +39,10 @@ describe('oobScore', () => {
   it('is zero for rows that every tree drew (as scikit-learn), and an error without the option', () => {
     const one = fit({ nEstimators: 1, oobScore: true });
     const p = one.oobDecisionFunction;
-    const zeros = Array.from({ length: train.nRows }, (_, r) => p[r * 3]! + p[r * 3 + 1]! + p[r * 3 + 2]!).filter(
-      (s) => s === 0,
-    ).length;
+    const zeros = Array.from(
+      { length: train.nRows },
+      (_, r) => p[r * 3]! + p[r * 3 + 1]! + p[r * 3 + 2]!,
+    ).filter((s) => s === 0).length;
     // One bootstrap sample leaves about 1/e of the rows out; the others have no estimate.
     expect(zeros).to.be.within(train.nRows * 0.5, train.nRows * 0.8);
     expect(() => fit({ nEstimators: 2 }).oobScore)
@@ -76,7 +79,9 @@ describe('classWeight', () => {
 
   it("'balanced_subsample' weighs each bootstrap sample; without bootstrap it is 'balanced'", () => {
     const fit = (o: object) =>
-      new RandomForestClassifier({ nEstimators: 5, seed: 2, ...o }).fit(data.X, data.y, data.nFeatures).toJSON().trees;
+      new RandomForestClassifier({ nEstimators: 5, seed: 2, ...o })
+        .fit(data.X, data.y, data.nFeatures)
+        .toJSON().trees;
     expect(fit({ classWeight: 'balanced_subsample' })).to.not.deep.equal(fit({ classWeight: 'balanced' }));
     expect(fit({ classWeight: 'balanced_subsample', bootstrap: false })).to.deep.equal(
       fit({ classWeight: 'balanced', bootstrap: false }),
@@ -86,7 +91,10 @@ describe('classWeight', () => {
   it('rejects a map naming a label y lacks while a class has no weight (as scikit-learn)', () => {
     const fit = (cw: Record<number, number>) => () =>
       new RandomForestClassifier({ nEstimators: 1, classWeight: cw }).fit(data.X, data.y, data.nFeatures);
-    expect(fit({ 7: 2 })).to.throw(RangeError, 'options.classWeight names 7, not a class of y (classes: 0, 1, 2)');
+    expect(fit({ 7: 2 })).to.throw(
+      RangeError,
+      'options.classWeight names 7, not a class of y (classes: 0, 1, 2)',
+    );
     expect(fit({ 0: 1, 1: 1, 2: 3, 7: 2 })).to.not.throw();
   });
 });
@@ -94,10 +102,13 @@ describe('classWeight', () => {
 describe('maxLeafNodes and minImpurityDecrease', () => {
   const { train } = stratifiedSplit(iris(), 0.3, 2);
   const trees = (o: object) =>
-    new RandomForestClassifier({ nEstimators: 8, seed: 5, ...o }).fit(train.X, train.y, train.nFeatures).toJSON().trees;
+    new RandomForestClassifier({ nEstimators: 8, seed: 5, ...o })
+      .fit(train.X, train.y, train.nFeatures)
+      .toJSON().trees;
 
   it('maxLeafNodes caps the leaves of every tree', () => {
-    for (const t of trees({ maxLeafNodes: 4 })) expect(t.feature.filter((f) => f < 0).length).to.be.at.most(4);
+    for (const t of trees({ maxLeafNodes: 4 }))
+      expect(t.feature.filter((f) => f < 0).length).to.be.at.most(4);
     const unbounded = trees({}).map((t) => t.feature.filter((f) => f < 0).length);
     expect(Math.max(...unbounded)).to.be.greaterThan(4);
   });

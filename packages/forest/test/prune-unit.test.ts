@@ -28,8 +28,8 @@ function randomTree(seed: number): NodeStore {
     const [node, depth] = queue.shift()!;
     if (depth >= 7 || (depth > 1 && rand() < 0.3)) {
       // Small integer counts make equal alphas (ties) common.
-      const c = Array.from({ length: K }, () => Math.floor(rand() * 4));
-      if (c.every((x) => x === 0)) c[0] = 1;
+      const c: number[] = Array.from({ length: K }, () => Math.floor(rand() * 4));
+      if (c.reduce((a, b) => a + b, 0) === 0) c[0] = 1;
       counts.set(node, c);
       store.setLeaf(node, Float64Array.from(c), cw);
     } else {
@@ -44,14 +44,25 @@ function randomTree(seed: number): NodeStore {
     const n = pending[i]!;
     const a = counts.get(store.left[n]!)!;
     const b = counts.get(store.right[n]!)!;
-    counts.set(n, a.map((x, c) => x + b[c]!));
+    counts.set(
+      n,
+      a.map((x, c) => x + b[c]!),
+    );
   }
-  for (const [n, c] of counts) store.setStats(n, c.reduce((x, y) => x + y, 0), gini(c));
+  for (const [n, c] of counts)
+    store.setStats(
+      n,
+      c.reduce((x, y) => x + y, 0),
+      gini(c),
+    );
   return store;
 }
 
 /** scikit-learn's pruning loop as written there, on the store's nodes renumbered in preorder. */
-function reference(store: NodeStore, ccpAlpha: number): { alphas: number[]; impurities: number[]; kept: boolean[] } {
+function reference(
+  store: NodeStore,
+  ccpAlpha: number,
+): { alphas: number[]; impurities: number[]; kept: boolean[] } {
   const order: number[] = [];
   const visit = (i: number): void => {
     order.push(i);
@@ -69,15 +80,16 @@ function reference(store: NodeStore, ccpAlpha: number): { alphas: number[]; impu
   for (let p = 0; p < n; p++) if (left[p]! >= 0) parent[left[p]!] = parent[right[p]!] = p;
   const total = store.weight[0]!;
   const rNode = order.map((i) => (store.weight[i]! * store.impurity[i]!) / total);
-  const rBranch = new Array<number>(n).fill(0);
-  const nLeaves = new Array<number>(n).fill(0);
+  const rBranch = new Float64Array(n);
+  const nLeaves = new Int32Array(n);
   const leaf = left.map((l) => l < 0);
   for (let p = 0; p < n; p++) {
     if (!leaf[p]) continue;
     rBranch[p] = rNode[p]!;
     for (let a = p; a !== 0; a = parent[a]!) {
-      rBranch[parent[a]!] += rNode[p]!;
-      nLeaves[parent[a]!]++;
+      const q = parent[a]!;
+      rBranch[q] = rBranch[q]! + rNode[p]!;
+      nLeaves[q] = nLeaves[q]! + 1;
     }
   }
   const candidate = leaf.map((l) => !l);
@@ -109,8 +121,8 @@ function reference(store: NodeStore, ccpAlpha: number): { alphas: number[]; impu
     const diff = rNode[t]! - rBranch[t]!;
     rBranch[t] = rNode[t]!;
     for (let a = parent[t]!; a >= 0; a = parent[a]!) {
-      nLeaves[a] -= pruned;
-      rBranch[a] += diff;
+      nLeaves[a] = nLeaves[a]! - pruned;
+      rBranch[a] = rBranch[a]! + diff;
     }
     alphas.push(best);
     impurities.push(rBranch[0]!);

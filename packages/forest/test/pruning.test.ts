@@ -103,10 +103,18 @@ describe(`cost-complexity pruning against scikit-learn ${fixture.sklearn}`, () =
     const X = Float64Array.from(c.X);
     const y = Int32Array.from(c.y);
     const whole = new RandomForestClassifier({ nEstimators: 5, seed: 3 }).fit(X, y, c.nFeatures);
-    const roots = new RandomForestClassifier({ nEstimators: 5, seed: 3, ccpAlpha: 10 }).fit(X, y, c.nFeatures);
+    const roots = new RandomForestClassifier({ nEstimators: 5, seed: 3, ccpAlpha: 10 }).fit(
+      X,
+      y,
+      c.nFeatures,
+    );
     expect(roots.nodeCount).to.equal(5);
     expect(roots.featureImportances.every((v) => v === 0)).to.equal(true);
-    const some = new RandomForestClassifier({ nEstimators: 5, seed: 3, ccpAlpha: 0.002 }).fit(X, y, c.nFeatures);
+    const some = new RandomForestClassifier({ nEstimators: 5, seed: 3, ccpAlpha: 0.002 }).fit(
+      X,
+      y,
+      c.nFeatures,
+    );
     expect(some.nodeCount).to.be.lessThan(whole.nodeCount).and.greaterThan(5);
     // Each pruned tree is a subtree of the same unpruned tree: the path of tree 2 ends at its root.
     const path = some.costComplexityPruningPath(2);
