@@ -119,3 +119,24 @@ describe('maxLeafNodes and minImpurityDecrease', () => {
     expect(nodes({ minImpurityDecrease: 10 })).to.equal(8);
   });
 });
+
+describe('the new options in a saved model', () => {
+  it('survive toJSON/fromJSON (a classWeight map included) and the copy predicts the same', () => {
+    const { train, test } = stratifiedSplit(iris(), 0.3, 2);
+    const options = {
+      nEstimators: 6,
+      seed: 9,
+      ccpAlpha: 0.01,
+      classWeight: { 1: 2 },
+      maxLeafNodes: 5,
+      oobScore: true,
+    };
+    const rf = new RandomForestClassifier(options).fit(train.X, train.y, train.nFeatures);
+    const copy = RandomForestClassifier.fromJSON(JSON.stringify(rf));
+    expect(copy.options).to.deep.equal(rf.options);
+    expect(Array.from(copy.predictProba(test.X, test.nFeatures))).to.deep.equal(
+      Array.from(rf.predictProba(test.X, test.nFeatures)),
+    );
+    expect(() => copy.oobScore).to.throw('exist only on a forest fitted in this process');
+  });
+});
