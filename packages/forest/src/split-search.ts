@@ -83,6 +83,8 @@ export class SplitSearch {
    * row of its class, so weighting the counts weights the rows.
    */
   classWeight: Float64Array;
+  /** False while every class weight is 1 (the split scores then skip the multiplications). */
+  weighted = false;
   nodeN = 0;
   // The best split found in this node so far.
   bestScore = -Infinity;
@@ -299,7 +301,7 @@ export class SplitSearch {
       if (w === 0) continue;
       if (next >= 0) {
         for (let c = 0; c < k; c++) left[c] = total[c]! - right[c]!;
-        this.consider(f, b, next, n - rightN, rightN);
+        this.consider(f, b, next, n - rightN, rightN, totalW - rightW);
       }
       next = b;
       nonEmpty++;
@@ -311,7 +313,7 @@ export class SplitSearch {
       nonEmpty++;
       if (next >= 0) {
         for (let c = 0; c < k; c++) left[c] = total[c]! - right[c]!;
-        this.consider(f, 0, next, n - rightN, rightN);
+        this.consider(f, 0, next, n - rightN, rightN, totalW - rightW);
       }
     }
     return nonEmpty > 1;
@@ -336,17 +338,19 @@ export class SplitSearch {
     if (keys[0]! >>> 16 === keys[n - 1]! >>> 16) return false;
     const left = this.left;
     left.fill(0);
+    let leftW = 0;
     let prev = keys[0]! >>> 16;
     for (let j = 0; j < n; j++) {
       const key = keys[j]!;
       const b = key >>> 16;
       if (b !== prev) {
-        this.consider(f, prev, b, j, n - j);
+        this.consider(f, prev, b, j, n - j, leftW);
         prev = b;
       }
       const i = start + (key & 0xffff);
       const y = ys[i]!;
       left[y] = left[y]! + ws[i]!;
+      leftW += ws[i]!;
     }
     return true;
   }
@@ -356,9 +360,47 @@ export class SplitSearch {
    * The threshold bin is midway between them, as scikit-learn puts its threshold midway
    * between the two values it separates.
    */
-  private consider(f: number, lo: number, hi: number, nL: number, nR: number): void {
+  private consider(f: number, lo: number, hi: number, nL: number, nR: number, countL: number): void {
     const msl = this.minSamplesLeaf;
     if (nL < msl || nR < msl) return;
+    // Kept small enough for V8 to inline into the scans; class weights score apart.
+    if (this.weighted) {
+      this.considerWeighted(f, lo, hi);
+      return;
+    }
+    const left = this.left;
+    const total = this.total;
+    const k = left.length;
+    const wL = countL;
+    const wR = this.totalC - wL;
+    let score: number;
+    if (this.entropy) {
+      // Maximize -(wL * H(L) + wR * H(R)), in nats; the scale does not change the argmax.
+      let s = -wL * Math.log(wL) - wR * Math.log(wR);
+      for (let c = 0; c < k; c++) {
+        const l = left[c]!;
+        const r = total[c]! - l;
+        if (l > 0) s += l * Math.log(l);
+        if (r > 0) s += r * Math.log(r);
+      }
+      score = s;
+    } else {
+      // Gini: minimizing wL * gini(L) + wR * gini(R) is maximizing sumsq(L)/wL + sumsq(R)/wR.
+      let sl = 0;
+      let sr = 0;
+      for (let c = 0; c < k; c++) {
+        const l = left[c]!;
+        const r = total[c]! - l;
+        sl += l * l;
+        sr += r * r;
+      }
+      score = sl / wL + sr / wR;
+    }
+    if (score > this.bestScore) this.keep(f, lo, hi, score, wL);
+  }
+
+  /** {@link consider} with class weights: the counts of class c weigh classWeight[c] each. */
+  private considerWeighted(f: number, lo: number, hi: number): void {
     const left = this.left;
     const total = this.total;
     const cw = this.classWeight;
@@ -367,7 +409,6 @@ export class SplitSearch {
     let wR = 0;
     let score: number;
     if (this.entropy) {
-      // Maximize -(wL * H(L) + wR * H(R)), in nats; the scale does not change the argmax.
       let s = 0;
       for (let c = 0; c < k; c++) {
         const l = left[c]! * cw[c]!;
@@ -379,7 +420,6 @@ export class SplitSearch {
       }
       score = s - wL * Math.log(wL) - wR * Math.log(wR);
     } else {
-      // Gini: minimizing wL * gini(L) + wR * gini(R) is maximizing sumsq(L)/wL + sumsq(R)/wR.
       let sl = 0;
       let sr = 0;
       for (let c = 0; c < k; c++) {
@@ -392,12 +432,14 @@ export class SplitSearch {
       }
       score = sl / wL + sr / wR;
     }
-    if (score > this.bestScore) {
-      this.bestScore = score;
-      this.bestFeature = f;
-      this.bestBin = (lo + hi - 1) >> 1;
-      this.bestLeft.set(left);
-      this.bestLeftW = wL;
-    }
+    if (score > this.bestScore) this.keep(f, lo, hi, score, wL);
+  }
+
+  private keep(f: number, lo: number, hi: number, score: number, wL: number): void {
+    this.bestScore = score;
+    this.bestFeature = f;
+    this.bestBin = (lo + hi - 1) >> 1;
+    this.bestLeft.set(this.left);
+    this.bestLeftW = wL;
   }
 }

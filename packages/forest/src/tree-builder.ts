@@ -85,6 +85,7 @@ export class TreeBuilder {
     this.tmp = nodeRows(n, data.rowWords);
     this.search = new SplitSearch(data, opts.entropy, opts.minSamplesLeaf);
     this.search.classWeight.set(opts.classWeight);
+    this.search.weighted = opts.classWeight.some((w) => w !== 1) || opts.balancedSubsample;
     this.store = new NodeStore(data.nClasses);
     this.feats = new Int32Array(data.nFeatures);
     this.batch = new Int32Array(data.nFeatures);
