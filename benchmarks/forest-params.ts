@@ -50,6 +50,7 @@ export const PARAM_CONFIGS: Row[] = [
   { name: "classWeight 'balanced'", options: { classWeight: 'balanced' } },
   { name: 'maxLeafNodes 1000', options: { maxLeafNodes: 1000 } },
   { name: 'minImpurityDecrease 1e-5', options: { minImpurityDecrease: 1e-5 } },
+  { name: 'oobScore', options: { oobScore: true } },
 ];
 const TREES = 100;
 
@@ -59,6 +60,7 @@ interface De2Run {
   accuracy: number;
   meanNodes: number;
   pruningSeconds: number;
+  oob: number;
 }
 
 function fitDe2(train: Table, test: Table, options: RandomForestOptions): De2Run {
@@ -74,6 +76,7 @@ function fitDe2(train: Table, test: Table, options: RandomForestOptions): De2Run
     accuracy: rf.score(test.X, test.y, test.nFeatures),
     meanNodes: rf.nodeCount / rf.nTrees,
     pruningSeconds: rf.trainingStats.pruningSeconds,
+    oob: rf.options.oobScore ? rf.oobScore : NaN,
   };
 }
 
@@ -149,8 +152,9 @@ for (let i = 0; i < 3; i++) fitDe2(train, test, { nEstimators: 10, ccpAlpha: 1e-
 
 const data = new SklearnData(train, test);
 const py = await SklearnProcess.start(data);
-const fixture: Record<string, { accuracy: number; meanNodes: number; runs: number }> = {};
+const fixture: Record<string, { accuracy: number; meanNodes: number; runs: number; oob?: number }> = {};
 const lines: string[] = [];
+let oobLine = '';
 const details: string[] = [];
 try {
   for (const row of PARAM_CONFIGS) {
@@ -164,6 +168,7 @@ try {
       if (o.minImpurityDecrease !== undefined) c.minImpurityDecrease = o.minImpurityDecrease;
       if (typeof o.maxLeafNodes === 'number') c.maxLeafNodes = o.maxLeafNodes;
       if (o.classWeight !== undefined) c.classWeight = o.classWeight;
+      if (o.oobScore) c.oobScore = true;
       sk.push(await py.fit(c));
     }
     const dFit = median(de2.map((r) => r.fitSeconds));
@@ -174,6 +179,12 @@ try {
     const sNodes = mean(sk.map((r) => r.meanNodes));
     const prune = median(de2.map((r) => r.pruningSeconds / r.fitSeconds));
     fixture[row.name] = { accuracy: sAcc, meanNodes: sNodes, runs };
+    if (row.options.oobScore) {
+      const dOob = mean(de2.map((r) => r.oob));
+      const sOob = mean(sk.map((r) => r.oob ?? NaN));
+      fixture[row.name]!.oob = sOob;
+      oobLine = `Out-of-bag score (oobScore row, mean of the runs): de2 ${f(dOob, 4)}, scikit-learn ${f(sOob, 4)} (${(dOob - sOob) * 100 >= 0 ? '+' : ''}${f((dOob - sOob) * 100)} points).`;
+    }
     lines.push(
       `| ${row.name} | ${f(dFit)} | ${f(sFit)} | ${f(dFit / sFit)} | ${f(dAcc, 4)} | ${f(sAcc, 4)} | ` +
         `${(dAcc - sAcc) * 100 >= 0 ? '+' : ''}${f((dAcc - sAcc) * 100)} | ${f(dNodes, 0)} | ${f(sNodes, 0)} | ` +
@@ -195,6 +206,7 @@ log(
 log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const l of lines) log(l);
 log();
+if (oobLine) log(`${oobLine}\n`);
 for (const d of details) log(d);
 log(`\nLoad average after: ${load()}.\n`);
 

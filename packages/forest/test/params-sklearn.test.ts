@@ -4,7 +4,7 @@ import { RandomForestClassifier, type RandomForestOptions } from '@de2/forest';
 import { covtype, stratifiedSplit } from './helpers.js';
 
 /**
- * scikit-learn's accuracy and nodes per tree for each configuration, averaged over its runs
+ * scikit-learn's accuracy, nodes per tree (and oob_score_ where asked) for each configuration, averaged over its runs
  * (random_state 0, 1, 2), written by `npm run bench:forest -- --params --write-fixture`.
  */
 const FIXTURE = new URL('./fixtures/sklearn-params.json', import.meta.url);
@@ -12,7 +12,10 @@ const fixture = existsSync(FIXTURE)
   ? (JSON.parse(readFileSync(FIXTURE, 'utf8')) as {
       sklearn: string;
       trees: number;
-      configs: Record<string, { options: RandomForestOptions; accuracy: number; meanNodes: number }>;
+      configs: Record<
+        string,
+        { options: RandomForestOptions; accuracy: number; meanNodes: number; oob?: number }
+      >;
     })
   : null;
 
@@ -20,7 +23,7 @@ describe(`forest parameters against scikit-learn ${fixture?.sklearn} on the real
   this.timeout(300_000);
   const { train, test } = stratifiedSplit(covtype(), 0.2, 0);
   for (const [name, ref] of Object.entries(fixture?.configs ?? {})) {
-    it(`${name}: test accuracy within 1 point, nodes per tree within 10%`, () => {
+    it(`${name}: test accuracy within 1 point, nodes per tree within 10%${ref.oob === undefined ? '' : ', out-of-bag score within 1 point'}`, () => {
       const rf = new RandomForestClassifier({
         nEstimators: fixture!.trees,
         maxDepth: null,
@@ -37,6 +40,13 @@ describe(`forest parameters against scikit-learn ${fixture?.sklearn} on the real
         0.9,
         1.1,
       );
+      if (ref.oob !== undefined) {
+        const oob = rf.oobScore;
+        expect(
+          Math.abs(oob - ref.oob),
+          `oobScore ${oob} vs scikit-learn's oob_score_ ${ref.oob}`,
+        ).to.be.at.most(0.01);
+      }
     });
   }
 });
