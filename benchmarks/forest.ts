@@ -5,6 +5,7 @@
  *   npm run bench:forest                  # everything (the 581k sklearn fits take minutes)
  *   npm run bench:forest -- --quick       # the 581k set with 10 trees only, no sklearn RSS run
  *   flags: --no-sklearn --no-mlrf --no-big --no-rss --runs N (every config N times)
+ *   npm run bench:forest -- --params      # ccpAlpha, classWeight, maxLeafNodes, ... (forest-params.ts)
  *
  * Data: the 20,000 real UCI Covertype rows (../shared/data/covtype/covtype.20k.data) and a
  * 581,012-row Covertype-SHAPED set resampled from them with jitter (covtype-synth.ts), both
@@ -37,6 +38,11 @@ import { fitDe2, fmt as f, median, type Fit } from './forest/measure.js';
 import { fitMlRandomForest } from './forest/mlrf.js';
 import { SklearnData, SklearnProcess, sklearnVersion, type Config } from './forest/sklearn.js';
 
+if (process.argv.includes('--params')) {
+  // The parameters scikit-learn's users tune (ccpAlpha, classWeight, ...): its own mode.
+  await import('./forest-params.js');
+  process.exit(0);
+}
 const argv = process.argv.slice(2);
 const args = new Set(argv);
 const quick = args.has('--quick');

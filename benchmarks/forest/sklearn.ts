@@ -1,6 +1,6 @@
 /** Runs benchmarks/sklearn_forest.py on exactly the rows the de2 side uses. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,11 +8,22 @@ import { fileURLToPath } from 'node:url';
 import type { Table } from '../../packages/forest/test/helpers.js';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../sklearn_forest.py');
-const PYTHON = '/usr/bin/python3';
+/**
+ * The venv of `npm run bench:ray:setup` (scikit-learn 1.9.1) when there is one, else
+ * Debian's python3 (python3-sklearn), else DE2_PYTHON names another.
+ */
+const VENV_PYTHON = resolve(dirname(fileURLToPath(import.meta.url)), '../ray/.venv/bin/python');
+const PYTHON = process.env.DE2_PYTHON ?? (existsSync(VENV_PYTHON) ? VENV_PYTHON : '/usr/bin/python3');
 
 export interface Config {
   nEstimators: number;
   maxDepth: number | null;
+  randomState?: number;
+  ccpAlpha?: number;
+  minImpurityDecrease?: number;
+  maxLeafNodes?: number;
+  classWeight?: 'balanced';
+  oobScore?: boolean;
 }
 
 export interface SklearnResult extends Config {
@@ -22,6 +33,10 @@ export interface SklearnResult extends Config {
   accuracy: number;
   peakRssMiB: number;
   rssAfterDataMiB: number;
+  /** Nodes per tree, averaged over the trees. */
+  meanNodes: number;
+  /** scikit-learn's oob_score_ when the config asked for it. */
+  oob?: number;
 }
 
 /** The scikit-learn version, or null when python3 cannot import sklearn. */

@@ -9,6 +9,8 @@ export interface ForestConfig {
   maxDepth: number | null;
   maxFeatures: MaxFeatures;
   minSamplesLeaf: number;
+  /** Minimal cost-complexity pruning (scikit-learn's ccp_alpha); only the seed grid sets it. */
+  ccpAlpha?: number;
 }
 
 interface GridSpec {
@@ -16,11 +18,13 @@ interface GridSpec {
   readonly maxDepth: (number | null)[];
   readonly maxFeatures: MaxFeatures[];
   readonly minSamplesLeaf: number[];
+  /** Searched only where given (the seed grid); the other grids leave the default, 0. */
+  readonly ccpAlpha?: number[];
   /** Trees at the first report; the forest doubles at each later one (ASHA rungs). */
   readonly step: number;
 }
 
-/** Grids by name; each is the cartesian product of its four lists. */
+/** Grids by name; each is the cartesian product of its lists. */
 export const GRID_SPECS: Readonly<Record<GridName, GridSpec>> = {
   // 4 trials in a few seconds: for tests.
   tiny: { nEstimators: [10, 20], maxDepth: [8, null], maxFeatures: ['sqrt'], minSamplesLeaf: [1], step: 10 },
@@ -41,6 +45,31 @@ export const GRID_SPECS: Readonly<Record<GridName, GridSpec>> = {
     minSamplesLeaf: [1, 4],
     step: 50,
   },
+  // 9 trials, the assignment's own grid: max_depth [10, 20, None] x ccp_alpha [0, 1e-4, 1e-3],
+  // the other parameters at scikit-learn's defaults; plus the seed's troublesome trial and the
+  // 4,000-tree one (see gridConfigs).
+  seed: {
+    nEstimators: [100],
+    maxDepth: [10, 20, null],
+    maxFeatures: ['sqrt'],
+    minSamplesLeaf: [1],
+    ccpAlpha: [0, 1e-4, 1e-3],
+    step: 25,
+  },
+};
+
+/**
+ * The seed's troublesome trial as the seed had it: unbounded depth with pruning
+ * (ccp_alpha > 0), with the most trees of the full grid. In scikit-learn each tree is grown
+ * whole and then copied into a pruned tree; here it is pruned in place, and the forest keeps
+ * only pruned trees. It fits the default budget (see README, "the OOM story").
+ */
+export const SEED_TROUBLESOME_CONFIG: ForestConfig = {
+  nEstimators: 400,
+  maxDepth: null,
+  maxFeatures: 'sqrt',
+  minSamplesLeaf: 1,
+  ccpAlpha: 1e-4,
 };
 
 /**
@@ -54,7 +83,11 @@ export const OOM_CONFIG: ForestConfig = {
   minSamplesLeaf: 1,
 };
 
-/** Every trial's config, in grid order, plus the troublesome one when asked (last). */
+/**
+ * Every trial's config, in grid order, plus the troublesome ones (last): the seed grid always
+ * has the seed's own troublesome trial and the 4,000-tree one; the full grid the 4,000-tree
+ * one; the others when asked.
+ */
 export function gridConfigs(name: GridName, includeOom: boolean): ForestConfig[] {
   const s = GRID_SPECS[name];
   const configs = gridVariants({
@@ -62,7 +95,9 @@ export function gridConfigs(name: GridName, includeOom: boolean): ForestConfig[]
     maxDepth: grid(s.maxDepth),
     maxFeatures: grid(s.maxFeatures),
     minSamplesLeaf: grid(s.minSamplesLeaf),
+    ...(s.ccpAlpha ? { ccpAlpha: grid(s.ccpAlpha) } : {}),
   }) as unknown as ForestConfig[];
+  if (name === 'seed') return [...configs, SEED_TROUBLESOME_CONFIG, OOM_CONFIG];
   return includeOom || name === 'full' ? [...configs, OOM_CONFIG] : configs;
 }
 

@@ -1,7 +1,7 @@
 // Command-line flags of examples/random-forest.ts: parsed and checked once, before anything runs.
 import { parseArgs } from 'node:util';
 
-export const GRIDS = ['tiny', 'small', 'full'] as const;
+export const GRIDS = ['tiny', 'small', 'full', 'seed'] as const;
 export type GridName = (typeof GRIDS)[number];
 export const SCHEDULERS = ['fifo', 'asha'] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
@@ -41,8 +41,12 @@ the small grid (16 configurations), FIFO.
   --data PATH             a Covertype file: UCI covtype.data(.gz) or Kaggle train.csv
   --fetch                 download the full UCI file (581,012 rows) into the cache and use it
   --rows N                use a stratified sample of N rows of the data
-  --grid small|full|tiny  small: 16 configurations (default); full: 48, the assignment-sized
-                          grid, with the out-of-memory trial; tiny: 4, for tests
+  --grid small|full|tiny|seed
+                          small: 16 configurations (default); full: 48, the assignment-sized
+                          grid, with the out-of-memory trial; tiny: 4, for tests; seed: the
+                          assignment's own grid, maxDepth [10, 20, null] x ccpAlpha [0, 1e-4,
+                          1e-3] (100 trees), with the seed's troublesome trial (maxDepth null,
+                          ccpAlpha 1e-4, 400 trees) and the out-of-memory one (4000 trees)
   --scheduler fifo|asha   asha grows forests in steps of trees and stops weak ones early
   --max-concurrent N      at most N trials at once (default: as many as the CPUs fit)
   --include-oom-trial     add the seed's troublesome trial (maxDepth null, 4000 trees)

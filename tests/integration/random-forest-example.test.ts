@@ -201,7 +201,7 @@ describe('examples/random-forest.ts', function () {
 
   describe('flags', () => {
     const cases: [string[], RegExp][] = [
-      [['--grid', 'huge'], /--grid must be one of tiny, small, full, got "huge"/],
+      [['--grid', 'huge'], /--grid must be one of tiny, small, full, seed, got "huge"/],
       [['--scheduler', 'hyperband'], /--scheduler must be one of fifo, asha/],
       [['--rows', '12abc'], /--rows must be a positive integer, got "12abc"/],
       [['--max-concurrent', '0'], /--max-concurrent must be a positive integer/],

@@ -9,6 +9,8 @@ import type { TrainingData } from './split-search.js';
 import { accumulateBinned, accumulateRaw, type Tree } from './tree.js';
 import { TreeBuilder, type GrowOptions } from './tree-builder.js';
 import { resolveGrowOptions } from './grow-options.js';
+import { OutOfBag } from './oob.js';
+import type { PruningPath } from './prune.js';
 
 /** Training rows binned row-major for the tree builder, with the edges and labels. */
 interface Binned {
@@ -51,7 +53,12 @@ export class RandomForestClassifier {
   readonly options: ResolvedForestOptions;
   private trees: Tree[] = [];
   private model: Model | null = null;
-  private training: { data: TrainingData; builder: TreeBuilder; grow: GrowOptions } | null = null;
+  private training: {
+    data: TrainingData;
+    builder: TreeBuilder;
+    grow: GrowOptions;
+    oob: OutOfBag | null;
+  } | null = null;
 
   /** @throws TypeError or RangeError naming the bad option. */
   constructor(options: RandomForestOptions = {}) {
@@ -164,8 +171,9 @@ export class RandomForestClassifier {
       edges,
       edgeOffsets,
     };
-    const grow = resolveGrowOptions(this.options, nRows, nf);
-    this.training = { data, builder: new TreeBuilder(data, grow), grow };
+    const grow = resolveGrowOptions(this.options, nRows, nf, classes, codes);
+    const oob = this.options.oobScore ? new OutOfBag(data) : null;
+    this.training = { data, builder: new TreeBuilder(data, grow), grow, oob };
     this.model = { nFeatures: nf, classes, edges, edgeOffsets };
     this.trees = [];
     return this.addTrees(this.options.nEstimators);
@@ -197,9 +205,94 @@ export class RandomForestClassifier {
       );
     }
     for (let i = 0; i < k; i++) {
-      this.trees.push(t.builder.grow(new Random(this.options.seed, this.trees.length)));
+      const tree = t.builder.grow(new Random(this.options.seed, this.trees.length));
+      t.oob?.add(tree, t.builder.inBag);
+      this.trees.push(tree);
     }
     return this;
+  }
+
+  /**
+   * What fitting cost beside the trees, since the last `fit`: seconds spent pruning
+   * (ccpAlpha; growing is the rest of the fit), the bytes of the work memory reused from
+   * tree to tree (the node store a tree grows in, and the pruning arrays), and what the
+   * last pruned tree would have weighed unpruned. For benchmarks and memory budgets.
+   */
+  get trainingStats(): {
+    pruningSeconds: number;
+    storeBytes: number;
+    prunerBytes: number;
+    lastGrownTreeBytes: number;
+    lastGrownTreeNodes: number;
+    /** True when pruning worked in the builder's idle partition buffer (prunerBytes then 0). */
+    prunerBorrowed: boolean;
+  } {
+    const t = this.training;
+    if (t === null) throw new ForestError(ForestErrorCode.NOT_FITTED, 'call fit() first');
+    const { store, pruner } = t.builder.workBytes;
+    return {
+      pruningSeconds: t.builder.pruneSeconds,
+      storeBytes: store,
+      prunerBytes: pruner,
+      lastGrownTreeBytes: t.builder.grownBytes,
+      lastGrownTreeNodes: t.builder.grownNodes,
+      prunerBorrowed: t.builder.workBytes.prunerBorrowed,
+    };
+  }
+
+  /**
+   * Accuracy on the out-of-bag rows (scikit-learn's `oob_score_`): each training row is
+   * predicted by the trees whose bootstrap sample left it out. Kept up to date by
+   * `addTrees`. Needs `oobScore: true` (and bootstrap); not kept by `toJSON`.
+   * @throws ForestError NOT_FITTED without oobScore or before fit.
+   */
+  get oobScore(): number {
+    return this.outOfBag().score();
+  }
+
+  /**
+   * Out-of-bag class probabilities per training row, row-major (nRows x classes.length):
+   * scikit-learn's `oob_decision_function_`. A row no tree left out has zeros.
+   */
+  get oobDecisionFunction(): Float64Array {
+    return this.outOfBag().decisionFunction();
+  }
+
+  private outOfBag(): OutOfBag {
+    const oob = this.training?.oob;
+    if (oob) return oob;
+    throw new ForestError(
+      ForestErrorCode.NOT_FITTED,
+      this.options.oobScore
+        ? 'out-of-bag estimates exist only on a forest fitted in this process: call fit() first'
+        : 'out-of-bag estimates need options.oobScore: true when the forest is fitted',
+    );
+  }
+
+  /**
+   * The minimal cost-complexity pruning path of tree `tree` as grown before any pruning
+   * (scikit-learn's `cost_complexity_pruning_path`; for a plain decision tree, fit with
+   * `nEstimators: 1, bootstrap: false, maxFeatures: null`): the effective alphas at which
+   * its subtrees are pruned and their total leaf impurities. Choose `ccpAlpha` from them.
+   * Regrows the tree from its seed, so it needs the training data (`fit` in this process).
+   * @example
+   * ```ts
+   * const one = new RandomForestClassifier({ nEstimators: 1, bootstrap: false, maxFeatures: null });
+   * const { ccpAlphas, impurities } = one.fit(train).costComplexityPruningPath();
+   * ```
+   */
+  costComplexityPruningPath(tree = 0): PruningPath {
+    const t = this.training;
+    if (t === null) {
+      throw new ForestError(
+        ForestErrorCode.NOT_FITTED,
+        'call fit() first: the path regrows the tree from its data',
+      );
+    }
+    if (!Number.isInteger(tree) || tree < 0 || tree >= this.trees.length) {
+      throw new RangeError(`tree must be an integer in [0, ${this.trees.length}), got ${tree}`);
+    }
+    return t.builder.pruningPath(new Random(this.options.seed, tree));
   }
 
   /**

@@ -15,9 +15,11 @@ export { Dataset, type DatasetObject, type DatasetOptions } from './dataset.js';
 export { ForestError, ForestErrorCode } from './errors.js';
 export type { Matrix, Labels } from './input.js';
 export type { ForestJSON, TreeJSON } from './serialize.js';
+export type { PruningPath } from './prune.js';
 export {
   resolveForestOptions,
   type RandomForestOptions,
   type MaxFeatures,
+  type ClassWeight,
   type ResolvedForestOptions,
 } from './options.js';

@@ -34,9 +34,109 @@ export interface RandomForestOptions {
   maxBins?: number;
   /** Random seed; the same seed and data give the same forest. @default 0 */
   seed?: number;
+  /**
+   * Minimal cost-complexity pruning (scikit-learn's `ccp_alpha`): each tree is grown, then
+   * its weakest links are pruned while their effective alpha is at most this. 0 prunes
+   * nothing. @default 0
+   */
+  ccpAlpha?: number;
+  /**
+   * A node is split only if the split decreases the weighted impurity by at least this:
+   * (N_t / N) * (impurity - N_tR / N_t * right impurity - N_tL / N_t * left impurity),
+   * N the tree's total sample weight, N_t the node's. @default 0
+   */
+  minImpurityDecrease?: number;
+  /**
+   * Grow trees best-first (largest impurity decrease first) to at most this many leaves;
+   * null grows depth-first without a leaf limit. @default null
+   */
+  maxLeafNodes?: number | null;
+  /**
+   * Weights of the classes: 'balanced' (n_samples / (n_classes * count of the class), on
+   * the whole training set), 'balanced_subsample' (the same on each tree's bootstrap
+   * sample), a map from class label to weight (classes not named weigh 1), or null.
+   * @default null
+   */
+  classWeight?: ClassWeight;
+  /**
+   * Estimate accuracy on the out-of-bag rows (needs `bootstrap`); read it as
+   * `forest.oobScore` and `forest.oobDecisionFunction`. @default false
+   */
+  oobScore?: boolean;
 }
 
-export type ResolvedForestOptions = Required<RandomForestOptions>;
+/** scikit-learn's `class_weight`: a preset, a map from class label to weight, or null. */
+export type ClassWeight =
+  'balanced' | 'balanced_subsample' | Readonly<Record<number, number>> | ReadonlyMap<number, number> | null;
+
+/** The options with defaults applied; a class-weight map becomes a plain object. */
+export type ResolvedForestOptions = Required<Omit<RandomForestOptions, 'classWeight'>> & {
+  classWeight: 'balanced' | 'balanced_subsample' | Readonly<Record<number, number>> | null;
+};
+
+const KNOWN_OPTIONS: readonly string[] = [
+  'nEstimators',
+  'criterion',
+  'maxDepth',
+  'minSamplesSplit',
+  'minSamplesLeaf',
+  'maxFeatures',
+  'bootstrap',
+  'maxSamples',
+  'maxBins',
+  'seed',
+  'ccpAlpha',
+  'minImpurityDecrease',
+  'maxLeafNodes',
+  'classWeight',
+  'oobScore',
+];
+
+/** Names a likely meant option for a misspelled one (scikit-learn's snake_case included). */
+function suggestion(key: string): string {
+  const plain = key.replace(/_/g, '').toLowerCase();
+  const hit = KNOWN_OPTIONS.find((k) => k.toLowerCase() === plain || k.toLowerCase() === `${plain}s`);
+  return hit === undefined ? '' : ` (did you mean ${hit}?)`;
+}
+
+function nonNegative(name: string, value: unknown): number {
+  if (typeof value !== 'number')
+    throw new TypeError(`options.${name} must be a number, got ${String(value)}`);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`options.${name} must be a finite number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean')
+    throw new TypeError(`options.${name} must be true or false, got ${String(value)}`);
+  return value;
+}
+
+function resolveClassWeight(value: unknown): ResolvedForestOptions['classWeight'] {
+  if (value === null || value === 'balanced' || value === 'balanced_subsample') return value;
+  let entries: [unknown, unknown][];
+  if (value instanceof Map) entries = [...(value as Map<unknown, unknown>).entries()];
+  else if (typeof value === 'object' && !Array.isArray(value)) entries = Object.entries(value as object);
+  else {
+    throw new TypeError(
+      `options.classWeight must be 'balanced', 'balanced_subsample', a map from class label to weight, or null; got ${String(value)}`,
+    );
+  }
+  const out: Record<number, number> = {};
+  for (const [k, w] of entries) {
+    const label = typeof k === 'string' && k.trim() !== '' ? Number(k) : k;
+    if (typeof label !== 'number' || !Number.isInteger(label)) {
+      throw new TypeError(`options.classWeight keys must be integer class labels, got ${String(k)}`);
+    }
+    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) {
+      throw new RangeError(`options.classWeight[${label}] must be a finite number > 0, got ${String(w)}`);
+    }
+    out[label] = w;
+  }
+  return out;
+}
 
 function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -62,6 +162,16 @@ function fractionOrCount(name: string, value: number): number {
 
 /** Applies defaults and validates; throws TypeError/RangeError naming the bad option. */
 export function resolveForestOptions(options: RandomForestOptions = {}): ResolvedForestOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object, got ${String(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) {
+      throw new TypeError(
+        `options.${key} is not an option of RandomForestClassifier${suggestion(key)}; known: ${KNOWN_OPTIONS.join(', ')}`,
+      );
+    }
+  }
   const criterion = options.criterion ?? 'gini';
   if (criterion !== 'gini' && criterion !== 'entropy') {
     throw new TypeError(`options.criterion must be 'gini' or 'entropy', got ${String(criterion)}`);
@@ -76,6 +186,14 @@ export function resolveForestOptions(options: RandomForestOptions = {}): Resolve
   const maxSamples = options.maxSamples ?? null;
   if (maxSamples !== null) fractionOrCount('maxSamples', maxSamples);
   const maxDepth = options.maxDepth ?? null;
+  const maxLeafNodes = options.maxLeafNodes ?? null;
+  const bootstrap = bool('bootstrap', options.bootstrap ?? true);
+  const oobScore = bool('oobScore', options.oobScore ?? false);
+  if (oobScore && !bootstrap) {
+    throw new RangeError(
+      'options.oobScore needs options.bootstrap: out-of-bag rows exist only with bootstrap',
+    );
+  }
   return {
     nEstimators: integer('nEstimators', options.nEstimators ?? 100, 1),
     criterion,
@@ -83,9 +201,14 @@ export function resolveForestOptions(options: RandomForestOptions = {}): Resolve
     minSamplesSplit: integer('minSamplesSplit', options.minSamplesSplit ?? 2, 2),
     minSamplesLeaf: integer('minSamplesLeaf', options.minSamplesLeaf ?? 1, 1),
     maxFeatures,
-    bootstrap: options.bootstrap ?? true,
+    bootstrap,
     maxSamples,
     maxBins: integer('maxBins', options.maxBins ?? 255, 2, 255),
     seed: integer('seed', options.seed ?? 0, 0, 2 ** 32 - 1),
+    ccpAlpha: nonNegative('ccpAlpha', options.ccpAlpha ?? 0),
+    minImpurityDecrease: nonNegative('minImpurityDecrease', options.minImpurityDecrease ?? 0),
+    maxLeafNodes: maxLeafNodes === null ? null : integer('maxLeafNodes', maxLeafNodes, 2),
+    classWeight: resolveClassWeight(options.classWeight ?? null),
+    oobScore,
   };
 }

@@ -71,9 +71,20 @@ export class SplitSearch {
   private readonly denseOff: Int32Array;
   private readonly left: Float64Array;
   private readonly right: Float64Array;
-  /** Class weights of the node being searched, and their sum. */
+  /** Class counts (bootstrap multiplicities) of the node being searched. */
   readonly total: Float64Array;
+  /** Their sum, unweighted: what tells an empty bin. */
+  totalC = 0;
+  /** The node's weighted sample count: counts times class weights, summed. */
   totalW = 0;
+  /**
+   * Weight of each class (classWeight; all 1 without). Histograms hold plain counts and
+   * the weights apply where impurities are computed: a class weight is the same for every
+   * row of its class, so weighting the counts weights the rows.
+   */
+  classWeight: Float64Array;
+  /** False while every class weight is 1 (the split scores then skip the multiplications). */
+  weighted = false;
   nodeN = 0;
   // The best split found in this node so far.
   bestScore = -Infinity;
@@ -103,6 +114,7 @@ export class SplitSearch {
     this.right = new Float64Array(k);
     this.total = new Float64Array(k);
     this.bestLeft = new Float64Array(k);
+    this.classWeight = new Float64Array(k).fill(1);
   }
 
   /**
@@ -124,24 +136,40 @@ export class SplitSearch {
         w += ws[i]!;
       }
     }
-    this.totalW = w;
+    this.totalC = w;
+    this.totalW = this.weightOf(total);
     this.nodeN = end - start;
     this.bestScore = -Infinity;
     this.bestFeature = -1;
   }
 
-  /** Impurity (gini or entropy) of class weights `counts` summing to `w`. */
+  /** Weighted sample count of class counts `counts`. */
+  weightOf(counts: Float64Array): number {
+    const cw = this.classWeight;
+    let w = 0;
+    for (let c = 0; c < counts.length; c++) w += counts[c]! * cw[c]!;
+    return w;
+  }
+
+  /**
+   * Impurity (gini or entropy, as scikit-learn computes them: entropy in bits as
+   * ln(p) / ln(2)) of class counts `counts` whose weighted sum is `w`.
+   */
   impurity(counts: Float64Array, w: number): number {
     const k = counts.length;
+    const cw = this.classWeight;
     let s = 0;
     if (this.entropy) {
       for (let c = 0; c < k; c++) {
-        const p = counts[c]! / w;
-        if (p > 0) s -= p * Math.log2(p);
+        const p = (counts[c]! * cw[c]!) / w;
+        if (p > 0) s -= p * (Math.log(p) / Math.LN2);
       }
       return s;
     }
-    for (let c = 0; c < k; c++) s += counts[c]! * counts[c]!;
+    for (let c = 0; c < k; c++) {
+      const x = counts[c]! * cw[c]!;
+      s += x * x;
+    }
     return 1 - s / (w * w);
   }
 
@@ -257,7 +285,7 @@ export class SplitSearch {
     const total = this.total;
     const left = this.left;
     const right = this.right;
-    const totalW = this.totalW;
+    const totalW = this.totalC;
     // With minSamplesLeaf 1 the count slot is not kept (see accumulate): a bin's weight
     // tells whether it is empty, and leaf sizes are then never checked.
     const counted = this.minSamplesLeaf > 1;
@@ -332,13 +360,19 @@ export class SplitSearch {
    * The threshold bin is midway between them, as scikit-learn puts its threshold midway
    * between the two values it separates.
    */
-  private consider(f: number, lo: number, hi: number, nL: number, nR: number, wL: number): void {
+  private consider(f: number, lo: number, hi: number, nL: number, nR: number, countL: number): void {
     const msl = this.minSamplesLeaf;
     if (nL < msl || nR < msl) return;
+    // Kept small enough for V8 to inline into the scans; class weights score apart.
+    if (this.weighted) {
+      this.considerWeighted(f, lo, hi);
+      return;
+    }
     const left = this.left;
     const total = this.total;
     const k = left.length;
-    const wR = this.totalW - wL;
+    const wL = countL;
+    const wR = this.totalC - wL;
     let score: number;
     if (this.entropy) {
       // Maximize -(wL * H(L) + wR * H(R)), in nats; the scale does not change the argmax.
@@ -362,12 +396,50 @@ export class SplitSearch {
       }
       score = sl / wL + sr / wR;
     }
-    if (score > this.bestScore) {
-      this.bestScore = score;
-      this.bestFeature = f;
-      this.bestBin = (lo + hi - 1) >> 1;
-      this.bestLeft.set(left);
-      this.bestLeftW = wL;
+    if (score > this.bestScore) this.keep(f, lo, hi, score, wL);
+  }
+
+  /** {@link consider} with class weights: the counts of class c weigh classWeight[c] each. */
+  private considerWeighted(f: number, lo: number, hi: number): void {
+    const left = this.left;
+    const total = this.total;
+    const cw = this.classWeight;
+    const k = left.length;
+    let wL = 0;
+    let wR = 0;
+    let score: number;
+    if (this.entropy) {
+      let s = 0;
+      for (let c = 0; c < k; c++) {
+        const l = left[c]! * cw[c]!;
+        const r = (total[c]! - left[c]!) * cw[c]!;
+        wL += l;
+        wR += r;
+        if (l > 0) s += l * Math.log(l);
+        if (r > 0) s += r * Math.log(r);
+      }
+      score = s - wL * Math.log(wL) - wR * Math.log(wR);
+    } else {
+      let sl = 0;
+      let sr = 0;
+      for (let c = 0; c < k; c++) {
+        const l = left[c]! * cw[c]!;
+        const r = (total[c]! - left[c]!) * cw[c]!;
+        wL += l;
+        wR += r;
+        sl += l * l;
+        sr += r * r;
+      }
+      score = sl / wL + sr / wR;
     }
+    if (score > this.bestScore) this.keep(f, lo, hi, score, wL);
+  }
+
+  private keep(f: number, lo: number, hi: number, score: number, wL: number): void {
+    this.bestScore = score;
+    this.bestFeature = f;
+    this.bestBin = (lo + hi - 1) >> 1;
+    this.bestLeft.set(this.left);
+    this.bestLeftW = wL;
   }
 }

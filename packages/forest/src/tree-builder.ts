@@ -1,4 +1,6 @@
+import { drawByClass, drawWeights, groupByClass } from './bootstrap.js';
 import { NodeStore } from './node-store.js';
+import { Pruner, type PruningPath } from './prune.js';
 import type { Random } from './random.js';
 import { HistBuffer, SplitSearch, type NodeRows, type TrainingData } from './split-search.js';
 import type { Tree } from './tree.js';
@@ -15,7 +17,25 @@ export interface GrowOptions {
   /** Bootstrap draws per tree. */
   readonly nSamples: number;
   readonly entropy: boolean;
+  /** Cost-complexity pruning threshold; 0 for none. */
+  readonly ccpAlpha: number;
+  readonly minImpurityDecrease: number;
+  /** Most leaves (best-first growth); 0 for no limit (depth-first growth). */
+  readonly maxLeafNodes: number;
+  /** Weight per class code in the trees (all 1 for none); per tree for balanced_subsample. */
+  readonly classWeight: Float64Array;
+  /** Probability that one bootstrap draw takes a row of each class; null for uniform draws. */
+  readonly classDraw: Float64Array | null;
+  /** classWeight 'balanced_subsample' with bootstrap: weights from each tree's sample. */
+  readonly balancedSubsample: boolean;
 }
+
+/** Bytes per node of a finished Tree: feature, threshold, binThreshold, left, right. */
+const NODE_BYTES = 4 + 8 + 1 + 4 + 4;
+/** scikit-learn's tolerance on impurity decreases (float64 machine epsilon). */
+const EPSILON = 2.220446049250313e-16;
+/** Best-first growth keeps the histograms of at most this many waiting nodes (about 100 KB each on Covertype). */
+const BEST_FIRST_BUFFERS = 32;
 
 /** A node whose best split is known, waiting on the stack to be partitioned. */
 class Pending {
@@ -24,7 +44,8 @@ class Pending {
     readonly start: number,
     readonly end: number,
     readonly depth: number,
-    readonly buf: HistBuffer,
+    /** Its histograms, or a copy of only its constant-feature marks (best-first, see BEST_FIRST_BUFFERS). */
+    public buf: HistBuffer,
     readonly feature: number,
     readonly bin: number,
     readonly improvement: number,
@@ -50,6 +71,9 @@ export class TreeBuilder {
   private readonly countPool: Float64Array[] = [];
   private readonly feats: Int32Array;
   private readonly batch: Int32Array;
+  private readonly pruner = new Pruner();
+  /** Weighted sample count of the current tree's root (scikit-learn's weighted_n_samples). */
+  private rootW = 0;
 
   constructor(
     private readonly data: TrainingData,
@@ -60,6 +84,8 @@ export class TreeBuilder {
     this.nr = nodeRows(n, data.rowWords);
     this.tmp = nodeRows(n, data.rowWords);
     this.search = new SplitSearch(data, opts.entropy, opts.minSamplesLeaf);
+    this.search.classWeight.set(opts.classWeight);
+    this.search.weighted = opts.classWeight.some((w) => w !== 1) || opts.balancedSubsample;
     this.store = new NodeStore(data.nClasses);
     this.feats = new Int32Array(data.nFeatures);
     this.batch = new Int32Array(data.nFeatures);
@@ -73,59 +99,170 @@ export class TreeBuilder {
     return b;
   }
 
+  /** Rows of each class, grouped (rowsByClass[classStart[c]..classStart[c+1])), for weighted draws. */
+  private byClass: { rows: Int32Array; start: Int32Array } | null = null;
+
   /** Bootstrap by integer weights (how often each row was drawn); returns the in-bag count. */
   private sample(rng: Random): number {
     const { nRows, codes, rowBins, rowWords } = this.data;
     const w = this.weight;
-    if (this.opts.bootstrap) drawWeights(w, nRows, this.opts.nSamples, rng);
+    const classDraw = this.opts.classDraw;
+    if (this.opts.bootstrap && classDraw !== null) {
+      this.byClass ??= groupByClass(codes, this.data.nClasses);
+      drawByClass(w, this.opts.nSamples, classDraw, this.byClass.rows, this.byClass.start, rng);
+    } else if (this.opts.bootstrap) drawWeights(w, nRows, this.opts.nSamples, rng);
     else w.fill(1);
     return gatherRows(w, codes, rowBins, rowWords, this.nr);
   }
 
-  /** Grows one tree with `rng` drawing its bootstrap sample and its split features. */
+  /** How often each training row is in the last tree's bootstrap sample (0: out of bag). */
+  get inBag(): Int32Array {
+    return this.weight;
+  }
+
+  /** Seconds spent pruning since this builder was made. */
+  pruneSeconds = 0;
+  /** Nodes of the last tree pruned, before pruning. */
+  grownNodes = 0;
+  /** Bytes the last tree pruned would have had as a finished unpruned tree (importances aside). */
+  grownBytes = 0;
+
+  /** Bytes of the reusable node store and pruning arrays (for the memory figures). */
+  get workBytes(): { store: number; pruner: number; prunerBorrowed: boolean } {
+    return {
+      store: this.store.byteLength,
+      pruner: this.pruner.byteLength,
+      prunerBorrowed: this.pruner.borrowed,
+    };
+  }
+
+  /** Grows one tree with `rng` drawing its bootstrap sample and its split features, pruned at ccpAlpha. */
   grow(rng: Random): Tree {
+    this.growInStore(rng);
+    if (this.opts.ccpAlpha > 0) {
+      this.grownNodes = this.store.nNodes;
+      this.grownBytes = this.store.nNodes * NODE_BYTES + this.store.nLeaves * this.data.nClasses * 4;
+      const t0 = performance.now();
+      // The partition buffer is idle between trees: the pruner works in it.
+      const values = this.pruner.prune(this.store, this.opts.ccpAlpha, this.tmp.words.buffer);
+      this.pruneSeconds += (performance.now() - t0) / 1000;
+      return this.store.finish(this.data.nFeatures, values);
+    }
+    return this.store.finish(this.data.nFeatures);
+  }
+
+  /** Grows the tree that {@link grow} would grow from `rng`, unpruned, and returns its pruning path. */
+  pruningPath(rng: Random): PruningPath {
+    this.growInStore(rng);
+    return this.pruner.path(this.store, this.tmp.words.buffer);
+  }
+
+  private growInStore(rng: Random): void {
     const n = this.sample(rng);
+    if (this.opts.balancedSubsample) this.subsampleWeights();
     // Every tree starts from the same feature order, so tree i depends only on (seed, i).
     for (let f = 0; f < this.feats.length; f++) this.feats[f] = f;
     const store = this.store;
     store.reset();
-    const importances = new Float64Array(this.data.nFeatures);
-    const stack: Pending[] = [];
     const root = store.add();
     const rootBuf = this.acquire(null);
+    this.rootW = 0;
     const first = this.evaluate(root, 0, n, 0, null, rootBuf, null, null, rng);
-    if (first) stack.push(first);
-    else this.pool.push(rootBuf);
-    const { edges, edgeOffsets } = this.data;
+    if (first === null) this.pool.push(rootBuf);
+    else if (this.opts.maxLeafNodes > 0) this.growBestFirst(first, rng);
+    else this.growDepthFirst(first, rng);
+  }
+
+  /** scikit-learn's 'balanced_subsample': n / (classes present * count), on the bootstrap sample. */
+  private subsampleWeights(): void {
+    const k = this.data.nClasses;
+    const counts = new Float64Array(k);
+    const w = this.weight;
+    const codes = this.data.codes;
+    for (let r = 0; r < w.length; r++) counts[codes[r]!] = counts[codes[r]!]! + w[r]!;
+    let present = 0;
+    let total = 0;
+    for (let c = 0; c < k; c++) {
+      if (counts[c]! > 0) present++;
+      total += counts[c]!;
+    }
+    const cw = this.search.classWeight;
+    for (let c = 0; c < k; c++) cw[c] = counts[c]! > 0 ? total / (present * counts[c]!) : 0;
+  }
+
+  private growDepthFirst(first: Pending, rng: Random): void {
+    const stack: Pending[] = [first];
     while (stack.length > 0) {
       const t = stack.pop()!;
-      const mid = this.partition(t.start, t.end, t.feature, t.bin);
-      const l = store.add();
-      const r = store.add();
-      store.setSplit(t.node, t.feature, edges[edgeOffsets[t.feature]! + t.bin]!, t.bin, l, r);
-      importances[t.feature] = importances[t.feature]! + t.improvement;
-      // The smaller child builds its histograms; the larger one subtracts them from the parent's.
-      const leftSmall = mid - t.start <= t.end - mid;
-      const smallBuf = this.acquire(t.buf);
-      const d = t.depth + 1;
-      const small = leftSmall
-        ? this.evaluate(l, t.start, mid, d, t.leftCounts, smallBuf, null, null, rng)
-        : this.evaluate(r, mid, t.end, d, t.rightCounts, smallBuf, null, null, rng);
-      const bigBuf = this.acquire(t.buf);
-      const big = leftSmall
-        ? this.evaluate(r, mid, t.end, d, t.rightCounts, bigBuf, t.buf, smallBuf, rng)
-        : this.evaluate(l, t.start, mid, d, t.leftCounts, bigBuf, t.buf, smallBuf, rng);
-      this.pool.push(t.buf);
-      this.countPool.push(t.leftCounts, t.rightCounts);
+      const [small, big] = this.split(t, rng);
       if (big) stack.push(big);
-      else this.pool.push(bigBuf);
       if (small) stack.push(small);
-      else this.pool.push(smallBuf);
     }
-    let sum = 0;
-    for (let f = 0; f < importances.length; f++) sum += importances[f]!;
-    if (sum > 0) for (let f = 0; f < importances.length; f++) importances[f] = importances[f]! / sum;
-    return store.finish(importances);
+  }
+
+  /**
+   * scikit-learn's best-first growth: the waiting node whose split decreases the impurity
+   * most is split next, until maxLeafNodes - 1 splits are made; the rest become leaves.
+   */
+  private growBestFirst(first: Pending, rng: Random): void {
+    const frontier: Pending[] = [];
+    let buffers = 0;
+    const add = (p: Pending): void => {
+      if (buffers < BEST_FIRST_BUFFERS) buffers++;
+      else {
+        const light = new HistBuffer(0, this.data.nFeatures);
+        light.isConst.set(p.buf.isConst);
+        this.pool.push(p.buf);
+        p.buf = light;
+      }
+      heapPush(frontier, p);
+    };
+    add(first);
+    let splits = this.opts.maxLeafNodes - 1;
+    while (frontier.length > 0) {
+      const t = heapPop(frontier);
+      if (t.buf.hist.length > 0) buffers--;
+      if (splits <= 0) {
+        for (let c = 0; c < t.leftCounts.length; c++) t.leftCounts[c] = t.leftCounts[c]! + t.rightCounts[c]!;
+        this.store.setLeaf(t.node, t.leftCounts, this.search.classWeight);
+        this.release(t);
+        continue;
+      }
+      splits--;
+      const [small, big] = this.split(t, rng);
+      if (small) add(small);
+      if (big) add(big);
+    }
+  }
+
+  private release(t: Pending): void {
+    if (t.buf.hist.length > 0) this.pool.push(t.buf);
+    this.countPool.push(t.leftCounts, t.rightCounts);
+  }
+
+  /** Splits a waiting node: partitions its rows and evaluates both children. */
+  private split(t: Pending, rng: Random): [Pending | null, Pending | null] {
+    const store = this.store;
+    const { edges, edgeOffsets } = this.data;
+    const mid = this.partition(t.start, t.end, t.feature, t.bin);
+    const l = store.add();
+    const r = store.add();
+    store.setSplit(t.node, t.feature, edges[edgeOffsets[t.feature]! + t.bin]!, t.bin, l, r);
+    // The smaller child builds its histograms; the larger one subtracts them from the parent's.
+    const leftSmall = mid - t.start <= t.end - mid;
+    const smallBuf = this.acquire(t.buf);
+    const d = t.depth + 1;
+    const small = leftSmall
+      ? this.evaluate(l, t.start, mid, d, t.leftCounts, smallBuf, null, null, rng)
+      : this.evaluate(r, mid, t.end, d, t.rightCounts, smallBuf, null, null, rng);
+    const bigBuf = this.acquire(t.buf);
+    const big = leftSmall
+      ? this.evaluate(r, mid, t.end, d, t.rightCounts, bigBuf, t.buf, smallBuf, rng)
+      : this.evaluate(l, t.start, mid, d, t.leftCounts, bigBuf, t.buf, smallBuf, rng);
+    this.release(t);
+    if (!big) this.pool.push(bigBuf);
+    if (!small) this.pool.push(smallBuf);
+    return [small, big];
   }
 
   /**
@@ -150,8 +287,10 @@ export class TreeBuilder {
     const n = end - start;
     s.begin(this.nr, start, end, counts);
     const impurity = s.impurity(s.total, s.totalW);
+    this.store.setStats(node, s.totalW, impurity);
+    if (depth === 0) this.rootW = s.totalW;
     if (depth >= o.maxDepth || n < o.minSamplesSplit || n < 2 * o.minSamplesLeaf || impurity <= 1e-12) {
-      this.store.setLeaf(node, s.total, s.totalW);
+      this.store.setLeaf(node, s.total, s.classWeight);
       return null;
     }
     // Draw maxFeatures features without replacement; known constants count as drawn but
@@ -174,17 +313,29 @@ export class TreeBuilder {
       found = s.searchFeatures(batch, 1, this.nr, start, end, buf, parent, sibling);
     }
     if (s.bestFeature < 0) {
-      this.store.setLeaf(node, s.total, s.totalW);
+      this.store.setLeaf(node, s.total, s.classWeight);
       return null;
     }
-    // Weighted impurity decrease, for featureImportances (mean decrease in impurity).
+    // Weighted impurity decrease: the order of best-first growth, and minImpurityDecrease.
     const left = this.countPool.pop() ?? new Float64Array(s.bestLeft.length);
     const right = this.countPool.pop() ?? new Float64Array(s.bestLeft.length);
     left.set(s.bestLeft);
     for (let c = 0; c < left.length; c++) right[c] = s.total[c]! - left[c]!;
-    const wL = s.bestLeftW;
-    const wR = s.totalW - wL;
-    const improvement = s.totalW * impurity - wL * s.impurity(left, wL) - wR * s.impurity(right, wR);
+    const w = s.totalW;
+    const wL = s.weightOf(left);
+    const wR = s.weightOf(right);
+    const iL = s.impurity(left, wL);
+    const iR = s.impurity(right, wR);
+    const improvement = w * impurity - wL * iL - wR * iR;
+    // scikit-learn's form of the same decrease, compared as it compares it.
+    if (
+      o.minImpurityDecrease > 0 &&
+      (w / this.rootW) * (impurity - (wR / w) * iR - (wL / w) * iL) + EPSILON < o.minImpurityDecrease
+    ) {
+      this.countPool.push(left, right);
+      this.store.setLeaf(node, s.total, s.classWeight);
+      return null;
+    }
     return new Pending(node, start, end, depth, buf, s.bestFeature, s.bestBin, improvement, left, right);
   }
 
@@ -225,15 +376,6 @@ export class TreeBuilder {
  * so whatever follows the loop ran interpreted on every tree. Measured with
  * `node --trace-deopt`: `sample` bailed out once per tree.
  */
-
-/** Bootstrap draws: w[r] = how often row r was drawn in nSamples uniform draws. */
-function drawWeights(w: Int32Array, nRows: number, nSamples: number, rng: Random): void {
-  w.fill(0);
-  for (let i = 0; i < nSamples; i++) {
-    const r = rng.nextInt(nRows);
-    w[r] = w[r]! + 1;
-  }
-}
 
 /** Copies the in-bag rows (weight > 0) into node order; returns how many there are. */
 function gatherRows(
@@ -349,4 +491,34 @@ function nodeRows(n: number, rowWords: number): NodeRows {
     ys: new Uint8Array(n),
     ws: new Int32Array(n),
   };
+}
+
+/** Max-heap of waiting nodes on their impurity decrease (best-first growth). */
+function heapPush(h: Pending[], p: Pending): void {
+  let i = h.length;
+  h.push(p);
+  while (i > 0) {
+    const q = (i - 1) >> 1;
+    if (h[q]!.improvement >= p.improvement) break;
+    h[i] = h[q]!;
+    i = q;
+  }
+  h[i] = p;
+}
+
+function heapPop(h: Pending[]): Pending {
+  const top = h[0]!;
+  const last = h.pop()!;
+  if (h.length === 0) return top;
+  let i = 0;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= h.length) break;
+    if (c + 1 < h.length && h[c + 1]!.improvement > h[c]!.improvement) c++;
+    if (h[c]!.improvement <= last.improvement) break;
+    h[i] = h[c]!;
+    i = c;
+  }
+  h[i] = last;
+  return top;
 }
