@@ -16,6 +16,7 @@ import { argvWithoutToken, createToken, findToken, readTokenFile, saveToken } fr
 import { AuthenticationError, NodeDiedError } from '../errors/errors.js';
 import { tokenPath } from './paths.js';
 import { startClusterNode, type ClusterNode } from '../cluster/start-node.js';
+import { headGraceMs } from '../cluster/head-state.js';
 import { localAddressTowards, splitAddress } from '../transport/local-address.js';
 
 export { DE2_VERSION } from '../version.js';
@@ -80,6 +81,9 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       logToDriver: false,
       log,
       ...(options.head && options.dashboard ? { dashboard: options.dashboard } : {}),
+      ...(headGraceMs(options.headGraceS) === undefined
+        ? {}
+        : { headGraceMs: headGraceMs(options.headGraceS)! }),
       ...(process.env.DE2_INFEASIBLE_TIMEOUT_MS
         ? { infeasibleTimeoutMs: Number(process.env.DE2_INFEASIBLE_TIMEOUT_MS) }
         : {}),
@@ -168,7 +172,9 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
   for (;;) {
     await Promise.race([stopped, node.headLost]);
     if (stopping) break;
-    log(`lost the head at ${node.headAddress}; this node's tasks are gone, trying to rejoin`);
+    log(
+      `gave up on the head at ${node.headAddress} as ${node.nodeId}; this node's tasks are gone, joining again as a new node`,
+    );
     await node.shutdown().catch(() => {});
     const headAddress = node.headAddress;
     try {

@@ -20,6 +20,7 @@ import { MemoryMonitor } from './memory-monitor.js';
 import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-services.js';
 import { TaskPools } from './task-pools.js';
 import { runTask } from './task-runner.js';
+import { RejoinBook } from './rejoin-book.js';
 
 export interface NodeRuntimeOptions {
   nodeId: string;
@@ -44,6 +45,27 @@ export interface NodeRuntimeOptions {
 }
 
 type Log = Extract<ClientToNode, { type: 'log' }>;
+
+/**
+ * Messages a node does not queue while its head is away: its rejoin report rebuilds what
+ * they said (see `rejoin`). Everything else (cancel, kill, log, requests) waits and is sent
+ * after the report.
+ */
+const REBUILT_ON_REJOIN = new Set<NodeToHead['type']>([
+  'registerNode',
+  'registerFunction',
+  'submit',
+  'objectAdded',
+  'subscribe',
+  'addRef',
+  'removeRef',
+  'holderGone',
+  'taskFinished',
+  'taskBlocked',
+  'taskUnblocked',
+  'tasksReturned',
+  'nodeStats',
+]);
 
 /** Failed pulls of one object before it counts as lost. */
 const MAX_PULL_ATTEMPTS = 5;
@@ -73,6 +95,13 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   >();
   /** Set once the head is unreachable: what everything that needs it fails with. */
   private headError: WireError | undefined;
+  /**
+   * Set while the head is gone but may come back (its grace period): messages that a
+   * rejoin report cannot rebuild wait here; the rest is rebuilt from `book` and the node.
+   */
+  private outbox: NodeToHead[] | undefined;
+  /** What a restarted head must hear again from this node (see rejoin-book.ts). */
+  readonly book = new RejoinBook();
   private readonly subscribed = new Set<string>();
   /** Objects `wait(..., { fetchLocal: false })` watches: it needs to know they exist, not their bytes. */
   private readonly watchers = new Map<string, (() => void)[]>();
@@ -92,7 +121,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   constructor(
     readonly options: NodeRuntimeOptions,
-    private readonly head: Channel<NodeToHead, HeadToNode>,
+    private head: Channel<NodeToHead, HeadToNode>,
   ) {
     this.nodeId = options.nodeId;
     this.store = new ObjectStore({
@@ -130,6 +159,11 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   toHead(message: NodeToHead): void {
     if (this.headError) return this.withoutHead(message, this.headError);
+    this.book.note(message);
+    if (this.outbox) {
+      if (!REBUILT_ON_REJOIN.has(message.type)) this.outbox.push(message);
+      return;
+    }
     this.head.send(message);
   }
 
@@ -222,6 +256,63 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     this.pending.clear();
   }
 
+  /**
+   * The connection to the head is gone, and the head may come back within its grace period
+   * (a restart): tasks, actors and objects here go on; what needs the head waits.
+   */
+  headAway(): void {
+    if (this.headError || this.outbox) return;
+    this.outbox = [];
+  }
+
+  /**
+   * Back on a restarted head under the same node id: tell it what this node runs, hosts,
+   * holds and waits for, then what was queued while it was away.
+   */
+  rejoin(channel: Channel<NodeToHead, HeadToNode>): void {
+    if (this.headError) return;
+    const queued = this.outbox ?? [];
+    this.outbox = undefined;
+    this.head = channel;
+    channel.onMessage((m) => this.handleHead(m));
+    const runningTaskIds = [...this.running.keys()];
+    for (const actor of this.actors.values()) runningTaskIds.push(...actor.taskIds());
+    this.head.send({
+      type: 'registerNode',
+      nodeId: this.nodeId,
+      address: this.options.address,
+      resources: this.options.resources,
+      rejoin: true,
+      runningTaskIds,
+      actorIds: [...this.actors.keys()],
+    });
+    for (const [hash, fn] of this.functions) this.head.send({ type: 'registerFunction', hash, ...fn });
+    for (const o of this.store.summaries()) {
+      const inline = o.value && o.value.buffers.length === 0 && o.value.size <= INLINE_RESULT_BYTES;
+      this.head.send({
+        type: 'objectAdded',
+        nodeId: this.nodeId,
+        id: o.id,
+        ownerId: '',
+        size: o.size,
+        refs: o.refs,
+        inlineValue: inline ? o.value : undefined,
+      });
+    }
+    for (const m of this.book.report(this.nodeId, (id) => this.store.has(id))) this.head.send(m);
+    const waiting = [...this.subscribed, ...this.watchers.keys()].filter((id) => !this.store.has(id));
+    if (waiting.length > 0) this.head.send({ type: 'subscribe', nodeId: this.nodeId, ids: waiting });
+    for (const m of queued) this.head.send(m);
+    this.flushStats();
+  }
+
+  /** What this node runs, hosts and holds, for the log. */
+  describeWork(): string {
+    let objects = 0;
+    for (const _ of this.store.summaries()) objects++;
+    return `${this.running.size} task(s), ${this.actors.size} actor(s) and ${objects} object(s)`;
+  }
+
   private withoutHead(message: NodeToHead, error: WireError): void {
     if (message.type === 'submit') for (const id of message.task.returnIds) this.storeError(id, error, '');
     else if (message.type === 'subscribe') for (const id of message.ids) this.storeError(id, error, '');
@@ -264,6 +355,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
         if (m.inlineValue) {
           // The head counts this node as a holder already (it frees the copy with the rest).
           if (!this.store.has(m.id)) this.store.putValue(m.id, m.inlineValue);
+          this.book.resultHere(m.id);
           this.markStats();
           return;
         }

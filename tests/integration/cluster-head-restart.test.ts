@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { get, getActor, init, nodes, remote, shutdown, type NodeInfo } from '@de2/core';
+import { startNode, startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
+import { MarkerDir } from '../helpers/markers.js';
+import { holdUntil, pidOf } from '../helpers/cluster-tasks.js';
+
+/** Resolves with the first match of `pattern` in what the node prints, now or later. */
+export function waitForOutput(node: TestNode, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const streams = [node.process.stdout!, node.process.stderr!];
+    const done = (): void => {
+      clearTimeout(timer);
+      for (const s of streams) s.off('data', check);
+    };
+    const check = (): void => {
+      const match = pattern.exec(node.output());
+      if (!match) return;
+      done();
+      resolve(match);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms in:\n${node.output()}`));
+    }, timeoutMs);
+    for (const s of streams) s.on('data', check);
+    check();
+  });
+}
+
+async function kill(node: TestNode): Promise<void> {
+  if (node.process.exitCode !== null || node.process.signalCode !== null) return;
+  const exited = once(node.process, 'exit');
+  node.process.kill('SIGKILL');
+  await exited;
+}
+
+/** Leaves `<label>-done` in `dir` when it returns: the test sees it end while the head is away. */
+const finishAfter = remote(async (dir: string, label: string, release: string) => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  fs.writeFileSync(path.join(dir, `${label}-started`), '');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + 60_000;
+  while (!fs.existsSync(release) && Date.now() < end) Atomics.wait(pause, 0, 0, 10);
+  fs.writeFileSync(path.join(dir, `${label}-done`), '');
+  return `${label} ran in ${process.pid}`;
+});
+
+const Keeper = remote(
+  class Keeper {
+    n = 0;
+    inc(k: number) {
+      return (this.n += k);
+    }
+    pid() {
+      return process.pid;
+    }
+  },
+);
+
+describe('cluster: the head restarts (SIGKILL, then the same command again)', function () {
+  this.timeout(120_000);
+  let cluster: TestCluster;
+  let markers: MarkerDir;
+  let head: TestNode | undefined;
+  beforeEach(async () => {
+    markers = new MarkerDir();
+    cluster = await startTestCluster({ workers: 2, headCpus: 0, workerCpus: 2 });
+    head = undefined;
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed')
+      for (const n of [cluster.head, ...cluster.workers, ...(head ? [head] : [])]) console.log(n.output());
+    await shutdown();
+    if (head) await kill(head);
+    await cluster.teardown();
+    markers.remove();
+  });
+
+  /** The head again on its port, with no token flag: it must find the cluster's token itself. */
+  async function restartHead(): Promise<TestNode> {
+    const port = cluster.address.split(':')[1]!;
+    head = await startNode(
+      cluster.home.env,
+      ['--head', '--port', port, '--host', '127.0.0.1', '--num-cpus', '0', '--no-dashboard'],
+      /de2 head started/,
+    );
+    return head;
+  }
+
+  it('nodes keep their tasks, actors and objects; the driver gets every result; named actors are found again', async () => {
+    await init({ address: cluster.address, token: cluster.token });
+    const isWorker = (n: NodeInfo) => n.alive && !n.isDriver && n.resources.CPU === 2;
+    const before = (await nodes())
+      .filter(isWorker)
+      .map((n) => n.nodeId)
+      .sort();
+    // On a worker: the head's own node (0 CPUs, but room for an actor of 0 CPUs) dies with it.
+    const keeper = Keeper.options({ name: 'keeper', schedulingStrategy: { nodeId: before[0]! } }).remote();
+    expect(await get(keeper.inc.remote(5))).to.equal(5);
+    const actorPid = await get(keeper.pid.remote());
+    const release = join(markers.path, 'release');
+    // Four tasks, one per CPU: they run through the restart; two end while the head is away.
+    const early = [0, 1].map((i) => finishAfter.remote(markers.path, `early${i}`, release));
+    const late = [0, 1].map((i) => finishAfter.remote(markers.path, `late${i}`, `${release}-late`));
+    const pending = keeper.inc.remote(1); // queued behind nothing: done before the head dies, or after
+    for (const label of ['early0', 'early1', 'late0', 'late1'])
+      await markers.waitFor((m) => m === `${label}-started`);
+
+    await kill(cluster.head);
+    writeFileSync(release, '');
+    await markers.waitFor((m) => m === 'early0-done');
+    await markers.waitFor((m) => m === 'early1-done');
+    const restarted = await restartHead();
+    for (const w of cluster.workers) await waitForOutput(w, /rejoined the restarted head/);
+    await waitForOutput(restarted, /restart recovery over: 3 node\(s\) and driver\(s\) came back/);
+    writeFileSync(`${release}-late`, '');
+
+    const results = await get([...early, ...late]);
+    for (const [i, r] of results.entries())
+      expect(r).to.match(new RegExp(`^${i < 2 ? 'early' : 'late'}${i % 2} ran in \\d+$`));
+    // Each ran once: the head did not run again what nodes reported running or done.
+    expect(
+      markers
+        .list()
+        .filter((m) => m.endsWith('-done'))
+        .sort(),
+    ).to.deep.equal(['early0-done', 'early1-done', 'late0-done', 'late1-done']);
+    expect(await get(pending)).to.equal(6);
+
+    // The same nodes, under the same ids; the actor kept its state and its process.
+    const after: NodeInfo[] = (await nodes()).filter(isWorker);
+    expect(after.map((n) => n.nodeId).sort()).to.deep.equal(before);
+    const again = await getActor<{ inc(k: number): number; pid(): number }>('keeper');
+    expect(await get(again.inc.remote(10))).to.equal(16);
+    expect(await get(again.pid.remote())).to.equal(actorPid);
+    // The books are straight: every CPU is free once the work is done (the actor holds none).
+    for (const n of after) expect(n.available.CPU, n.nodeId).to.equal(n.resources.CPU);
+    expect(await get(pidOf.remote())).to.be.a('number');
+  });
+});
