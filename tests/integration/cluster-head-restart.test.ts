@@ -5,30 +5,8 @@ import { join } from 'node:path';
 import { get, getActor, init, nodes, remote, shutdown, type NodeInfo } from '@de2/core';
 import { startNode, startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
-import { holdUntil, pidOf } from '../helpers/cluster-tasks.js';
-
-/** Resolves with the first match of `pattern` in what the node prints, now or later. */
-export function waitForOutput(node: TestNode, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const streams = [node.process.stdout!, node.process.stderr!];
-    const done = (): void => {
-      clearTimeout(timer);
-      for (const s of streams) s.off('data', check);
-    };
-    const check = (): void => {
-      const match = pattern.exec(node.output());
-      if (!match) return;
-      done();
-      resolve(match);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms in:\n${node.output()}`));
-    }, timeoutMs);
-    for (const s of streams) s.on('data', check);
-    check();
-  });
-}
+import { pidOf } from '../helpers/cluster-tasks.js';
+import { waitForOutput } from '../helpers/node-output.js';
 
 async function kill(node: TestNode): Promise<void> {
   if (node.process.exitCode !== null || node.process.signalCode !== null) return;

@@ -146,6 +146,11 @@ describe('cluster: a node cut off (SIGSTOP: no heartbeats, nothing sent), then b
     victim.node.process.kill('SIGCONT');
     const [, rejoinedAs] = await waitForOutput(victim.node, /rejoined the head at \S+ as (node-\w+)/, 20_000);
     expect(rejoinedAs, 'a fresh identity: nothing of the old node comes back').to.not.equal(victim.nodeId);
+    // It tried to come back under its old id; the head, which had declared it dead, refused,
+    // and the node said what it dropped.
+    expect(victim.node.output()).to.match(
+      new RegExp(`does not take ${victim.nodeId} back .*dropping \\d+ task`),
+    );
     const after = await pollNodes((t) => t.some((n) => n.nodeId === rejoinedAs && n.alive), 10_000);
     expect(after.find((n) => n.nodeId === victim.nodeId)?.alive, 'the old id stays dead').to.equal(false);
 

@@ -84,6 +84,10 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       ...(headGraceMs(options.headGraceS) === undefined
         ? {}
         : { headGraceMs: headGraceMs(options.headGraceS)! }),
+      // Tests and flaky networks: how long a silent node has before the head drops it (ms).
+      ...(Number(process.env.DE2_HEARTBEAT_TIMEOUT_MS) > 0
+        ? { heartbeatTimeoutMs: Number(process.env.DE2_HEARTBEAT_TIMEOUT_MS) }
+        : {}),
       ...(process.env.DE2_INFEASIBLE_TIMEOUT_MS
         ? { infeasibleTimeoutMs: Number(process.env.DE2_INFEASIBLE_TIMEOUT_MS) }
         : {}),

@@ -47,6 +47,11 @@ export interface ClusterNodeOptions extends NodeSettings {
    * long a restarted head waits for them. 0: give up at once. @default 60000
    */
   headGraceMs?: number;
+  /**
+   * Head only: how long a node or driver may stay silent before the head counts it as gone
+   * (socket.io pings: a fifth of it between pings, the rest to answer). @default 10000
+   */
+  heartbeatTimeoutMs?: number;
 }
 
 /** Ray's gcs_rpc_server_reconnect_timeout_s. */
@@ -115,6 +120,9 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       host: o.host ?? '0.0.0.0',
       port: o.port ?? 6379,
       log: o.log,
+      ...(o.heartbeatTimeoutMs
+        ? { pingIntervalMs: o.heartbeatTimeoutMs / 5, pingTimeoutMs: (o.heartbeatTimeoutMs * 4) / 5 }
+        : {}),
       mayRejoin: (id) => h.mayRejoin(id),
       onPeer: (peer) => {
         const channel = headToNodeChannel(
