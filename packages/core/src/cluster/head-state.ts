@@ -40,6 +40,7 @@ export function nodesToRecover(port: number, graceMs: number, now = Date.now()):
 export class HeadStateWriter {
   private readonly timer: NodeJS.Timeout;
   private readonly path: string;
+  private stopped = false;
 
   constructor(
     private readonly port: number,
@@ -50,6 +51,11 @@ export class HeadStateWriter {
     this.write();
     this.timer = setInterval(() => this.write(), WRITE_EVERY_MS);
     this.timer.unref();
+  }
+
+  /** A member joined or left: written at once (a node that joined just before a crash must be on the list). */
+  changed(): void {
+    if (!this.stopped) this.write();
   }
 
   private write(): void {
@@ -65,6 +71,7 @@ export class HeadStateWriter {
 
   /** A head stopped on purpose: its nodes have nothing to come back to. */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     rmSync(this.path, { force: true });
   }

@@ -106,6 +106,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000,
       log: o.log,
       ...(recover.length > 0 ? { recovery: { members: recover, graceMs } } : {}),
+      onMembersChanged: () => stateWriter?.changed(),
     });
     if (recover.length > 0)
       o.log(

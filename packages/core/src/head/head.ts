@@ -24,6 +24,8 @@ export interface HeadOptions {
    * head places nothing and frees nothing; then it reconciles what they reported.
    */
   recovery?: { members: Member[]; graceMs: number };
+  /** Called when a node or driver joins or leaves (the head's state file is rewritten). */
+  onMembersChanged?: () => void;
 }
 
 /**
@@ -87,6 +89,7 @@ export class Head {
   /** Every worker node that came back has reported: what they run and hold is known. */
   private afterNodesBack(): void {
     for (const record of [...this.tasks.values()]) this.adoptIfKnown(record);
+    this.retryInfeasible(); // held quietly while no node was back (holdInfeasible)
     this.placeQueued();
   }
 
@@ -270,6 +273,7 @@ export class Head {
     if (info && !info.isDriver) this.deadNodes.set(nodeId, { ...info, alive: false, runningTasks: 0 });
     this.nodes.delete(nodeId);
     this.scheduler.removeNode(nodeId);
+    this.options.onMembersChanged?.();
     const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} (${node.address}) died`);
     const actorDied = (actorId: string): WireError => ({
       ...died,
@@ -428,6 +432,7 @@ export class Head {
           bytesPulled: 0,
         });
         if (runsTasks) this.scheduler.addNode(m.nodeId, m.resources);
+        this.options.onMembersChanged?.();
         this.retryInfeasible();
         this.placeQueued(); // a new node may fit queued work
         return;
@@ -607,6 +612,8 @@ export class Head {
       return this.fail(task.taskId, error);
     }
     record.state = 'infeasible';
+    // A restarted head before its nodes are back: they bring the resources (retryInfeasible).
+    if (this.recovery && !this.recovery.nodesBack) return;
     this.send(record.fromNode, {
       type: 'log',
       stream: 'stderr',
