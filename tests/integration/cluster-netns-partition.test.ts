@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { get, init, nodes, remote, shutdown, type NodeInfo } from '@de2/core';
+import { get, init, nodes, shutdown, type NodeInfo } from '@de2/core';
 import { createNetns, netnsUnavailable, type Netns } from '../helpers/netns.js';
 import { startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
