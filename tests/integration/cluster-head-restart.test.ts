@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, getActor, init, nodes, remote, shutdown, type NodeInfo } from '@de2/core';
+import { get, getActor, init, nodes, put, remote, shutdown, wait, type NodeInfo } from '@de2/core';
 import { startNode, startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
-import { pidOf } from '../helpers/cluster-tasks.js';
+import { make, pidOf } from '../helpers/cluster-tasks.js';
 import { waitForOutput } from '../helpers/node-output.js';
 
 async function kill(node: TestNode): Promise<void> {
@@ -26,6 +26,8 @@ const finishAfter = remote(async (dir: string, label: string, release: string) =
   fs.writeFileSync(path.join(dir, `${label}-done`), '');
   return `${label} ran in ${process.pid}`;
 });
+
+const sum = remote((a: Float64Array) => a.reduce((s, v) => s + v, 0));
 
 const Keeper = remote(
   class Keeper {
@@ -80,6 +82,10 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
     const keeper = Keeper.options({ name: 'keeper', schedulingStrategy: { nodeId: before[0]! } }).remote();
     expect(await get(keeper.inc.remote(5))).to.equal(5);
     const actorPid = await get(keeper.pid.remote());
+    // Objects on a worker (a task's result) and on the driver (a put), 1 MiB each: pulled, not inline.
+    const made = make.remote(2 ** 17, 3);
+    const data = put(new Float64Array(2 ** 17).fill(2));
+    await wait([made], { fetchLocal: false });
     const release = join(markers.path, 'release');
     // Four tasks, one per CPU: they run through the restart; two end while the head is away.
     const early = [0, 1].map((i) => finishAfter.remote(markers.path, `early${i}`, release));
@@ -88,6 +94,8 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
     for (const label of ['early0', 'early1', 'late0', 'late1'])
       await markers.waitFor((m) => m === `${label}-started`);
 
+    // A get pending across the restart.
+    const waiting = get([...early, ...late]);
     await kill(cluster.head);
     writeFileSync(release, '');
     await markers.waitFor((m) => m === 'early0-done');
@@ -97,7 +105,7 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
     await waitForOutput(restarted, /restart recovery over: 3 node\(s\) and driver\(s\) came back/);
     writeFileSync(`${release}-late`, '');
 
-    const results = await get([...early, ...late]);
+    const results = await waiting;
     for (const [i, r] of results.entries())
       expect(r).to.match(new RegExp(`^${i < 2 ? 'early' : 'late'}${i % 2} ran in \\d+$`));
     // Each ran once: the head did not run again what nodes reported running or done.
@@ -107,6 +115,9 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
         .filter((m) => m.endsWith('-done'))
         .sort(),
     ).to.deep.equal(['early0-done', 'early1-done', 'late0-done', 'late1-done']);
+    expect(markers.list().filter((m) => m.endsWith('-started'))).to.have.length(4);
+    // The object directory was rebuilt from what the worker and the driver reported.
+    expect(await get([sum.remote(made), sum.remote(data)])).to.deep.equal([3 * 2 ** 17, 2 * 2 ** 17]);
     expect(await get(pending)).to.equal(6);
 
     // The same nodes, under the same ids; the actor kept its state and its process.
@@ -118,5 +129,15 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
     // The books are straight: every CPU is free once the work is done (the actor holds none).
     for (const n of after) expect(n.available.CPU, n.nodeId).to.equal(n.resources.CPU);
     expect(await get(pidOf.remote())).to.be.a('number');
+    // A node of another cluster (another token) is refused by the restarted head, as ever.
+    const other = await cluster.home.cli([
+      'start',
+      '--address',
+      cluster.address,
+      '--token',
+      'another-clusters-token',
+    ]);
+    expect(other.code).to.equal(1);
+    expect(other.stderr).to.contain('refused the cluster token');
   });
 });
