@@ -1,3 +1,4 @@
+import { nodes, type NodeInfo } from '@de2/core';
 import type { TestNode } from './test-cluster.js';
 
 /** Resolves with the first match of `pattern` in what the node prints, now or later. */
@@ -27,4 +28,19 @@ export function waitForOutput(
     for (const s of streams) s.on('data', check);
     check();
   });
+}
+
+/** Polls the head's node table until `done` holds for it (the head pushes no event to wait on). */
+export async function pollNodes(
+  done: (table: NodeInfo[]) => boolean,
+  timeoutMs: number,
+): Promise<NodeInfo[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const table = await nodes();
+    if (done(table)) return table;
+    if (Date.now() > deadline)
+      throw new Error(`node table not as expected after ${timeoutMs} ms: ${JSON.stringify(table)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -1,26 +1,14 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { get, init, nodes, shutdown, type NodeInfo } from '@de2/core';
+import { get, init, nodes, shutdown } from '@de2/core';
 import { createNetns, netnsUnavailable, type Netns } from '../helpers/netns.js';
 import { startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
 import { pidOf, work } from '../helpers/cluster-tasks.js';
-import { waitForOutput } from '../helpers/node-output.js';
+import { pollNodes, waitForOutput } from '../helpers/node-output.js';
 
 /** The head drops a node silent this long (DE2_HEARTBEAT_TIMEOUT_MS; 10 s by default). */
 const HEARTBEAT_MS = 4000;
-
-/** Polls the head's node table until `done` holds (the head pushes no event to wait on). */
-async function pollNodes(done: (table: NodeInfo[]) => boolean, timeoutMs: number): Promise<NodeInfo[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const table = await nodes();
-    if (done(table)) return table;
-    if (Date.now() > deadline)
-      throw new Error(`node table not as expected after ${timeoutMs} ms: ${JSON.stringify(table)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function iptablesUnavailable(): string | undefined {
   const probe = spawnSync('iptables', ['--version'], { encoding: 'utf8' });
