@@ -61,11 +61,11 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
   });
 
   /** The head again on its port, with no token flag: it must find the cluster's token itself. */
-  async function restartHead(): Promise<TestNode> {
+  async function restartHead(extra: string[] = []): Promise<TestNode> {
     const port = cluster.address.split(':')[1]!;
     head = await startNode(
       cluster.home.env,
-      ['--head', '--port', port, '--host', '127.0.0.1', '--num-cpus', '0', '--no-dashboard'],
+      ['--head', '--port', port, '--host', '127.0.0.1', '--num-cpus', '0', '--no-dashboard', ...extra],
       /de2 head started/,
     );
     return head;
@@ -139,5 +139,37 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
     ]);
     expect(other.code).to.equal(1);
     expect(other.stderr).to.contain('refused the cluster token');
+  });
+
+  it('a worker that died with the head: after the grace period its task runs on another node', async () => {
+    await init({ address: cluster.address, token: cluster.token });
+    const workers = (await nodes()).filter((n) => n.alive && !n.isDriver && n.resources.CPU === 2);
+    const pids = await get(
+      workers.map((n) => pidOf.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote()),
+    );
+    const [lost, kept] = [0, 1].map((i) => ({
+      nodeId: workers[i]!.nodeId,
+      pid: pids[i]!,
+      node: cluster.workers.find((w) => w.process.pid === pids[i])!,
+    }));
+    const release = join(markers.path, 'release');
+    const ref = finishAfter
+      .options({ schedulingStrategy: { nodeId: lost!.nodeId, soft: true } })
+      .remote(markers.path, 'orphan', release);
+    await markers.waitFor((m) => m === 'orphan-started');
+    const waiting = get(ref);
+    await kill(cluster.head);
+    await kill(lost!.node);
+    writeFileSync(release, '');
+    const restarted = await restartHead(['--head-grace-s', '3']);
+    const started = Date.now();
+    const [summary] = await waitForOutput(
+      restarted,
+      /restart recovery over: 2 node\(s\) and driver\(s\) came back; not back within 3 s: (node-\w+)/,
+    );
+    expect(summary).to.contain(lost!.nodeId);
+    expect(Date.now() - started, 'it waited for the missing node').to.be.at.least(2000);
+    // Submitted again by the driver, placed once the grace period was over, on the node left.
+    expect(await waiting).to.equal(`orphan ran in ${kept!.pid}`);
   });
 });
