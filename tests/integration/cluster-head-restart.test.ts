@@ -27,6 +27,22 @@ const finishAfter = remote(async (dir: string, label: string, release: string) =
   return `${label} ran in ${process.pid}`;
 });
 
+/** Waits in get for a child that waits for its argument, made on another node behind `release`. */
+const parent = remote(async (dir: string, release: string, gateNode: string, childNode: string) => {
+  const { remote: r, get: g } = await import('@de2/core');
+  const gate = r(async (file: string) => {
+    const fs = await import('node:fs');
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (!fs.existsSync(file)) Atomics.wait(pause, 0, 0, 10);
+    return 2;
+  });
+  const child = r((x: number) => x * 21);
+  const arg = gate.options({ schedulingStrategy: { nodeId: gateNode } }).remote(release);
+  const ref = child.options({ numCpus: 2, schedulingStrategy: { nodeId: childNode } }).remote(arg);
+  (await import('node:fs')).writeFileSync(`${dir}/parent-waits`, '');
+  return g(ref);
+});
+
 const sum = remote((a: Float64Array) => a.reduce((s, v) => s + v, 0));
 
 const Keeper = remote(
@@ -171,5 +187,21 @@ describe('cluster: the head restarts (SIGKILL, then the same command again)', fu
     expect(Date.now() - started, 'it waited for the missing node').to.be.at.least(2000);
     // Submitted again by the driver, placed once the grace period was over, on the node left.
     expect(await waiting).to.equal(`orphan ran in ${kept!.pid}`);
+  });
+
+  it('a task waiting in get for a child lends its CPUs again after the restart, so the child runs', async () => {
+    await init({ address: cluster.address, token: cluster.token });
+    const [a, b] = (await nodes()).filter((n) => n.alive && !n.isDriver && n.resources.CPU === 2);
+    const release = join(markers.path, 'release');
+    // The parent holds both CPUs of A; its child needs both and waits for an argument made on B.
+    const ref = parent
+      .options({ numCpus: 2, schedulingStrategy: { nodeId: a!.nodeId } })
+      .remote(markers.path, release, b!.nodeId, a!.nodeId);
+    await markers.waitFor((m) => m === 'parent-waits');
+    await kill(cluster.head);
+    const restarted = await restartHead();
+    await waitForOutput(restarted, /restart recovery over: 3 node\(s\)/);
+    writeFileSync(release, '');
+    expect(await get(ref)).to.equal(42);
   });
 });

@@ -22,6 +22,8 @@ export class HeadRecovery {
   private readonly back: string[] = [];
   /** Task id -> the node that runs (or queues) it, until its owner submits it again. */
   readonly tasks = new Map<string, string>();
+  /** Tasks reported waiting in get/wait: their CPUs are lent once they are adopted. */
+  readonly blocked = new Set<string>();
   /** Actor id -> the node that hosts it, until its owner creates it again. */
   readonly actors = new Map<string, string>();
   /** Requests (getActor, getFunction) answered once every member is back. */

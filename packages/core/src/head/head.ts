@@ -136,6 +136,8 @@ export class Head {
     if (task.kind === TaskKind.task) {
       this.scheduler.dequeue(task.taskId);
       this.scheduler.adopt(task, nodeId);
+      // It waits in get (for a child, say): its CPU is lent, or the child could never run.
+      if (recovery.blocked.delete(task.taskId)) this.scheduler.block(task.taskId);
     } else this.unwait(task);
     record.state = 'running';
     record.nodeId = nodeId;
@@ -481,9 +483,11 @@ export class Head {
         return;
       }
       case 'taskBlocked':
+        if (this.recovery && !this.recovery.over) this.recovery.blocked.add(m.taskId);
         this.scheduler.block(m.taskId);
         return this.placeQueued();
       case 'taskUnblocked':
+        this.recovery?.blocked.delete(m.taskId);
         return this.scheduler.unblock(m.taskId);
       case 'tasksReturned':
         return this.tasksReturned(m.nodeId, m.taskIds);

@@ -91,7 +91,12 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   private readonly functions = new Map<string, { source: string; name: string }>();
   private readonly pending = new Map<
     number,
-    { resolve: (reply: HeadToNode) => void; reject: (e: Error) => void }
+    {
+      resolve: (reply: HeadToNode) => void;
+      reject: (e: Error) => void;
+      /** The request itself: sent again to a restarted head (the first may have died with the old one). */
+      message: NodeToHead;
+    }
   >();
   /** Set once the head is unreachable: what everything that needs it fails with. */
   private headError: WireError | undefined;
@@ -102,6 +107,8 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   private outbox: NodeToHead[] | undefined;
   /** What a restarted head must hear again from this node (see rejoin-book.ts). */
   readonly book = new RejoinBook();
+  /** Tasks of this node waiting in get/wait, whose CPUs the head lends to others. */
+  private readonly blockedTasks = new Set<string>();
   private readonly subscribed = new Set<string>();
   /** Objects `wait(..., { fetchLocal: false })` watches: it needs to know they exist, not their bytes. */
   private readonly watchers = new Map<string, (() => void)[]>();
@@ -172,6 +179,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
    * that end together are reported in one message, after their results.
    */
   taskFinished(taskId: string, runMs = 0, failed = false): void {
+    this.blockedTasks.delete(taskId);
     if (this.finishedIds.length === 0) queueMicrotask(this.sendFinished);
     this.finishedIds.push(taskId);
     this.finishedMs.push(runMs);
@@ -224,11 +232,13 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
   taskBlocked(taskId: string): void {
+    this.blockedTasks.add(taskId);
     this.running.get(taskId)?.blocked(true);
     this.toHead({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
   }
 
   taskUnblocked(taskId: string): void {
+    this.blockedTasks.delete(taskId);
     this.running.get(taskId)?.blocked(false);
     this.toHead({ type: 'taskUnblocked', nodeId: this.nodeId, taskId });
   }
@@ -238,8 +248,9 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     const reqId = this.nextReq++;
     return new Promise((resolve, reject) => {
       if (this.headError) return reject(fromWire(this.headError));
-      this.pending.set(reqId, { resolve, reject });
-      this.toHead({ ...message, reqId });
+      const request = { ...message, reqId };
+      this.pending.set(reqId, { resolve, reject, message: request });
+      this.toHead(request);
     });
   }
 
@@ -300,8 +311,13 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       });
     }
     for (const m of this.book.report(this.nodeId, (id) => this.store.has(id))) this.head.send(m);
+    for (const taskId of this.blockedTasks)
+      if (this.running.has(taskId)) this.head.send({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
     const waiting = [...this.subscribed, ...this.watchers.keys()].filter((id) => !this.store.has(id));
     if (waiting.length > 0) this.head.send({ type: 'subscribe', nodeId: this.nodeId, ids: waiting });
+    // Requests sent to the old head just before it died got no answer: ask the new one.
+    const inOutbox = new Set(queued.map((m) => ('reqId' in m ? m.reqId : -1)));
+    for (const [reqId, p] of this.pending) if (!inOutbox.has(reqId)) this.head.send(p.message);
     for (const m of queued) this.head.send(m);
     this.flushStats();
   }
