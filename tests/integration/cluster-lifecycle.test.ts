@@ -49,8 +49,14 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     expect(after.available.CPU).to.equal(2);
   });
 
-  it('fails a driver fast with NodeDiedError when the head dies, and nodes rejoin a head that comes back', async () => {
-    await init({ address: cluster.address, token: cluster.token });
+  it('fails a driver with NodeDiedError when the head stays away past the grace period, and nodes rejoin a head that comes back', async () => {
+    // A driver waits DE2_HEAD_GRACE_S (default 60) for a head that restarts: 2 s here.
+    process.env.DE2_HEAD_GRACE_S = '2';
+    try {
+      await init({ address: cluster.address, token: cluster.token });
+    } finally {
+      delete process.env.DE2_HEAD_GRACE_S;
+    }
     const slow = remote(async (ms: number) => {
       const end = Date.now() + ms;
       while (Date.now() < end) {
@@ -62,9 +68,13 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     const headExit = once(cluster.head.process, 'exit');
     cluster.head.process.kill('SIGKILL');
     await headExit;
+    const lostAt = Date.now();
     const error = await get(ref).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(NodeDiedError);
-    expect((error as Error).message).to.contain('lost the connection to the de2 head');
+    expect((error as Error).message)
+      .to.contain('lost the connection to the de2 head')
+      .and.contain('for more than 2 s');
+    expect(Date.now() - lostAt, 'not before the grace period is over').to.be.at.least(1500);
     const later = await get(slow.remote(1)).catch((e: unknown) => e);
     expect(later).to.be.instanceOf(NodeDiedError);
     await shutdown();

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, init, nodes, remote, shutdown, type NodeInfo, type ObjectRef } from '@de2/core';
+import { get, init, nodes, remote, shutdown, type ObjectRef } from '@de2/core';
 import { startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
 import { holdUntil, make, pidOf, work } from '../helpers/cluster-tasks.js';
+import { pollNodes, waitForOutput } from '../helpers/node-output.js';
 
 /**
  * The head's heartbeats (transport/wire-server.ts): a ping every 2 s, 8 s to answer. A node
@@ -18,42 +19,6 @@ interface Worker {
   node: TestNode;
   nodeId: string;
   pid: number;
-}
-
-/** Resolves with the first match of `pattern` in what the node prints, now or later. */
-function waitForOutput(node: TestNode, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const streams = [node.process.stdout!, node.process.stderr!];
-    const done = (): void => {
-      clearTimeout(timer);
-      for (const s of streams) s.off('data', check);
-    };
-    const check = (): void => {
-      const match = pattern.exec(node.output());
-      if (!match) return;
-      done();
-      resolve(match);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms in:\n${node.output()}`));
-    }, timeoutMs);
-    // Our listener runs after the helper's, which appends the chunk to output().
-    for (const s of streams) s.on('data', check);
-    check();
-  });
-}
-
-/** Polls the head's node table until `done` holds for it (the head pushes no event to wait on). */
-async function pollNodes(done: (table: NodeInfo[]) => boolean, timeoutMs: number): Promise<NodeInfo[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const table = await nodes();
-    if (done(table)) return table;
-    if (Date.now() > deadline)
-      throw new Error(`node table not as expected after ${timeoutMs} ms: ${JSON.stringify(table)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('cluster: a node cut off (SIGSTOP: no heartbeats, nothing sent), then back (SIGCONT)', function () {
@@ -146,6 +111,11 @@ describe('cluster: a node cut off (SIGSTOP: no heartbeats, nothing sent), then b
     victim.node.process.kill('SIGCONT');
     const [, rejoinedAs] = await waitForOutput(victim.node, /rejoined the head at \S+ as (node-\w+)/, 20_000);
     expect(rejoinedAs, 'a fresh identity: nothing of the old node comes back').to.not.equal(victim.nodeId);
+    // It tried to come back under its old id; the head, which had declared it dead, refused,
+    // and the node said what it dropped.
+    expect(victim.node.output()).to.match(
+      new RegExp(`does not take ${victim.nodeId} back .*dropping \\d+ task`),
+    );
     const after = await pollNodes((t) => t.some((n) => n.nodeId === rejoinedAs && n.alive), 10_000);
     expect(after.find((n) => n.nodeId === victim.nodeId)?.alive, 'the old id stays dead').to.equal(false);
 

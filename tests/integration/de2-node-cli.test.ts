@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { De2Home } from '../helpers/de2-node.js';
+import { startNode } from '../helpers/test-cluster.js';
 
 describe('de2-node start / stop', function () {
   this.timeout(60_000);
@@ -60,6 +61,97 @@ describe('de2-node start / stop', function () {
     expect(worker.stdout).to.contain(`joined the cluster at ${address}`);
     const stop = await home.cli(['stop']);
     expect(stop.stdout).to.contain('stopped head').and.contain('stopped worker');
+  });
+
+  it('a restarted head keeps its token; --new-token makes a fresh one', async () => {
+    const args = [
+      'start',
+      '--head',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--num-cpus',
+      '0',
+      '--no-dashboard',
+    ];
+    const tokenOf = (stdout: string) => /--token (\S+)/.exec(stdout)![1]!;
+    const first = await home.cli(args);
+    expect(first.code, first.stderr).to.equal(0);
+    await home.cli(['stop']);
+    const again = await home.cli(args);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(tokenOf(again.stdout), 'the token found in ~/.de2/token').to.equal(tokenOf(first.stdout));
+    await home.cli(['stop']);
+    const fresh = await home.cli([...args, '--new-token']);
+    expect(fresh.code, fresh.stderr).to.equal(0);
+    expect(tokenOf(fresh.stdout)).to.not.equal(tokenOf(first.stdout));
+    expect(readFileSync(join(home.dir, 'token'), 'utf8').trim()).to.equal(tokenOf(fresh.stdout));
+  });
+
+  it('keeps the token off the command line of the nodes it starts (--token, --token-file)', async () => {
+    const head = await home.cli([
+      'start',
+      '--head',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--num-cpus',
+      '0',
+      '--no-dashboard',
+    ]);
+    const [, address, token] = /--address (\S+) --token (\S+)/.exec(head.stdout)!;
+    const other = new De2Home(); // another machine: the token only in a file, or on the command line
+    try {
+      const file = join(other.dir, 'cluster-token');
+      writeFileSync(file, `${token}\n`, { mode: 0o600 });
+      const viaFile = await other.cli([
+        'start',
+        '--address',
+        address!,
+        '--token-file',
+        file,
+        '--num-cpus',
+        '1',
+      ]);
+      expect(viaFile.code, viaFile.stderr).to.equal(0);
+      const viaFlag = await other.cli(['start', '--address', address!, '--token', token!, '--num-cpus', '1']);
+      expect(viaFlag.code, viaFlag.stderr).to.equal(0);
+      const pids = [
+        ...viaFile.stdout.matchAll(/Session folder: (\S+)/g),
+        ...viaFlag.stdout.matchAll(/Session folder: (\S+)/g),
+      ].map(([, dir]) => (JSON.parse(readFileSync(join(dir!, 'node.json'), 'utf8')) as { pid: number }).pid);
+      expect(pids).to.have.length(2);
+      for (const pid of pids) {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        expect(cmdline, 'the node runs').to.contain('--address');
+        expect(cmdline).to.not.contain(token!);
+      }
+      // In the foreground (--block, as under systemd) the process hides it from its own arguments.
+      const blocking = await startNode(
+        other.env,
+        ['--address', address!, '--token', token!, '--num-cpus', '1'],
+        /joined the cluster/,
+      );
+      try {
+        const cmdline = readFileSync(`/proc/${blocking.process.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        expect(cmdline).to.contain('--token ***').and.not.contain(token!);
+      } finally {
+        blocking.process.kill('SIGKILL');
+      }
+      const missing = await other.cli([
+        'start',
+        '--address',
+        address!,
+        '--token-file',
+        join(other.dir, 'nope'),
+      ]);
+      expect(missing.code).to.equal(1);
+      expect(missing.stderr).to.contain('cannot read the token file');
+    } finally {
+      await other.cleanup();
+    }
   });
 
   it('rejects bad flags with a message saying what to change', async () => {

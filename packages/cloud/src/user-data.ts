@@ -116,7 +116,10 @@ function systemdUnit(spec: UserDataSpec): string {
     `Environment=HOME=${VM_PATHS.home}`,
     `EnvironmentFile=${VM_PATHS.envFile}`,
     `ExecStart=${exec}`,
-    'Restart=always',
+    // A head that crashes comes back on its own with the same token (~/.de2/token), and its
+    // nodes, which keep their work for a grace period, rejoin it; a head stopped on purpose
+    // (systemctl stop, de2-node stop) stays stopped. Workers always come back.
+    spec.role === 'head' ? 'Restart=on-failure' : 'Restart=always',
     'RestartSec=5',
     '',
     '[Install]',

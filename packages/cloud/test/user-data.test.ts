@@ -69,8 +69,12 @@ describe('cloud-init user data', () => {
     );
     expect(unit).to.contain(`EnvironmentFile=${VM_PATHS.envFile}`);
     expect(unit).to.contain('User=de2');
-    expect(unit).to.contain('Restart=always');
+    // A crashed head comes back by itself (with its token, so nodes rejoin it); a stopped one stays stopped.
+    expect(unit).to.contain('Restart=on-failure').and.not.contain('Restart=always');
     expect(unit).to.contain('WantedBy=multi-user.target');
+    // The token reaches the node through files of mode 0600, never its command line.
+    const execStart = unit.split('\n').find((l) => l.startsWith('ExecStart='))!;
+    expect(execStart).not.to.contain(TOKEN).and.not.to.contain('--token');
   });
 
   it("workers join the head's private address; all workers get identical text", () => {
@@ -84,6 +88,8 @@ describe('cloud-init user data', () => {
     expect(unit).to.contain(
       'start --address 127.0.1.10:6379 --block --object-store-memory 1000000000 --object-port 6380',
     );
+    expect(unit).to.contain('Restart=always'); // a worker keeps coming back, whatever ended it
+    expect(unit).not.to.contain(TOKEN);
     expect(renderUserData(spec)).to.equal(renderUserData({ ...spec }));
     expect(() => renderUserData({ ...base, role: 'worker' })).to.throw(TypeError, 'headAddress');
   });

@@ -8,6 +8,7 @@ describe('wire handshake (FlatBuffers)', () => {
       de2Version: '0.1.0',
       role: 'driver',
       nodeId: 'n-1',
+      rejoin: true,
     });
     expect(bytes).to.be.instanceOf(Uint8Array);
     expect(decodeHello(bytes)).to.deep.equal({
@@ -15,6 +16,7 @@ describe('wire handshake (FlatBuffers)', () => {
       de2Version: '0.1.0',
       role: 'driver',
       nodeId: 'n-1',
+      rejoin: true,
     });
   });
 });

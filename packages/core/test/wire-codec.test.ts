@@ -44,7 +44,15 @@ function sampleTask(): TaskSpec {
 describe('wire codec (FlatBuffers batches)', () => {
   it('round-trips node->head messages, object bytes beside the frame', () => {
     const messages: NodeToHead[] = [
-      { type: 'registerNode', nodeId: 'n1', address: '10.0.0.2:7000', resources: { CPU: 4, memory: 8e9 } },
+      {
+        type: 'registerNode',
+        nodeId: 'n1',
+        address: '10.0.0.2:7000',
+        resources: { CPU: 4, memory: 8e9 },
+        rejoin: true,
+        runningTaskIds: ['t1', 't2'],
+        actorIds: ['a1'],
+      },
       { type: 'submit', nodeId: 'n1', task: sampleTask() },
       {
         type: 'actorDied',

@@ -22,6 +22,12 @@ export interface StartOptions {
   memory: number | undefined;
   resources: Record<string, number>;
   token: string | undefined;
+  /** A file holding the token (kept off the command line, unlike --token). */
+  tokenFile: string | undefined;
+  /** Head only: make a fresh token even if one is found (--new-token). */
+  newToken: boolean;
+  /** Seconds a node keeps running without its head, waiting for it to come back (--head-grace-s). */
+  headGraceS: number | undefined;
   block: boolean;
   /** Head only: where its dashboard listens (undefined: --no-dashboard). */
   dashboard: { port: number; host: string } | undefined;
@@ -90,6 +96,9 @@ export function parseCommand(argv: string[]): Command {
         memory: { type: 'string' },
         resources: { type: 'string' },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'new-token': { type: 'boolean' },
+        'head-grace-s': { type: 'string' },
         block: { type: 'boolean' },
         'dashboard-port': { type: 'string' },
         'dashboard-host': { type: 'string' },
@@ -117,6 +126,17 @@ export function parseCommand(argv: string[]): Command {
       if (!values.head && dashboardFlag) {
         throw new UsageError(`--${dashboardFlag} is for the head (start --head): workers serve no dashboard`);
       }
+      if (values['new-token'] && !values.head) {
+        throw new UsageError(
+          '--new-token is for the head (start --head): a worker uses the token it is given',
+        );
+      }
+      const tokenFlags = ['token', 'token-file', 'new-token'].filter((f) => f in values);
+      if (tokenFlags.length > 1) {
+        throw new UsageError(
+          `give one of --token, --token-file or --new-token, not ${tokenFlags.map((f) => `--${f}`).join(' and ')}`,
+        );
+      }
       if (values['no-dashboard'] && (values['dashboard-port'] ?? values['dashboard-host']) !== undefined) {
         throw new UsageError('--no-dashboard cannot go with --dashboard-port or --dashboard-host');
       }
@@ -133,6 +153,9 @@ export function parseCommand(argv: string[]): Command {
           memory: positiveInt('memory', values.memory),
           resources: parseResources(values.resources),
           token: values.token,
+          tokenFile: values['token-file'],
+          newToken: values['new-token'] === true,
+          headGraceS: positiveInt('head-grace-s', values['head-grace-s'], 0),
           block: values.block === true,
           dashboard: values['no-dashboard']
             ? undefined

@@ -24,8 +24,15 @@ Options for start:
                                    the limit at which (95%) the node ends its newest task with
                                    OutOfMemoryError (default: RAM or cgroup limit, minus the store)
   --resources JSON                 custom resources, e.g. '{"gpu":1}'
-  --token TOKEN                    cluster token (default: DE2_TOKEN or ~/.de2/token;
-                                   a head without one creates a new token)
+  --token-file FILE                file holding the cluster token (default: DE2_TOKEN, else
+                                   ~/.de2/token; a head with none creates one and saves it there;
+                                   a restarted head keeps it, so its nodes can rejoin)
+  --token TOKEN                    the token itself (visible in ps while the command runs; the
+                                   node it starts does not keep it in its arguments)
+  --new-token                      head: make a fresh token even if ~/.de2/token holds one (every
+                                   node and driver of the old cluster is then refused)
+  --head-grace-s S                 how long a node keeps its tasks, actors and objects while its
+                                   head is gone, waiting for it to restart (default 60)
   --host HOST                      address to listen on (default 0.0.0.0)
   --object-port PORT               port other nodes pull objects from (default: any free
                                    port; open it between the machines, e.g. 6380)

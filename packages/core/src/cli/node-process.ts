@@ -9,12 +9,14 @@ import {
   workerStartedText,
   type ReadyMessage,
   type FailedMessage,
+  TOKEN_ENV,
 } from './start.js';
 import { createSessionDir, endSession, writeSession, type SessionRecord } from './session.js';
-import { createToken, findToken, saveToken } from '../transport/token.js';
+import { argvWithoutToken, createToken, findToken, readTokenFile, saveToken } from '../transport/token.js';
 import { AuthenticationError, NodeDiedError } from '../errors/errors.js';
 import { tokenPath } from './paths.js';
 import { startClusterNode, type ClusterNode } from '../cluster/start-node.js';
+import { headGraceMs } from '../cluster/head-state.js';
 import { localAddressTowards, splitAddress } from '../transport/local-address.js';
 
 export { DE2_VERSION } from '../version.js';
@@ -79,18 +81,34 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       logToDriver: false,
       log,
       ...(options.head && options.dashboard ? { dashboard: options.dashboard } : {}),
+      ...(headGraceMs(options.headGraceS) === undefined
+        ? {}
+        : { headGraceMs: headGraceMs(options.headGraceS)! }),
+      // Tests and flaky networks: how long a silent node has before the head drops it (ms).
+      ...(Number(process.env.DE2_HEARTBEAT_TIMEOUT_MS) > 0
+        ? { heartbeatTimeoutMs: Number(process.env.DE2_HEARTBEAT_TIMEOUT_MS) }
+        : {}),
       ...(process.env.DE2_INFEASIBLE_TIMEOUT_MS
         ? { infeasibleTimeoutMs: Number(process.env.DE2_INFEASIBLE_TIMEOUT_MS) }
         : {}),
     });
 
+  // The token is the cluster's password and `ps` shows every process's arguments to every
+  // user: a node given --token hides it from its command line for as long as it runs.
+  if (options.token) process.title = argvWithoutToken(process.argv).join(' ');
+  // `start` in the background passes a --token through the environment instead.
+  const flagToken = options.token ?? process.env[TOKEN_ENV];
+  delete process.env[TOKEN_ENV];
   let node: ClusterNode;
   try {
+    const given = options.tokenFile === undefined ? flagToken : readTokenFile(options.tokenFile);
     if (options.head) {
-      token = options.token || process.env.DE2_TOKEN || createToken();
+      // A restarted head keeps its cluster's token (~/.de2/token), so that its nodes and
+      // drivers can come back to it; a fresh one only when asked for (or when there is none).
+      token = (options.newToken ? undefined : findToken(given)) ?? createToken();
       tokenFile = saveToken(token);
     } else {
-      const found = findToken(options.token);
+      const found = findToken(given);
       if (found === undefined) {
         throw new AuthenticationError(
           `no cluster token: pass --token (printed by \`de2-node start --head\`), set DE2_TOKEN, or put it in ${tokenPath()}`,
@@ -105,7 +123,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       : await startWithin(start, FIRST_JOIN_WINDOW_MS, () =>
           log(`waiting for the head at ${options.address}`),
         );
-    if (!options.head && options.token) tokenFile = saveToken(token);
+    if (!options.head && flagToken) tokenFile = saveToken(token);
     log(`${role} ${node.nodeId} ${options.head ? 'listening on' : 'joined'} ${node.headAddress}`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -158,7 +176,9 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
   for (;;) {
     await Promise.race([stopped, node.headLost]);
     if (stopping) break;
-    log(`lost the head at ${node.headAddress}; this node's tasks are gone, trying to rejoin`);
+    log(
+      `gave up on the head at ${node.headAddress} as ${node.nodeId}; this node's tasks are gone, joining again as a new node`,
+    );
     await node.shutdown().catch(() => {});
     const headAddress = node.headAddress;
     try {

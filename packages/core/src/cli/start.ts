@@ -37,6 +37,9 @@ export function advertisedHost(bindHost: string): string {
   return '127.0.0.1';
 }
 
+/** How `start` hands a --token to the background node it launches (see runNodeProcess). */
+export const TOKEN_ENV = 'DE2_NODE_TOKEN';
+
 const binPath = fileURLToPath(new URL('../../bin/de2-node.js', import.meta.url));
 
 /**
@@ -47,10 +50,13 @@ export async function startInBackground(argv: string[], options: StartOptions): 
   const sessionDir = createSessionDir(options.head ? 'head' : 'worker');
   const logFile = join(sessionDir, 'logs', 'node.log');
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [binPath, ...argv, '--block'], {
+  // The token goes to the background node in its environment (readable by this user only),
+  // never on its command line, which `ps` shows to everyone for as long as the node runs.
+  const tokenEnv = options.token ? { [TOKEN_ENV]: options.token } : {};
+  const child = spawn(process.execPath, [binPath, ...withoutTokenFlag(argv), '--block'], {
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],
-    env: { ...process.env, DE2_SESSION_DIR: sessionDir },
+    env: { ...process.env, ...tokenEnv, DE2_SESSION_DIR: sessionDir },
   });
   closeSync(log);
   try {
@@ -66,6 +72,16 @@ export async function startInBackground(argv: string[], options: StartOptions): 
     if (child.connected) child.disconnect();
     child.unref();
   }
+}
+
+/** `argv` without `--token VALUE` / `--token=VALUE`. */
+function withoutTokenFlag(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--token') i++;
+    else if (!argv[i]!.startsWith('--token=')) out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** The "what next" text printed after a head starts. */

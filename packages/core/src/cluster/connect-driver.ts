@@ -8,6 +8,7 @@ import { tokenPath } from '../cli/paths.js';
 import { AuthenticationError, De2Error } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
 import { startClusterNode } from './start-node.js';
+import { headGraceMs } from './head-state.js';
 import { checkAddress } from '../cli/args.js';
 import { localAddressTowards, splitAddress } from '../transport/local-address.js';
 import type { EmbeddedCluster } from '../embedded/embedded-cluster.js';
@@ -71,6 +72,8 @@ export async function connectDriver(o: DriverConnectOptions): Promise<EmbeddedCl
     spillLimitBytes: o.spillLimitBytes,
     logToDriver: o.logToDriver,
     log: () => {},
+    // A driver waits this long for a head that restarts before its gets fail with NodeDiedError.
+    ...(headGraceMs(undefined) === undefined ? {} : { headGraceMs: headGraceMs(undefined)! }),
   });
   const [clientEnd, nodeSide] = createDirectPair<ClientToNode, NodeToClient>();
   cluster.node.connectClient(nodeSide);

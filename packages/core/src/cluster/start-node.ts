@@ -6,7 +6,9 @@ import { createDirectPair, type Channel } from '../protocol/channel.js';
 import type { HeadToNode, NodeToHead } from '../protocol/messages.js';
 import { ObjectPuller, ObjectServer } from '../transport/object-transfer.js';
 import { headToNodeChannel, nodeToHeadChannel } from '../transport/socket-channel.js';
-import { WireClient } from '../transport/wire-client.js';
+import { RejoinRefusedError, WireClient } from '../transport/wire-client.js';
+import { NodeDiedError } from '../errors/errors.js';
+import { HeadStateWriter, nodesToRecover } from './head-state.js';
 import { WireServer } from '../transport/wire-server.js';
 import { DE2_VERSION } from '../version.js';
 import { join } from 'node:path';
@@ -39,7 +41,21 @@ export interface ClusterNodeOptions extends NodeSettings {
   infeasibleTimeoutMs?: number;
   /** Head only: serve the dashboard (undefined: no dashboard). */
   dashboard?: DashboardSettings;
+  /**
+   * How long a node or driver keeps its tasks, actors, objects and pending requests while
+   * its head is gone, trying to rejoin it under the same id (a restarted head); and how
+   * long a restarted head waits for them. 0: give up at once. @default 60000
+   */
+  headGraceMs?: number;
+  /**
+   * Head only: how long a node or driver may stay silent before the head counts it as gone
+   * (socket.io pings: a fifth of it between pings, the rest to answer). @default 10000
+   */
+  heartbeatTimeoutMs?: number;
 }
+
+/** Ray's gcs_rpc_server_reconnect_timeout_s. */
+export const DEFAULT_HEAD_GRACE_MS = 60_000;
 
 /** A running node with its connections. */
 export interface ClusterNode {
@@ -80,9 +96,22 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   let wireServer: WireServer | undefined;
   let client: WireClient | undefined;
   let headLost: Promise<void>;
+  let giveUp: () => void = () => {};
   let dashboard: DashboardServer | undefined;
+  const graceMs = o.headGraceMs ?? DEFAULT_HEAD_GRACE_MS;
+  let stateWriter: HeadStateWriter | undefined;
   if (o.role === 'head') {
-    const h = new Head({ infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000, log: o.log });
+    const recover = nodesToRecover(o.port ?? 6379, graceMs);
+    const h = new Head({
+      infeasibleTimeoutMs: o.infeasibleTimeoutMs ?? 60_000,
+      log: o.log,
+      ...(recover.length > 0 ? { recovery: { members: recover, graceMs } } : {}),
+      onMembersChanged: () => stateWriter?.changed(),
+    });
+    if (recover.length > 0)
+      o.log(
+        `restarting the head of ${recover.length} node(s) and driver(s); they may rejoin for ${graceMs / 1000} s`,
+      );
     head = h;
     const [nodeEnd, headEnd] = createDirectPair<NodeToHead, HeadToNode>();
     h.connect(headEnd);
@@ -92,6 +121,10 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       host: o.host ?? '0.0.0.0',
       port: o.port ?? 6379,
       log: o.log,
+      ...(o.heartbeatTimeoutMs
+        ? { pingIntervalMs: o.heartbeatTimeoutMs / 5, pingTimeoutMs: (o.heartbeatTimeoutMs * 4) / 5 }
+        : {}),
+      mayRejoin: (id) => h.mayRejoin(id),
       onPeer: (peer) => {
         const channel = headToNodeChannel(
           peer,
@@ -116,6 +149,8 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     });
     headAddress = `${o.advertiseHost}:${port}`;
     headLost = new Promise(() => {});
+    // The head's own node is not a member: a restarted head has a new one.
+    stateWriter = new HeadStateWriter(port, () => h.members().filter((m) => m.nodeId !== nodeId));
     if (o.dashboard) {
       dashboard = await startDashboard(h, o.dashboard, {
         token: o.token,
@@ -127,19 +162,24 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     }
   } else {
     headAddress = o.headAddress!;
-    const c = await WireClient.connect({
-      address: headAddress,
-      token: o.token,
-      role: o.role === 'driver' ? 'driver' : 'node',
-      nodeId,
-      de2Version: DE2_VERSION,
-    }).catch(async (error: unknown) => {
+    const c = await connectToHead(false).catch(async (error: unknown) => {
       await objectServer.close(); // nothing may keep a node that could not join alive
       throw error;
     });
     client = c;
     headChannel = nodeToHeadChannel(c, o.log);
-    headLost = new Promise((resolve) => headChannel.onClose(resolve));
+    headLost = new Promise((resolve) => (giveUp = resolve));
+  }
+
+  function connectToHead(rejoin: boolean): Promise<WireClient> {
+    return WireClient.connect({
+      address: o.headAddress!,
+      token: o.token,
+      role: o.role === 'driver' ? 'driver' : 'node',
+      nodeId,
+      de2Version: DE2_VERSION,
+      rejoin,
+    });
   }
 
   const runtime = new NodeRuntime(
@@ -147,13 +187,56 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     headChannel,
   );
   holder.node = runtime;
+  let shuttingDown = false;
   if (o.role !== 'head') {
-    headChannel.onClose(() =>
+    const lost = (why: string) => {
+      if (shuttingDown) return;
       runtime.headLost(
-        `lost the connection to the de2 head at ${headAddress}: the head stopped or cannot be reached ` +
+        `lost the connection to the de2 head at ${headAddress}${why}: the head stopped or cannot be reached ` +
           '(see `npx de2-node status`); restart it, or init() again once it is back',
-      ),
-    );
+      );
+      giveUp();
+    };
+    /**
+     * The head is gone. For its grace period this node keeps everything and tries to come
+     * back under its id (the head restarts); if the head refuses it (it declared this node
+     * dead meanwhile, or restarted without it) or time runs out, it gives up: everything
+     * waiting on the head fails with NodeDiedError, and a worker process starts over as a
+     * new node.
+     */
+    const comeBack = async (): Promise<void> => {
+      if (shuttingDown) return;
+      if (graceMs <= 0) return lost('');
+      runtime.headAway();
+      o.log(
+        `lost the head at ${headAddress}; keeping this node's work for ${graceMs / 1000} s while it comes back`,
+      );
+      const deadline = Date.now() + graceMs;
+      for (let delay = 100; !shuttingDown; delay = Math.min(delay * 2, 1000)) {
+        try {
+          const c = await connectToHead(true);
+          if (shuttingDown) return c.close();
+          client = c;
+          headChannel = nodeToHeadChannel(c, o.log);
+          headChannel.onClose(() => void comeBack());
+          runtime.rejoin(headChannel);
+          o.log(`rejoined the restarted head at ${headAddress} as ${nodeId}, with ${runtime.describeWork()}`);
+          return;
+        } catch (error) {
+          if (error instanceof RejoinRefusedError) {
+            o.log(
+              `the head at ${headAddress} does not take ${nodeId} back (${error.message}); dropping ${runtime.describeWork()}: nothing of it reaches a driver`,
+            );
+            return lost(' (it does not know this node any more)');
+          }
+          if (!(error instanceof NodeDiedError)) return lost(` (${(error as Error).message})`);
+        }
+        if (Date.now() + delay > deadline) return lost(` for more than ${graceMs / 1000} s`);
+        // A head that is not up yet sends no event to wait for: back off between attempts.
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    };
+    headChannel.onClose(() => void comeBack());
   }
 
   return {
@@ -167,6 +250,8 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     objectServer,
     headLost,
     async shutdown() {
+      shuttingDown = true;
+      stateWriter?.stop();
       await runtime.shutdown();
       puller.close();
       client?.close();

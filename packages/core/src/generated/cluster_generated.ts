@@ -1203,8 +1203,37 @@ resourcesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+rejoin():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+runningTaskIds(index: number):string
+runningTaskIds(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+runningTaskIds(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+runningTaskIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+actorIds(index: number):string
+actorIds(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+actorIds(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+actorIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startRegisterNode(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(6);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
@@ -1231,16 +1260,55 @@ static startResourcesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addRejoin(builder:flatbuffers.Builder, rejoin:boolean) {
+  builder.addFieldInt8(3, +rejoin, +false);
+}
+
+static addRunningTaskIds(builder:flatbuffers.Builder, runningTaskIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, runningTaskIdsOffset, 0);
+}
+
+static createRunningTaskIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startRunningTaskIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addActorIds(builder:flatbuffers.Builder, actorIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, actorIdsOffset, 0);
+}
+
+static createActorIdsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startActorIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endRegisterNode(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRegisterNode(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, addressOffset:flatbuffers.Offset, resourcesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRegisterNode(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset, addressOffset:flatbuffers.Offset, resourcesOffset:flatbuffers.Offset, rejoin:boolean, runningTaskIdsOffset:flatbuffers.Offset, actorIdsOffset:flatbuffers.Offset):flatbuffers.Offset {
   RegisterNode.startRegisterNode(builder);
   RegisterNode.addNodeId(builder, nodeIdOffset);
   RegisterNode.addAddress(builder, addressOffset);
   RegisterNode.addResources(builder, resourcesOffset);
+  RegisterNode.addRejoin(builder, rejoin);
+  RegisterNode.addRunningTaskIds(builder, runningTaskIdsOffset);
+  RegisterNode.addActorIds(builder, actorIdsOffset);
   return RegisterNode.endRegisterNode(builder);
 }
 }

@@ -53,8 +53,13 @@ nodeId(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+rejoin():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startHello(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addProtocolVersion(builder:flatbuffers.Builder, protocolVersion:number) {
@@ -73,6 +78,10 @@ static addNodeId(builder:flatbuffers.Builder, nodeIdOffset:flatbuffers.Offset) {
   builder.addFieldOffset(3, nodeIdOffset, 0);
 }
 
+static addRejoin(builder:flatbuffers.Builder, rejoin:boolean) {
+  builder.addFieldInt8(4, +rejoin, +false);
+}
+
 static endHello(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -86,12 +95,13 @@ static finishSizePrefixedHelloBuffer(builder:flatbuffers.Builder, offset:flatbuf
   builder.finish(offset, undefined, true);
 }
 
-static createHello(builder:flatbuffers.Builder, protocolVersion:number, de2VersionOffset:flatbuffers.Offset, role:PeerRole, nodeIdOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createHello(builder:flatbuffers.Builder, protocolVersion:number, de2VersionOffset:flatbuffers.Offset, role:PeerRole, nodeIdOffset:flatbuffers.Offset, rejoin:boolean):flatbuffers.Offset {
   Hello.startHello(builder);
   Hello.addProtocolVersion(builder, protocolVersion);
   Hello.addDe2Version(builder, de2VersionOffset);
   Hello.addRole(builder, role);
   Hello.addNodeId(builder, nodeIdOffset);
+  Hello.addRejoin(builder, rejoin);
   return Hello.endHello(builder);
 }
 }

@@ -8,6 +8,7 @@ import { ActorState, ActorTable } from './actor-table.js';
 import { ObjectDirectory } from './object-directory.js';
 import { nodeInfos, pendingDemands, type NodeRecord, type TaskRecord } from './tables.js';
 import type { HeadObserver, HeadView } from './head-view.js';
+import { HeadRecovery, type Member } from './head-recovery.js';
 
 export interface HeadOptions {
   /**
@@ -17,6 +18,14 @@ export interface HeadOptions {
   infeasibleTimeoutMs: number;
   /** Where the head reports connections it closes for misbehaving. */
   log?: (line: string) => void;
+  /**
+   * This head restarts one that died: the nodes and drivers it had (from its state file)
+   * may rejoin under their ids within `graceMs`. Until they all have (or the time is up) the
+   * head places nothing and frees nothing; then it reconciles what they reported.
+   */
+  recovery?: { members: Member[]; graceMs: number };
+  /** Called when a node or driver joins or leaves (the head's state file is rewritten). */
+  onMembersChanged?: () => void;
 }
 
 /**
@@ -45,6 +54,8 @@ export class Head {
   /** Objects to free on each node, sent at the end of this batch as one message per node. */
   private readonly toFree = new Map<string, string[]>();
   private observer: HeadObserver | undefined;
+  /** Recovery after a restart (see HeadOptions.recovery and head-recovery.ts). */
+  private readonly recovery: HeadRecovery | undefined;
 
   constructor(private readonly options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     this.directory = new ObjectDirectory(
@@ -54,6 +65,105 @@ export class Head {
       },
       (id, subscribers, locations, inlineValue) => this.sendReady(subscribers, id, locations, inlineValue),
     );
+    if (options.recovery && options.recovery.members.length > 0) {
+      this.recovery = new HeadRecovery(
+        options.recovery.members,
+        options.recovery.graceMs,
+        () => this.afterNodesBack(),
+        () => this.afterRecovery(),
+      );
+      this.directory.pauseFrees();
+    }
+  }
+
+  /** Whether `nodeId` may come back under its id (a node of the head this one restarts). */
+  mayRejoin(nodeId: string): boolean {
+    return this.recovery?.expects(nodeId) ?? false;
+  }
+
+  /** The nodes and drivers connected now (what a restarted head lets rejoin). */
+  members(): Member[] {
+    return [...this.nodes].map(([nodeId, n]) => ({ nodeId, isDriver: n.isDriver }));
+  }
+
+  /** Every worker node that came back has reported: what they run and hold is known. */
+  private afterNodesBack(): void {
+    for (const record of [...this.tasks.values()]) this.adoptIfKnown(record);
+    this.retryInfeasible(); // held quietly while no node was back (holdInfeasible)
+    this.placeQueued();
+  }
+
+  /**
+   * A task a member submits again to a restarted head: if its results exist, it ended while
+   * the head was away (done); if a node said it runs it (or hosts the actor it creates), it
+   * runs there. Returns whether it was one of those.
+   */
+  private adoptIfKnown(record: TaskRecord): boolean {
+    const recovery = this.recovery;
+    if (!recovery || record.state === 'running') return false;
+    const { task } = record;
+    if (task.kind === TaskKind.actorCreate) {
+      const nodeId = recovery.actors.get(task.actorId);
+      const actor = this.actors.get(task.actorId);
+      if (nodeId === undefined || !this.nodes.has(nodeId) || !actor) return false;
+      recovery.actors.delete(task.actorId);
+      this.scheduler.dequeue(task.taskId);
+      this.scheduler.adopt(task, nodeId);
+      actor.state = ActorState.alive;
+      actor.nodeId = nodeId;
+      if (recovery.tasks.delete(task.taskId)) {
+        record.state = 'running';
+        record.nodeId = nodeId;
+      } else this.forget(record); // created already; its resources stay held while it lives
+      for (const call of actor.waiting.splice(0)) {
+        const r = this.tasks.get(call.task.taskId);
+        if (!r || !this.adoptIfKnown(r)) this.dispatch(call.task, nodeId);
+      }
+      return true;
+    }
+    if (task.returnIds.length > 0 && task.returnIds.every((id) => this.directory.isReady(id))) {
+      // It ended while the head was away: the node that has its results reported them.
+      recovery.tasks.delete(task.taskId);
+      this.scheduler.dequeue(task.taskId);
+      if (task.kind === TaskKind.actorCall) this.unwait(task);
+      else for (const id of task.returnIds) this.lineage.set(id, { task, fromNode: record.fromNode });
+      this.forget(record);
+      return true;
+    }
+    const nodeId = recovery.tasks.get(task.taskId);
+    if (nodeId === undefined || !this.nodes.has(nodeId)) return false;
+    recovery.tasks.delete(task.taskId);
+    if (task.kind === TaskKind.task) {
+      this.scheduler.dequeue(task.taskId);
+      this.scheduler.adopt(task, nodeId);
+      // It waits in get (for a child, say): its CPU is lent, or the child could never run.
+      if (recovery.blocked.delete(task.taskId)) this.scheduler.block(task.taskId);
+    } else this.unwait(task);
+    record.state = 'running';
+    record.nodeId = nodeId;
+    return true;
+  }
+
+  /** Every member is back, or the grace period is over: drop what nobody came back for. */
+  private afterRecovery(): void {
+    const recovery = this.recovery;
+    if (!recovery) return;
+    this.options.log?.(recovery.summary());
+    for (const [actorId, nodeId] of recovery.actors)
+      this.send(nodeId, { type: 'killActor', actorId, noRestart: true });
+    for (const [taskId, nodeId] of recovery.tasks)
+      this.send(nodeId, { type: 'cancelTask', taskId, force: true });
+    recovery.actors.clear();
+    recovery.tasks.clear();
+    this.directory.resumeFrees();
+    for (const answer of recovery.deferred.splice(0)) answer();
+    this.placeQueued();
+  }
+
+  /** Takes an actor call out of its actor's waiting list. */
+  private unwait(task: TaskSpec): void {
+    const actor = this.actors.get(task.actorId);
+    if (actor) actor.waiting = actor.waiting.filter((w) => w.task.taskId !== task.taskId);
   }
 
   /** Accepts a node's channel; the node introduces itself with `registerNode`. */
@@ -76,6 +186,8 @@ export class Head {
           return refuse(`registerNode for ${message.nodeId}, but the handshake said ${options.nodeId}`);
         }
         if (this.nodes.has(message.nodeId)) return refuse(`node ${message.nodeId} is registered already`);
+        if (message.rejoin && !this.mayRejoin(message.nodeId))
+          return refuse(`node ${message.nodeId} asks to rejoin, but this head does not expect it`);
         registered = message.nodeId;
       } else if (!this.nodes.has(registered)) {
         // Declared dead (its connection closed or its heartbeats stopped): its tasks run
@@ -87,6 +199,7 @@ export class Head {
         return refuse(`'${message.type}' on behalf of another node (${message.nodeId})`);
       }
       this.handle(channel, message, runsTasks);
+      if (message.type === 'registerNode' && message.rejoin) this.recovery?.rejoined(message);
       this.observer?.message(registered, message);
     });
   }
@@ -162,6 +275,7 @@ export class Head {
     if (info && !info.isDriver) this.deadNodes.set(nodeId, { ...info, alive: false, runningTasks: 0 });
     this.nodes.delete(nodeId);
     this.scheduler.removeNode(nodeId);
+    this.options.onMembersChanged?.();
     const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} (${node.address}) died`);
     const actorDied = (actorId: string): WireError => ({
       ...died,
@@ -320,6 +434,7 @@ export class Head {
           bytesPulled: 0,
         });
         if (runsTasks) this.scheduler.addNode(m.nodeId, m.resources);
+        this.options.onMembersChanged?.();
         this.retryInfeasible();
         this.placeQueued(); // a new node may fit queued work
         return;
@@ -328,6 +443,8 @@ export class Head {
         return;
       case 'getFunction': {
         const fn = this.functions.get(m.hash);
+        // Its driver may not have reported it yet: answer once every node has.
+        if (!fn && this.recovery?.defer(() => this.handle(channel, m, runsTasks))) return;
         this.send(m.nodeId, {
           type: 'functionReply',
           reqId: m.reqId,
@@ -367,9 +484,11 @@ export class Head {
         return;
       }
       case 'taskBlocked':
+        if (this.recovery && !this.recovery.over) this.recovery.blocked.add(m.taskId);
         this.scheduler.block(m.taskId);
         return this.placeQueued();
       case 'taskUnblocked':
+        this.recovery?.blocked.delete(m.taskId);
         return this.scheduler.unblock(m.taskId);
       case 'tasksReturned':
         return this.tasksReturned(m.nodeId, m.taskIds);
@@ -385,6 +504,7 @@ export class Head {
         return this.placeQueued();
       }
       case 'getActor': {
+        if (this.recovery?.defer(() => this.handle(channel, m, runsTasks))) return;
         const actor = this.actors.named(m.name);
         this.send(m.nodeId, {
           type: 'actorReply',
@@ -418,34 +538,39 @@ export class Head {
   }
 
   private submit(fromNode: string, task: TaskSpec): void {
+    if (this.tasks.has(task.taskId)) return; // a restarted head may hear of a task twice
     this.directory.pin(task.refArgIds);
     this.directory.pin(task.args.refs);
     const record: TaskRecord = { task, fromNode, state: 'waiting' };
     this.tasks.set(task.taskId, record);
     for (const id of task.returnIds) this.taskByReturn.set(id, task.taskId);
-
+    if (task.kind === TaskKind.actorCreate && !this.registerActor(task, fromNode)) return;
+    // A restarted head whose nodes have reported: a task submitted again may be done or running.
+    if (this.recovery?.nodesBack && !this.recovery.over && this.adoptIfKnown(record)) return;
     if (task.kind === TaskKind.actorCall) return this.routeCall(task, fromNode);
-    if (task.kind === TaskKind.actorCreate) {
-      this.actorTasks.set(task.actorId, task.taskId);
-      this.actorSpecs.set(task.actorId, { task, fromNode });
-      const info = {
-        actorId: task.actorId,
-        name: task.actorName,
-        className: task.name,
-        methodNames: task.methodNames,
-      };
-      if (!this.actors.add(info)) {
-        const error = wire(
-          ErrorCode.ACTOR_DIED,
-          'ActorDiedError',
-          `an actor named "${task.actorName}" already exists`,
-        );
-        this.actors.add({ ...info, name: '' });
-        this.actors.died(task.actorId, error);
-        return this.fail(task.taskId, error);
-      }
-    }
     this.admit(record);
+  }
+
+  /** Records a new actor; false (and the creation failed) when its name is taken. */
+  private registerActor(task: TaskSpec, fromNode: string): boolean {
+    this.actorTasks.set(task.actorId, task.taskId);
+    this.actorSpecs.set(task.actorId, { task, fromNode });
+    const info = {
+      actorId: task.actorId,
+      name: task.actorName,
+      className: task.name,
+      methodNames: task.methodNames,
+    };
+    if (this.actors.add(info)) return true;
+    const error = wire(
+      ErrorCode.ACTOR_DIED,
+      'ActorDiedError',
+      `an actor named "${task.actorName}" already exists`,
+    );
+    this.actors.add({ ...info, name: '' });
+    this.actors.died(task.actorId, error);
+    this.fail(task.taskId, error);
+    return false;
   }
 
   /** Queues a task once its ref arguments are ready, or holds it if no node can fit it. */
@@ -454,7 +579,8 @@ export class Head {
     if (!this.scheduler.feasible(task)) return this.holdInfeasible(record);
     // Wait for the top-level ref arguments before taking any resources.
     this.directory.whenReady(task.refArgIds, () => {
-      if (this.tasks.get(task.taskId) !== record) return; // cancelled meanwhile
+      // Cancelled meanwhile, or found running on a node that rejoined a restarted head.
+      if (this.tasks.get(task.taskId) !== record || record.state !== 'waiting') return;
       record.state = 'queued';
       this.scheduler.enqueue(task);
       this.placeSoon();
@@ -491,6 +617,8 @@ export class Head {
       return this.fail(task.taskId, error);
     }
     record.state = 'infeasible';
+    // A restarted head before its nodes are back: they bring the resources (retryInfeasible).
+    if (this.recovery && !this.recovery.nodesBack) return;
     this.send(record.fromNode, {
       type: 'log',
       stream: 'stderr',
@@ -546,6 +674,7 @@ export class Head {
   }
 
   private placeQueued(): void {
+    if (this.recovery && !this.recovery.nodesBack) return; // nodes may still report these tasks running
     for (const { task, nodeId } of this.scheduler.schedule((t) => this.preferredNode(t))) {
       this.dispatch(task, nodeId);
       if (task.kind === TaskKind.actorCreate) {
@@ -580,6 +709,7 @@ export class Head {
   }
 
   private finished(taskId: string, runMs: number, ok: boolean): void {
+    this.recovery?.tasks.delete(taskId); // ended before its owner came back: its results tell
     const record = this.tasks.get(taskId);
     if (!record) return;
     const { task } = record;

@@ -49,6 +49,8 @@ export class ObjectDirectory {
   private readonly holderIndex = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private inlineBytes = 0;
+  /** While a restarted head waits for its nodes' reports, nothing is freed (see `resumeFrees`). */
+  private freesPaused = false;
 
   constructor(
     /** Called when an object must be dropped from the nodes that hold it. */
@@ -266,7 +268,22 @@ export class ObjectDirectory {
     }
   }
 
+  /** Frees nothing until `resumeFrees`: holders of objects may not have reported yet. */
+  pauseFrees(): void {
+    this.freesPaused = true;
+  }
+
+  /** Every report is in: free what nobody holds or needs (objects of owners that did not come back too). */
+  resumeFrees(): void {
+    this.freesPaused = false;
+    for (const e of [...this.entries.values()]) {
+      e.used = true;
+      this.maybeFree(e);
+    }
+  }
+
   private maybeFree(e: DirectoryEntry): void {
+    if (this.freesPaused) return;
     if (!e.used || e.holders.size > 0 || e.pins > 0 || !e.ready) return;
     this.entries.delete(e.id);
     this.dropInline(e);

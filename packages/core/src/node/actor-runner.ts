@@ -85,6 +85,14 @@ export class ActorRunner {
     this.node.taskFinished(this.create.taskId);
   }
 
+  /** The tasks of this actor not finished yet: its creation (until it is reported) and its calls. */
+  taskIds(): string[] {
+    const ids = this.created ? [] : [this.create.taskId];
+    for (const call of this.queue) ids.push(call.task.taskId);
+    for (const call of this.inFlight) ids.push(call.task.taskId);
+    return ids;
+  }
+
   call(task: TaskSpec): void {
     if (this.state === State.dead)
       return this.finish({ task, attempts: 0, cancelled: false }, this.deadError());

@@ -21,6 +21,7 @@ import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-servi
 import { TaskPools } from './task-pools.js';
 import { runTask } from './task-runner.js';
 import { RuntimeEnvs, type PreparedEnv } from './runtime-envs.js';
+import { RejoinBook } from './rejoin-book.js';
 
 export interface NodeRuntimeOptions {
   nodeId: string;
@@ -45,6 +46,27 @@ export interface NodeRuntimeOptions {
 }
 
 type Log = Extract<ClientToNode, { type: 'log' }>;
+
+/**
+ * Messages a node does not queue while its head is away: its rejoin report rebuilds what
+ * they said (see `rejoin`). Everything else (cancel, kill, log, requests) waits and is sent
+ * after the report.
+ */
+const REBUILT_ON_REJOIN = new Set<NodeToHead['type']>([
+  'registerNode',
+  'registerFunction',
+  'submit',
+  'objectAdded',
+  'subscribe',
+  'addRef',
+  'removeRef',
+  'holderGone',
+  'taskFinished',
+  'taskBlocked',
+  'taskUnblocked',
+  'tasksReturned',
+  'nodeStats',
+]);
 
 /** Failed pulls of one object before it counts as lost. */
 const MAX_PULL_ATTEMPTS = 5;
@@ -72,10 +94,24 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   readonly runtimeEnvs: RuntimeEnvs;
   private readonly pending = new Map<
     number,
-    { resolve: (reply: HeadToNode) => void; reject: (e: Error) => void }
+    {
+      resolve: (reply: HeadToNode) => void;
+      reject: (e: Error) => void;
+      /** The request itself: sent again to a restarted head (the first may have died with the old one). */
+      message: NodeToHead;
+    }
   >();
   /** Set once the head is unreachable: what everything that needs it fails with. */
   private headError: WireError | undefined;
+  /**
+   * Set while the head is gone but may come back (its grace period): messages that a
+   * rejoin report cannot rebuild wait here; the rest is rebuilt from `book` and the node.
+   */
+  private outbox: NodeToHead[] | undefined;
+  /** What a restarted head must hear again from this node (see rejoin-book.ts). */
+  readonly book = new RejoinBook();
+  /** Tasks of this node waiting in get/wait, whose CPUs the head lends to others. */
+  private readonly blockedTasks = new Set<string>();
   private readonly subscribed = new Set<string>();
   /** Objects `wait(..., { fetchLocal: false })` watches: it needs to know they exist, not their bytes. */
   private readonly watchers = new Map<string, (() => void)[]>();
@@ -95,7 +131,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   constructor(
     readonly options: NodeRuntimeOptions,
-    private readonly head: Channel<NodeToHead, HeadToNode>,
+    private head: Channel<NodeToHead, HeadToNode>,
   ) {
     this.nodeId = options.nodeId;
     this.runtimeEnvs = new RuntimeEnvs(this);
@@ -134,6 +170,11 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   toHead(message: NodeToHead): void {
     if (this.headError) return this.withoutHead(message, this.headError);
+    this.book.note(message);
+    if (this.outbox) {
+      if (!REBUILT_ON_REJOIN.has(message.type)) this.outbox.push(message);
+      return;
+    }
     this.head.send(message);
   }
 
@@ -142,6 +183,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
    * that end together are reported in one message, after their results.
    */
   taskFinished(taskId: string, runMs = 0, failed = false): void {
+    this.blockedTasks.delete(taskId);
     if (this.finishedIds.length === 0) queueMicrotask(this.sendFinished);
     this.finishedIds.push(taskId);
     this.finishedMs.push(runMs);
@@ -194,11 +236,13 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
   taskBlocked(taskId: string): void {
+    this.blockedTasks.add(taskId);
     this.running.get(taskId)?.blocked(true);
     this.toHead({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
   }
 
   taskUnblocked(taskId: string): void {
+    this.blockedTasks.delete(taskId);
     this.running.get(taskId)?.blocked(false);
     this.toHead({ type: 'taskUnblocked', nodeId: this.nodeId, taskId });
   }
@@ -208,8 +252,9 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     const reqId = this.nextReq++;
     return new Promise((resolve, reject) => {
       if (this.headError) return reject(fromWire(this.headError));
-      this.pending.set(reqId, { resolve, reject });
-      this.toHead({ ...message, reqId });
+      const request = { ...message, reqId };
+      this.pending.set(reqId, { resolve, reject, message: request });
+      this.toHead(request);
     });
   }
 
@@ -224,6 +269,68 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     for (const id of [...this.subscribed, ...this.watchers.keys()]) this.storeError(id, this.headError, '');
     for (const { reject } of this.pending.values()) reject(fromWire(this.headError));
     this.pending.clear();
+  }
+
+  /**
+   * The connection to the head is gone, and the head may come back within its grace period
+   * (a restart): tasks, actors and objects here go on; what needs the head waits.
+   */
+  headAway(): void {
+    if (this.headError || this.outbox) return;
+    this.outbox = [];
+  }
+
+  /**
+   * Back on a restarted head under the same node id: tell it what this node runs, hosts,
+   * holds and waits for, then what was queued while it was away.
+   */
+  rejoin(channel: Channel<NodeToHead, HeadToNode>): void {
+    if (this.headError) return;
+    const queued = this.outbox ?? [];
+    this.outbox = undefined;
+    this.head = channel;
+    channel.onMessage((m) => this.handleHead(m));
+    const runningTaskIds = [...this.running.keys()];
+    for (const actor of this.actors.values()) runningTaskIds.push(...actor.taskIds());
+    this.head.send({
+      type: 'registerNode',
+      nodeId: this.nodeId,
+      address: this.options.address,
+      resources: this.options.resources,
+      rejoin: true,
+      runningTaskIds,
+      actorIds: [...this.actors.keys()],
+    });
+    for (const [hash, fn] of this.functions) this.head.send({ type: 'registerFunction', hash, ...fn });
+    for (const o of this.store.summaries()) {
+      const inline = o.value && o.value.buffers.length === 0 && o.value.size <= INLINE_RESULT_BYTES;
+      this.head.send({
+        type: 'objectAdded',
+        nodeId: this.nodeId,
+        id: o.id,
+        ownerId: '',
+        size: o.size,
+        refs: o.refs,
+        inlineValue: inline ? o.value : undefined,
+      });
+    }
+    for (const m of this.book.report(this.nodeId, (id) => this.store.has(id))) this.head.send(m);
+    for (const taskId of this.blockedTasks)
+      if (this.running.has(taskId)) this.head.send({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
+    const waiting = [...this.subscribed, ...this.watchers.keys()].filter((id) => !this.store.has(id));
+    if (waiting.length > 0) this.head.send({ type: 'subscribe', nodeId: this.nodeId, ids: waiting });
+    // Requests sent to the old head just before it died got no answer: ask the new one.
+    const inOutbox = new Set(queued.map((m) => ('reqId' in m ? m.reqId : -1)));
+    for (const [reqId, p] of this.pending) if (!inOutbox.has(reqId)) this.head.send(p.message);
+    for (const m of queued) this.head.send(m);
+    this.flushStats();
+  }
+
+  /** What this node runs, hosts and holds, for the log. */
+  describeWork(): string {
+    let objects = 0;
+    for (const _ of this.store.summaries()) objects++;
+    return `${this.running.size} task(s), ${this.actors.size} actor(s) and ${objects} object(s)`;
   }
 
   private withoutHead(message: NodeToHead, error: WireError): void {
@@ -268,6 +375,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
         if (m.inlineValue) {
           // The head counts this node as a holder already (it frees the copy with the rest).
           if (!this.store.has(m.id)) this.store.putValue(m.id, m.inlineValue);
+          this.book.resultHere(m.id);
           this.markStats();
           return;
         }

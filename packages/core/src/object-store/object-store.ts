@@ -146,6 +146,28 @@ export class ObjectStore {
     return this.used + bytes <= this.options.capacityBytes;
   }
 
+  /**
+   * What the store holds, without reading spilled values back: what a node reports to a
+   * restarted head. `value` only for values in memory; `error` for stored errors.
+   */
+  *summaries(): IterableIterator<{
+    id: string;
+    size: number;
+    refs: string[];
+    value?: SerializedValue;
+    error?: WireError;
+  }> {
+    for (const e of this.entries.values()) {
+      yield {
+        id: e.id,
+        size: e.size,
+        refs: e.refs,
+        ...(e.value ? { value: e.value } : {}),
+        ...(e.error ? { error: e.error } : {}),
+      };
+    }
+  }
+
   clear(): void {
     for (const id of [...this.entries.keys()]) this.free(id);
     this.listeners.clear();

@@ -150,7 +150,16 @@ export type NodeToClient =
   | { type: 'log'; stream: 'stdout' | 'stderr'; prefix: string; text: string };
 
 export type NodeToHead =
-  | { type: 'registerNode'; nodeId: string; address: string; resources: Record<string, number> }
+  | {
+      type: 'registerNode';
+      nodeId: string;
+      address: string;
+      resources: Record<string, number>;
+      /** Back under its old id after the head restarted, with what it still runs and hosts. */
+      rejoin?: boolean;
+      runningTaskIds?: string[];
+      actorIds?: string[];
+    }
   | { type: 'registerFunction'; hash: string; source: string; name: string; runtimeEnv: string }
   | { type: 'getFunction'; reqId: number; nodeId: string; hash: string }
   | { type: 'submit'; nodeId: string; task: TaskSpec }

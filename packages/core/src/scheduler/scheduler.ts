@@ -106,6 +106,24 @@ export class Scheduler {
     this.nodes.delete(nodeId);
   }
 
+  /**
+   * The task already runs on `nodeId` (a node that rejoined a restarted head said so): it
+   * holds its resources there from now on, even if that oversubscribes the node for a while.
+   */
+  adopt(task: TaskSpec, nodeId: string): void {
+    const node = this.nodes.get(nodeId);
+    if (!node || this.running.has(task.taskId)) return;
+    const demand = demandOf(task);
+    for (const key in demand) node.available[key] = (node.available[key] ?? 0) - (demand[key] ?? 0);
+    this.running.set(task.taskId, {
+      nodeId,
+      demand,
+      blocked: false,
+      pipelined: false,
+      functionHash: task.functionHash,
+    });
+  }
+
   /** Whether any node could ever run the task (else it must be reported, not queued). */
   feasible(task: TaskSpec): boolean {
     const demand = demandOf(task);

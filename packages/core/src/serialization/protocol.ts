@@ -5,7 +5,10 @@ import { Hello, PeerRole } from '../generated/handshake_generated.js';
  * Version of the wire protocol (docs/protocol.md). Peers with a different version are
  * refused at the handshake; de2 patch releases keep it unchanged so they interoperate.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+
+/** The handshake refusal of a rejoin (connect_error data code): join as a new node. */
+export const REJOIN_REFUSED = 'REJOIN_REFUSED';
 
 export const Role = { node: 'node', driver: 'driver' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -16,6 +19,8 @@ export interface HelloMessage {
   de2Version: string;
   role: Role;
   nodeId: string;
+  /** Comes back under its old id to a restarted head (see docs/architecture.md). */
+  rejoin?: boolean;
 }
 
 export function encodeHello(message: HelloMessage): Uint8Array {
@@ -27,6 +32,7 @@ export function encodeHello(message: HelloMessage): Uint8Array {
   Hello.addDe2Version(builder, de2Version);
   Hello.addRole(builder, message.role === Role.driver ? PeerRole.Driver : PeerRole.Node);
   Hello.addNodeId(builder, nodeId);
+  Hello.addRejoin(builder, message.rejoin === true);
   builder.finish(Hello.endHello(builder));
   return builder.asUint8Array();
 }
@@ -38,5 +44,6 @@ export function decodeHello(bytes: Uint8Array): HelloMessage {
     de2Version: hello.de2Version() ?? '',
     role: hello.role() === PeerRole.Driver ? Role.driver : Role.node,
     nodeId: hello.nodeId() ?? '',
+    rejoin: hello.rejoin(),
   };
 }

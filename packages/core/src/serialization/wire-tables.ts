@@ -140,6 +140,9 @@ export const toHeadMessages: MessageDesc[] = [
     nodeId: 'string',
     address: 'string',
     resources: 'resources',
+    rejoin: 'bool',
+    runningTaskIds: 'strings',
+    actorIds: 'strings',
   }),
   toHead('registerFunction', 'RegisterFunction', g.RegisterFunction, {
     hash: 'string',

@@ -27,6 +27,39 @@ export function findToken(explicit?: string, path = tokenPath()): string | undef
   return undefined;
 }
 
+/**
+ * Reads a token file (`--token-file`); throws an error that names the file when it is
+ * missing or empty.
+ */
+export function readTokenFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the token file ${path}: ${(error as Error).message}`);
+  }
+  const token = text.trim();
+  if (!token) throw new Error(`the token file ${path} is empty`);
+  return token;
+}
+
+/**
+ * The command line with the value of `--token` hidden, as `ps` shows a long-running node
+ * that was given one (the token is the cluster's password: every user of the machine can
+ * read every process's arguments).
+ */
+export function argvWithoutToken(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--token') {
+      out.push(a, '***');
+      i++;
+    } else out.push(a.startsWith('--token=') ? '--token=***' : a);
+  }
+  return out;
+}
+
 /** Constant-time comparison, so the time taken does not leak how much of a guess matched. */
 export function tokensEqual(expected: string, presented: unknown): boolean {
   if (typeof presented !== 'string') return false;

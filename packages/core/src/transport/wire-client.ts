@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
-import { encodeHello, PROTOCOL_VERSION, type Role } from '../serialization/protocol.js';
+import { encodeHello, PROTOCOL_VERSION, REJOIN_REFUSED, type Role } from '../serialization/protocol.js';
 import { AuthenticationError, ProtocolMismatchError, De2Error, NodeDiedError } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { RefusalData, WireEvents } from './wire-server.js';
@@ -15,6 +15,15 @@ export interface WireClientOptions {
   de2Version: string;
   /** Give up connecting after this long. @default 10000 */
   connectTimeoutMs?: number;
+  /** Come back under `nodeId` to a head that restarted (see RejoinRefusedError). */
+  rejoin?: boolean;
+}
+
+/** The head does not take this node back under its old id: it must join as a new node. */
+export class RejoinRefusedError extends De2Error {
+  constructor(message: string) {
+    super(ErrorCode.NODE_DIED, message);
+  }
 }
 
 /** A node's or driver's connection to the head. */
@@ -43,6 +52,7 @@ export class WireClient extends EventEmitter<{
       de2Version: options.de2Version,
       role: options.role,
       nodeId: options.nodeId,
+      rejoin: options.rejoin === true,
     });
     const socket: Socket<WireEvents, WireEvents> = io(`ws://${options.address}`, {
       transports: ['websocket'],
@@ -75,6 +85,7 @@ function connectError(address: string, error: Error & { data?: RefusalData }): D
         '`de2-node start --head` with --token, DE2_TOKEN or ~/.de2/token',
     );
   }
+  if (error.data?.code === REJOIN_REFUSED) return new RejoinRefusedError(error.message);
   if (error.data?.code === ErrorCode.PROTOCOL_MISMATCH) {
     return new ProtocolMismatchError(error.message);
   }

@@ -2,7 +2,12 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
-import { decodeHello, PROTOCOL_VERSION, type HelloMessage } from '../serialization/protocol.js';
+import {
+  decodeHello,
+  PROTOCOL_VERSION,
+  REJOIN_REFUSED,
+  type HelloMessage,
+} from '../serialization/protocol.js';
 import { tokensEqual } from './token.js';
 import { fromEventArgs, toEventArgs } from './frame-events.js';
 import { ErrorCode } from '../errors/codes.js';
@@ -25,11 +30,16 @@ export interface WireServerOptions {
   pingIntervalMs?: number;
   /** How long a ping may go unanswered before the peer counts as gone. @default 8000 */
   pingTimeoutMs?: number;
+  /**
+   * Whether a peer that asks to rejoin under its old id may (a restarted head admits only
+   * the nodes of the head it replaces, within its grace period). @default none may
+   */
+  mayRejoin?: (nodeId: string) => boolean;
 }
 
 /** Why a connection was refused; sent to the peer in socket.io's connect_error `data`. */
 export interface RefusalData {
-  code: typeof ErrorCode.AUTHENTICATION | typeof ErrorCode.PROTOCOL_MISMATCH;
+  code: typeof ErrorCode.AUTHENTICATION | typeof ErrorCode.PROTOCOL_MISMATCH | typeof REJOIN_REFUSED;
   serverProtocolVersion: number;
 }
 
@@ -108,6 +118,16 @@ export class WireServer {
           `the peer (de2 ${hello.de2Version}) speaks protocol ${hello.protocolVersion}; install the same de2 version on every machine`;
         options.log(`refused connection from ${peer}: ${message}`);
         next(refusal(message, ErrorCode.PROTOCOL_MISMATCH));
+        return;
+      }
+      if (hello.rejoin && !(options.mayRejoin?.(hello.nodeId) ?? false)) {
+        const message =
+          `this head does not know node ${hello.nodeId} (it was declared dead, or the head restarted ` +
+          'without it, or after its grace period): join as a new node';
+        options.log(
+          `refused rejoin of ${hello.role} ${hello.nodeId} from ${peer}: not in this head's tables`,
+        );
+        next(refusal(message, REJOIN_REFUSED));
         return;
       }
       socket.data = { hello };
