@@ -142,6 +142,10 @@ export default async function run(packed: PackedTask): Promise<PackedResult> {
 
 /** A task that read this much of the store's pool blocks collects its garbage at its end. */
 const SWEEP_AFTER_BYTES = 64 << 20;
+/** ...unless the thread swept recently: collections take at most 1/20 of its time. */
+const SWEEP_TIME_SHARE = 20;
+let sweepCostMs = 0;
+let sweptAt = 0;
 
 /**
  * Unpins, before the task's result goes out, the pool blocks that the task read and no
@@ -150,8 +154,12 @@ const SWEEP_AFTER_BYTES = 64 << 20;
  */
 async function releasePins<R>(result: R): Promise<R> {
   if (aliasBytesSinceSweep() < SWEEP_AFTER_BYTES) return result;
+  if (performance.now() - sweptAt < SWEEP_TIME_SHARE * sweepCostMs) return result;
   await new Promise((resolve) => setImmediate(resolve)); // the aliases' WeakRefs clear only after their turn
+  const start = performance.now();
   sweepAliases();
+  sweptAt = performance.now();
+  sweepCostMs = sweptAt - start;
   return result;
 }
 
