@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { MemoryMonitor, type MemoryVictim } from '../src/node/memory-monitor.js';
 import { ObjectStore } from '../src/object-store/object-store.js';
 import { BLOCK_HEADER_BYTES, blockPins, sweepAliases } from '../src/object-store/pool-block.js';
 import { sizeClass } from '../src/object-store/store-pool.js';
@@ -143,6 +144,38 @@ describe('store pool: reuse of freed memory', () => {
       await new Promise((r) => setTimeout(r, 10));
     expect(store.pool.snapshot()).to.include({ freeBytes: 0, quarantinedBytes: 0 });
     expect(store.pool.snapshot().trimmedBytes).to.be.greaterThan(16 * MB);
+  });
+
+  it('gives its free memory back when the node memory monitor asks, before a task is ended', async () => {
+    open();
+    store.putValue('a', serialize(array(1)));
+    store.free('a');
+    expect(store.pool.freeBytes).to.be.greaterThan(16 * MB);
+    const events: string[] = [];
+    let monitor: MemoryMonitor | undefined;
+    await new Promise<void>((resolve) => {
+      const victim: MemoryVictim = {
+        taskId: 't1',
+        startedAt: 1,
+        retriable: true,
+        endForMemory: async () => {
+          events.push(`ended with ${store.pool.freeBytes} free`);
+          resolve();
+        },
+      };
+      monitor = new MemoryMonitor({
+        limitBytes: 1,
+        usedBytes: () => 2,
+        running: () => [victim],
+        relieve: () => {
+          const given = store.pool.release();
+          events.push(`relieved ${given > 0}`);
+          return given;
+        },
+      });
+    });
+    monitor?.stop();
+    expect(events.slice(0, 3)).to.deep.equal(['relieved true', 'relieved false', 'ended with 0 free']);
   });
 
   it('restores a spilled value into pool memory with its bytes intact', () => {

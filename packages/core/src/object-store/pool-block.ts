@@ -94,7 +94,8 @@ export function aliasBytesSinceSweep(): number {
 }
 
 let gcFunction: (() => void) | undefined;
-function collect(): void {
+/** A full garbage collection of this thread (what frees dropped buffers' memory now). */
+export function collectGarbage(): void {
   if (!gcFunction) {
     // Process-wide and left on (see worker/memory-budget.ts for why it is never switched off).
     v8.setFlagsFromString('--expose-gc');
@@ -113,8 +114,8 @@ export function sweepAliases(): void {
   if (live.size === 0) return;
   // Twice: a v8.Deserializer keeps what it read (for back-references) in handles that go
   // only when the collector finalizes the deserializer, so its values die one GC later.
-  collect();
-  collect();
+  collectGarbage();
+  collectGarbage();
   for (const record of [...live]) {
     if (record.alias.deref() !== undefined) continue;
     finalizer.unregister(record);

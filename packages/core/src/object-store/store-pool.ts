@@ -3,6 +3,7 @@ import {
   BLOCK_HEADER_BYTES,
   POOL_MIN_BYTES,
   blockPins,
+  collectGarbage,
   isPoolBlock,
   sweepAliases,
   writeBlockHeader,
@@ -116,6 +117,16 @@ export class StorePool {
     return given;
   }
 
+  /**
+   * Gives every free block back to the OS now (the memory monitor asks when the node nears
+   * its limit): drops them and collects garbage, which frees their memory.
+   */
+  release(): number {
+    const given = this.trim();
+    if (given > 0) collectGarbage();
+    return given;
+  }
+
   /** Blocks freed by the store that a program or task can still read. */
   quarantinedBytes(): number {
     let n = 0;
@@ -172,7 +183,7 @@ export class StorePool {
         if (this.freeTotal === 0 && this.quarantine.size === 0) {
           clearInterval(this.timer);
           this.timer = undefined;
-        } else if (Date.now() - this.lastUse >= this.options.idleMs) this.trim();
+        } else if (Date.now() - this.lastUse >= this.options.idleMs) this.release();
       },
       Math.max(10, this.options.idleMs / 2),
     );
