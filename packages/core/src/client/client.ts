@@ -159,6 +159,9 @@ export class CoreClient {
     // The head answers after it handled the removeRef, and its freeObject to this node
     // travels ahead of the answer: once it arrives, the store has freed what it could.
     await this.request({ type: 'clusterInfo', reqId: 0 });
+    // End this turn of the event loop: views that `get` handed out during it stay alive
+    // until it ends (WeakRef semantics), and the next put could not reuse their memory.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** True if `id` was freed with `free()` by this thread. */
