@@ -142,8 +142,10 @@ export default async function run(packed: PackedTask): Promise<PackedResult> {
 
 /** A task that read this much of the store's pool blocks collects its garbage at its end. */
 const SWEEP_AFTER_BYTES = 64 << 20;
-/** ...unless the thread swept recently: collections take at most 1/20 of its time. */
+/** ...unless the thread swept recently: collections take at most 1/20 of its time... */
 const SWEEP_TIME_SHARE = 20;
+/** ...but a task that read this much always does: fresh memory for it would cost seconds. */
+const SWEEP_ALWAYS_BYTES = 1 << 30;
 let sweepCostMs = 0;
 let sweptAt = 0;
 
@@ -153,8 +155,10 @@ let sweptAt = 0;
  * its dropped views would keep the node from reusing their memory.
  */
 async function releasePins<R>(result: R): Promise<R> {
-  if (aliasBytesSinceSweep() < SWEEP_AFTER_BYTES) return result;
-  if (performance.now() - sweptAt < SWEEP_TIME_SHARE * sweepCostMs) return result;
+  const pinned = aliasBytesSinceSweep();
+  if (pinned < SWEEP_AFTER_BYTES) return result;
+  if (pinned < SWEEP_ALWAYS_BYTES && performance.now() - sweptAt < SWEEP_TIME_SHARE * sweepCostMs)
+    return result;
   await new Promise((resolve) => setImmediate(resolve)); // the aliases' WeakRefs clear only after their turn
   const start = performance.now();
   sweepAliases();
