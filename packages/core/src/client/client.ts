@@ -68,7 +68,7 @@ export class CoreClient {
   }
 
   newId(kind: string): string {
-    return `${this.clientId}.${kind}${(this.nextId++).toString(36)}`;
+    return flat(this.clientId, '.', kind, (this.nextId++).toString(36));
   }
 
   private taskId(): string {
@@ -250,6 +250,14 @@ export class CoreClient {
   close(): void {
     this.channel.close();
   }
+}
+
+/**
+ * The pieces joined into one flat string: `a + b` makes a tree of pieces in V8 (about 100
+ * bytes more for an id), and ids live as long as their task or object; `join` makes one.
+ */
+export function flat(...pieces: string[]): string {
+  return pieces.join('');
 }
 
 function callerStack(site: Error): string {

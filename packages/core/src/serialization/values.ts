@@ -262,6 +262,14 @@ function emptyListKey(): string {
   return emptyList;
 }
 
+/**
+ * The lists of a call without ref arguments: one shared empty array (a task spec lives as
+ * long as its result, for lineage, so a million tasks would keep two million empty arrays).
+ * Never changed: task specs are read, not edited.
+ */
+const NO_INDEXES = Object.freeze([]) as readonly number[] as number[];
+const NO_IDS = Object.freeze([]) as readonly string[] as string[];
+
 /** The encoded argument list of a call: top-level refs are taken out and listed apart. */
 export interface EncodedArgs {
   args: SerializedValue;
@@ -282,7 +290,7 @@ export function serializeArgs(
   const refArgIds: string[] = [];
   if (args.length === 0) {
     noArgs ??= serializerFor().encode([], 'no arguments');
-    return { args: noArgs, refArgIndexes, refArgIds };
+    return { args: noArgs, refArgIndexes: NO_INDEXES, refArgIds: NO_IDS };
   }
   const list: unknown[] = new Array(args.length);
   let needsMarkers = false;
@@ -306,5 +314,6 @@ export function serializeArgs(
     needsMarkers ? withMarkers(list) : list,
     `the arguments of "${name}"`,
   );
+  if (refArgIds.length === 0) return { args: encoded, refArgIndexes: NO_INDEXES, refArgIds: NO_IDS };
   return { args: encoded, refArgIndexes, refArgIds };
 }
