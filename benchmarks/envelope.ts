@@ -7,6 +7,7 @@
  *   npm run bench:envelope -- --cases queued --tasks 200000 one case, fewer tasks
  *   npm run bench:envelope -- --cases queued --cluster      also on a head (0 CPUs) + 1 node (2 CPUs)
  *                                                           + a driver: memory per side
+ *   npm run bench:envelope -- --cases queued --cluster-only  only the cluster run
  *   npm run bench:envelope -- --largest put                 the largest array through put (2 copies: 8 GiB)
  *
  * Writes benchmarks/results/envelope.{md,json} (--out DIR to change).
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '1000000' },
     largest: { type: 'string', default: 'create' },
     cluster: { type: 'boolean', default: false },
+    'cluster-only': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(root, 'benchmarks/results') },
   },
 });
@@ -112,7 +114,7 @@ const notes: string[] = [`load average at the start: ${load()}`];
 const cases = values.cases.split(',') as (typeof CASES)[number][];
 for (const c of cases) if (!CASES.includes(c)) throw new RangeError(`--cases: unknown case ${c} (${CASES.join(', ')})`);
 
-for (const c of cases) {
+for (const c of values['cluster-only'] ? [] : cases) {
   const extra = c === 'queued' ? ['--tasks', values.tasks] : c === 'largest' ? ['--largest', values.largest] : [];
   console.error(`${c}: running (load ${load()})`);
   const { out, sampler, driverPid } = await runCase(c, extra);
@@ -135,7 +137,7 @@ for (const c of cases) {
   }
 }
 
-if (values.cluster && cases.includes('queued')) {
+if ((values.cluster || values['cluster-only']) && cases.includes('queued')) {
   console.error(`queued on a cluster: head (0 CPUs) + 1 node (2 CPUs) + driver (load ${load()})`);
   const cluster = await startTestCluster({ workers: 1, headCpus: 0, workerCpus: 2 });
   try {
@@ -164,6 +166,14 @@ if (values.cluster && cases.includes('queued')) {
         '|---|---:|---:|---:|---:|---:|\n' +
         [side('driver (its own node, 0 CPUs)', driverPid), side('head (0 CPUs)', head), side('node (2 CPUs)', node)].join('\n'),
     );
+  } catch (error) {
+    // Reported, not thrown: the embedded figures above stand on their own.
+    const tail = (t: string) => t.trim().split('\n').slice(-8).join(' / ');
+    notes.push(
+      `queued on a cluster FAILED: ${(error as Error).message.split('\n').find((l) => /Error/.test(l)) ?? error}; ` +
+        `head's last output: ${tail(cluster.head.output())}; node's: ${tail(cluster.workers[0]!.output())}`,
+    );
+    console.error(notes.at(-1));
   } finally {
     await cluster.teardown();
   }
