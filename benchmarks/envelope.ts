@@ -100,31 +100,52 @@ async function runCase(name: string, extra: string[], watch: number[] = []) {
   });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   sampler.stop();
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (code !== 0 || !line) throw new Error(`case ${name} failed (exit ${code}):\n${stderr.slice(-3000)}`);
   return { out: JSON.parse(line) as CaseOut, sampler, driverPid: child.pid! };
 }
 
 const MiB = 2 ** 20;
 const mib = (b: number) => `${Math.round(b / MiB).toLocaleString('en-US')} MiB`;
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
 const rows: string[] = [];
 const raw: Record<string, unknown> = {};
 const notes: string[] = [`load average at the start: ${load()}`];
 const cases = values.cases.split(',') as (typeof CASES)[number][];
-for (const c of cases) if (!CASES.includes(c)) throw new RangeError(`--cases: unknown case ${c} (${CASES.join(', ')})`);
+for (const c of cases)
+  if (!CASES.includes(c)) throw new RangeError(`--cases: unknown case ${c} (${CASES.join(', ')})`);
 
 for (const c of values['cluster-only'] ? [] : cases) {
-  const extra = c === 'queued' ? ['--tasks', values.tasks] : c === 'largest' ? ['--largest', values.largest] : [];
+  const extra =
+    c === 'queued' ? ['--tasks', values.tasks] : c === 'largest' ? ['--largest', values.largest] : [];
   console.error(`${c}: running (load ${load()})`);
   const { out, sampler, driverPid } = await runCase(c, extra);
   const seconds = out.seconds.total!;
   let what = RAY[c].what;
-  if (c === 'queued') what = `${Number(values.tasks).toLocaleString('en-US')} no-op tasks submitted at once, then got`;
-  if (c === 'largest') what = `a ${mib(out.counts.bytes!)} Uint8Array (2^32 elements, V8's limit), ${values.largest === 'put' ? 'put' : 'createObject + fill + seal'}, got, read by a task`;
-  const detail = Object.entries(out.seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
-  rows.push(`| ${c} | ${what} | ${seconds.toFixed(2)} | ${mib(sampler.peakSum)} | ${RAY[c].seconds} | ${RAY[c].envelope} | ${detail} |`);
-  raw[c] = { ...out, peakRssBytes: sampler.peakSum, rssAtMarks: sampler.atMark[driverPid] ?? {}, marks: sampler.atMark };
+  if (c === 'queued')
+    what = `${Number(values.tasks).toLocaleString('en-US')} no-op tasks submitted at once, then got`;
+  if (c === 'largest')
+    what = `a ${mib(out.counts.bytes!)} Uint8Array (2^32 elements, V8's limit), ${values.largest === 'put' ? 'put' : 'createObject + fill + seal'}, got, read by a task`;
+  const detail = Object.entries(out.seconds)
+    .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+    .join(', ');
+  rows.push(
+    `| ${c} | ${what} | ${seconds.toFixed(2)} | ${mib(sampler.peakSum)} | ${RAY[c].seconds} | ${RAY[c].envelope} | ${detail} |`,
+  );
+  raw[c] = {
+    ...out,
+    peakRssBytes: sampler.peakSum,
+    rssAtMarks: sampler.atMark[driverPid] ?? {},
+    marks: sampler.atMark,
+  };
   if (c === 'queued') {
     const ready = sampler.atMark.ready?.[driverPid] ?? 0;
     const submitted = sampler.atMark.submitted?.[driverPid] ?? 0;
@@ -158,13 +179,22 @@ if ((values.cluster || values['cluster-only']) && cases.includes('queued')) {
         `${Math.round((submitted - ready) / n)} | ${Math.round((peak - ready) / n)} |`
       );
     };
-    raw.queuedCluster = { ...out, marks: sampler.atMark, peak: Object.fromEntries(sampler.peak), pids: { head, node, driver: driverPid } };
+    raw.queuedCluster = {
+      ...out,
+      marks: sampler.atMark,
+      peak: Object.fromEntries(sampler.peak),
+      pids: { head, node, driver: driverPid },
+    };
     notes.push(
       `queued on a cluster: ${out.seconds.total!.toFixed(1)} s (submit ${out.seconds.submit!.toFixed(1)} s), ` +
         `peak of all de2 processes together ${mib(sampler.peakSum)}. Per process:\n\n` +
         '| process | RSS ready | RSS after submitting | peak RSS | bytes a queued task | bytes a task at the peak |\n' +
         '|---|---:|---:|---:|---:|---:|\n' +
-        [side('driver (its own node, 0 CPUs)', driverPid), side('head (0 CPUs)', head), side('node (2 CPUs)', node)].join('\n'),
+        [
+          side('driver (its own node, 0 CPUs)', driverPid),
+          side('head (0 CPUs)', head),
+          side('node (2 CPUs)', node),
+        ].join('\n'),
     );
   } catch (error) {
     // Reported, not thrown: the embedded figures above stand on their own.

@@ -181,7 +181,11 @@ function warmNote(warm: boolean[] | undefined, first = false): string {
 function microRows(section: string, de2: MicroOut, ray: MicroOut): void {
   for (const [key, name, unit] of MICRO) {
     if (de2.rates![key] === undefined || ray.rates![key] === undefined) continue;
-    const warm = key.startsWith('bigPut') ? de2.notes?.bigPutWarm : key.startsWith('bigLoop') ? de2.notes?.bigLoopWarm : undefined;
+    const warm = key.startsWith('bigPut')
+      ? de2.notes?.bigPutWarm
+      : key.startsWith('bigLoop')
+        ? de2.notes?.bigLoopWarm
+        : undefined;
     rows.push({
       section,
       name: name + warmNote(warm, key === 'bigPutFirstGBps'),

@@ -58,7 +58,9 @@ mark('ready');
 switch (values.case) {
   case 'args': {
     // 10,000 objects, each a list of 10,000 ones, passed as ref arguments to one task.
-    const sumArgs = remote((...lists: number[][]) => lists.reduce((s, l) => s + l.reduce((a, b) => a + b, 0), 0));
+    const sumArgs = remote((...lists: number[][]) =>
+      lists.reduce((s, l) => s + l.reduce((a, b) => a + b, 0), 0),
+    );
     const total = await timed('total', async () => {
       const refs = Array.from({ length: ARGS }, () => put(new Array<number>(LIST).fill(1)));
       return get(sumArgs.remote(...refs));
@@ -69,9 +71,12 @@ switch (values.case) {
   }
   case 'returns': {
     // One task with 3,000 returns, each a list of 10,000 ints; each got on its own.
-    const many = remote(() => Array.from({ length: 3000 }, () => Array.from({ length: 10_000 }, (_, i) => i)), {
-      numReturns: RETURNS,
-    });
+    const many = remote(
+      () => Array.from({ length: 3000 }, () => Array.from({ length: 10_000 }, (_, i) => i)),
+      {
+        numReturns: RETURNS,
+      },
+    );
     await timed('total', async () => {
       const refs = many.remote();
       for (const ref of refs) {

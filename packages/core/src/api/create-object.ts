@@ -60,7 +60,11 @@ export function createObject<C extends TypedArrayConstructor>(
 ): ObjectBuilder<InstanceType<C>> {
   const client = requireClient();
   const bytesPer = (type as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT;
-  if (typeof type !== 'function' || typeof bytesPer !== 'number' || !(type.prototype instanceof Object.getPrototypeOf(Uint8Array)))
+  if (
+    typeof type !== 'function' ||
+    typeof bytesPer !== 'number' ||
+    !(type.prototype instanceof Object.getPrototypeOf(Uint8Array))
+  )
     throw new TypeError('createObject(type, length): type must be a typed-array class such as Float64Array');
   if (!Number.isSafeInteger(length) || length < 0)
     throw new RangeError(`createObject(${type.name}, length): length must be an integer >= 0, got ${length}`);
@@ -74,7 +78,11 @@ export function createObject<C extends TypedArrayConstructor>(
   const { sab, offset } = storeMemory(length * bytesPer);
   // A pool block reaches the program as a pinned alias, as `get` hands it out.
   const memory = offset > 0 && getProcessPool() ? aliasBlock(sab) : sab;
-  const Ctor = type as unknown as new (b: SharedArrayBuffer, offset: number, length: number) => InstanceType<C>;
+  const Ctor = type as unknown as new (
+    b: SharedArrayBuffer,
+    offset: number,
+    length: number,
+  ) => InstanceType<C>;
   const array = new Ctor(memory, offset, length);
   let sealed = false;
   return {

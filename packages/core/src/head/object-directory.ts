@@ -97,7 +97,12 @@ export class ObjectDirectory {
   /** The nodes holding `id` and its size in bytes, without copying the set (placement asks per task). */
   placement(id: string): { locations: Iterable<string>; size: number } | undefined {
     const e = this.entries.get(id);
-    return e && { locations: typeof e.locations === 'object' ? e.locations : idSetValues(e.locations), size: e.size };
+    return (
+      e && {
+        locations: typeof e.locations === 'object' ? e.locations : idSetValues(e.locations),
+        size: e.size,
+      }
+    );
   }
 
   /** The object's value if it is small and kept here (see `added`). */

@@ -43,7 +43,10 @@ export class ObjectStore {
   constructor(private readonly options: ObjectStoreOptions) {
     this.spill = new SpillDirectory(options.sessionDir, options.spillLimitBytes);
     this.pool = new StorePool({ idleMs: options.poolIdleMs ?? 10_000 });
-    setProcessPool(this.pool, { capacityBytes: options.capacityBytes, spillLimitBytes: options.spillLimitBytes });
+    setProcessPool(this.pool, {
+      capacityBytes: options.capacityBytes,
+      spillLimitBytes: options.spillLimitBytes,
+    });
   }
 
   /** Bytes held in memory. */
