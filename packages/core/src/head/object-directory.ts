@@ -80,6 +80,9 @@ export class ObjectDirectory {
         used: false,
         refs: NO_REFS,
         subscribers: undefined,
+        // Every field from the start: one added later moves the fields out of the object.
+        lostError: undefined,
+        inlineValue: undefined,
       };
       this.entries.set(id, e);
     }
