@@ -1,14 +1,7 @@
 import { expect } from 'chai';
-import {
-  idSetAdd,
-  idSetDelete,
-  idSetHas,
-  idSetSize,
-  idSetValues,
-  type IdSet,
-} from '../src/head/id-set.js';
+import { idSetAdd, idSetDelete, idSetHas, idSetSize, idSetValues, type IdSet } from '../src/head/id-set.js';
 
-describe('IdSet (the directory's holders, locations and subscribers)', () => {
+describe('IdSet (the holders, locations and subscribers of a directory entry)', () => {
   it('holds nothing, one id or many, like a Set, and shrinks back to the id itself', () => {
     let s: IdSet = undefined;
     expect(idSetSize(s)).to.equal(0);
