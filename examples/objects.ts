@@ -1,5 +1,5 @@
 // Objects: run with `npx tsx examples/objects.ts`.
-import { get, init, put, remote, shutdown } from '@de2/core';
+import { createObject, free, get, init, put, remote, shutdown } from '@de2/core';
 
 await init({ numCpus: 2 });
 
@@ -22,5 +22,14 @@ const lazy = remote(async (box: { ref: typeof data }) => {
   return (await get(box.ref)).length;
 });
 console.log('length through a nested ref =', await get(lazy.remote({ ref: data })));
+
+// A large array written straight into store memory, sealed without a copy, freed when done:
+// its memory goes back to the store's pool for the next large put.
+const squares = createObject(Float64Array, 1_000_000);
+for (let i = 0; i < squares.array.length; i++) squares.array[i] = i * i;
+const squaresRef = squares.seal();
+const last = remote((a: Float64Array) => a[a.length - 1]);
+console.log('last square =', await get(last.remote(squaresRef)));
+await free([data, squaresRef]);
 
 await shutdown();

@@ -37,6 +37,7 @@ def main():
     parser.add_argument("--num-cpus", type=int, default=2)
     parser.add_argument("--temp-dir", default=None)
     parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--big-loop", action="store_true")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -145,8 +146,36 @@ def main():
     rates["bigPutFirstGBps"] = BIG_BYTES / 1e9 / put_seconds[0]
     rates["bigPutGBps"] = BIG_BYTES / 1e9 / statistics.median(put_seconds)
     rates["bigGetGBps"] = BIG_BYTES / 1e9 / statistics.median(get_seconds)
+    notes = {"putSeconds": put_seconds}
+    del ref, big
+    if args.big_loop:
+        notes.update(big_loop(ray, rates))
     ray.shutdown()
-    print(json.dumps({"rates": rates, "seconds": {"import": import_seconds, "init": init_seconds, "initToFirstResult": first_result}}))
+    seconds = {"import": import_seconds, "init": init_seconds, "initToFirstResult": first_result}
+    print(json.dumps({"rates": rates, "seconds": seconds, "notes": notes}))
+
+
+def big_loop(ray, rates):
+    """put + task read + free of a 2 GiB array, LOOPS times (de2-micro.ts's bigLoop)."""
+    loop_bytes = 2**31
+    loops = 10
+    huge = np.ones(loop_bytes // 8, dtype=np.float64)
+
+    @ray.remote
+    def read_pages(a):
+        return float(a[::512].sum())  # one element per 4 KiB page
+
+    loop_seconds = []
+    for _ in range(loops):
+        t = time.perf_counter()
+        ref = ray.put(huge)
+        total = ray.get(read_pages.remote(ref))
+        del ref
+        loop_seconds.append(time.perf_counter() - t)
+        assert total == huge.size // 512
+    rates["bigLoopGBps"] = loops * loop_bytes / 1e9 / sum(loop_seconds)
+    rates["bigLoopMedianGBps"] = loop_bytes / 1e9 / statistics.median(loop_seconds)
+    return {"loopSeconds": loop_seconds}
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ describe('core examples', () => {
 
   it('examples/objects.ts', async () => {
     const out = await example('objects.ts');
-    expect(out).to.contain('sum = 45000000').and.contain('length through a nested ref = 10000000');
+    expect(out)
+      .to.contain('sum = 45000000')
+      .and.contain('length through a nested ref = 10000000')
+      .and.contain('last square = 999998000001');
   });
 });

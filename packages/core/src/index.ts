@@ -48,6 +48,13 @@ export {
   type WaitOptions,
 } from './api/functions.js';
 export { ObjectRef } from './api/object-ref.js';
+export {
+  createObject,
+  free,
+  MAX_TYPED_ARRAY_LENGTH,
+  type ObjectBuilder,
+  type TypedArrayConstructor,
+} from './api/create-object.js';
 export { RemoteFunction } from './api/remote-function.js';
 export { ActorClass } from './api/actor.js';
 export type { RemoteOptions, ActorOptions } from './api/options.js';

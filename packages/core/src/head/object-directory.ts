@@ -1,26 +1,30 @@
+import { idSetAdd, idSetDelete, idSetHas, idSetSize, idSetValues, type IdSet } from './id-set.js';
 import type { WireError } from '../errors/wire.js';
 import type { SerializedValue } from '../protocol/messages.js';
 
 interface DirectoryEntry {
   id: string;
   ownerId: string;
-  locations: Set<string>;
+  locations: IdSet;
   /** Bytes of the value (0 until it is added): what locality weighs. */
   size: number;
   ready: boolean;
   /** Clients holding at least one live ObjectRef to it. */
-  holders: Set<string>;
+  holders: IdSet;
   /** Pending tasks that take it as an argument, and stored objects that contain it. */
   pins: number;
   /** True once anything has held or pinned it: only then may it be freed. */
   used: boolean;
   refs: string[];
-  subscribers: Set<string>;
+  subscribers: IdSet;
   /** Set when every copy is gone and it cannot be rebuilt: what `get` of it gives. */
   lostError?: WireError;
   /** A small value kept here while the object lives, handed to later subscribers. */
   inlineValue?: SerializedValue;
 }
+
+/** The refs of an object that contains none (shared: never changed, only replaced). */
+const NO_REFS: string[] = [];
 
 /** One object as the dashboard shows it. */
 export interface ObjectEntryView {
@@ -70,14 +74,17 @@ export class ObjectDirectory {
       e = {
         id,
         ownerId: '',
-        locations: new Set(),
+        locations: undefined,
         size: 0,
         ready: false,
-        holders: new Set(),
+        holders: undefined,
         pins: 0,
         used: false,
-        refs: [],
-        subscribers: new Set(),
+        refs: NO_REFS,
+        subscribers: undefined,
+        // Every field from the start: one added later moves the fields out of the object.
+        lostError: undefined,
+        inlineValue: undefined,
       };
       this.entries.set(id, e);
     }
@@ -89,12 +96,18 @@ export class ObjectDirectory {
   }
 
   locations(id: string): string[] {
-    return [...(this.entries.get(id)?.locations ?? [])];
+    return idSetValues(this.entries.get(id)?.locations);
   }
 
   /** The nodes holding `id` and its size in bytes, without copying the set (placement asks per task). */
-  placement(id: string): { locations: ReadonlySet<string>; size: number } | undefined {
-    return this.entries.get(id);
+  placement(id: string): { locations: Iterable<string>; size: number } | undefined {
+    const e = this.entries.get(id);
+    return (
+      e && {
+        locations: typeof e.locations === 'object' ? e.locations : idSetValues(e.locations),
+        size: e.size,
+      }
+    );
   }
 
   /** The object's value if it is small and kept here (see `added`). */
@@ -104,7 +117,8 @@ export class ObjectDirectory {
 
   /** A node was sent the object's value inline and keeps it: one more copy. */
   copiedTo(id: string, nodeId: string): void {
-    this.entries.get(id)?.locations.add(nodeId);
+    const e = this.entries.get(id);
+    if (e) e.locations = idSetAdd(e.locations, nodeId);
   }
 
   private dropInline(e: DirectoryEntry): void {
@@ -121,8 +135,8 @@ export class ObjectDirectory {
         ownerId: e.ownerId,
         size: e.size,
         ready: e.ready,
-        locations: [...e.locations],
-        holders: e.holders.size,
+        locations: idSetValues(e.locations),
+        holders: idSetSize(e.holders),
         pins: e.pins,
         lost: e.lostError !== undefined,
       };
@@ -137,7 +151,9 @@ export class ObjectDirectory {
   nodeLost(nodeId: string): string[] {
     const orphans: string[] = [];
     for (const e of this.entries.values()) {
-      if (e.locations.delete(nodeId) && e.locations.size === 0 && e.ready) orphans.push(e.id);
+      if (!idSetHas(e.locations, nodeId)) continue;
+      e.locations = idSetDelete(e.locations, nodeId);
+      if (e.locations === undefined && e.ready) orphans.push(e.id);
     }
     return orphans;
   }
@@ -172,7 +188,7 @@ export class ObjectDirectory {
   ): void {
     const e = this.entry(id);
     const first = !e.ready;
-    e.locations.add(nodeId);
+    e.locations = idSetAdd(e.locations, nodeId);
     if (!first) return;
     e.ready = true;
     e.size = size;
@@ -183,9 +199,9 @@ export class ObjectDirectory {
       e.inlineValue = inlineValue;
       this.inlineBytes += inlineValue.size;
     }
-    const subscribers = [...e.subscribers];
-    e.subscribers.clear();
-    this.onReady(id, subscribers, [...e.locations], inlineValue);
+    const subscribers = idSetValues(e.subscribers);
+    e.subscribers = undefined;
+    this.onReady(id, subscribers, idSetValues(e.locations), inlineValue);
     const waiting = this.waiters.get(id);
     if (waiting) {
       this.waiters.delete(id);
@@ -200,7 +216,7 @@ export class ObjectDirectory {
     for (const id of ids) {
       const e = this.entry(id);
       if (e.ready) ready.push(id);
-      else e.subscribers.add(nodeId);
+      else e.subscribers = idSetAdd(e.subscribers, nodeId);
     }
     return ready;
   }
@@ -226,7 +242,7 @@ export class ObjectDirectory {
     if (!index) this.holderIndex.set(holderId, (index = new Set()));
     for (const id of ids) {
       const e = this.entry(id);
-      e.holders.add(holderId);
+      e.holders = idSetAdd(e.holders, holderId);
       e.used = true;
       index.add(id);
     }
@@ -238,7 +254,7 @@ export class ObjectDirectory {
       index?.delete(id);
       const e = this.entries.get(id);
       if (!e) continue;
-      e.holders.delete(holderId);
+      e.holders = idSetDelete(e.holders, holderId);
       this.maybeFree(e);
     }
   }
@@ -284,10 +300,10 @@ export class ObjectDirectory {
 
   private maybeFree(e: DirectoryEntry): void {
     if (this.freesPaused) return;
-    if (!e.used || e.holders.size > 0 || e.pins > 0 || !e.ready) return;
+    if (!e.used || e.holders !== undefined || e.pins > 0 || !e.ready) return;
     this.entries.delete(e.id);
     this.dropInline(e);
-    this.onFree(e.id, [...e.locations]);
+    this.onFree(e.id, idSetValues(e.locations));
     this.unpin(e.refs);
   }
 }

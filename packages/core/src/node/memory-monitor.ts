@@ -28,6 +28,12 @@ export interface MemoryMonitorOptions {
   /** The bytes the limit applies to, now. */
   usedBytes: () => number;
   running: () => Iterable<MemoryVictim>;
+  /**
+   * Gives back memory the node keeps for reuse (the store pool's free blocks) before a task
+   * is ended; returns the bytes given. A poll that got some back ends nothing and measures
+   * again at the next one.
+   */
+  relieve?: () => number;
 }
 
 /** The victim Ray's policy picks: the newest retriable task, else the newest task. */
@@ -61,6 +67,7 @@ export class MemoryMonitor {
     const { limitBytes } = this.options;
     const used = this.options.usedBytes();
     if (used < limitBytes * MEMORY_USAGE_THRESHOLD) return;
+    if ((this.options.relieve?.() ?? 0) > 0) return;
     const victim = pickVictim(this.options.running());
     if (!victim) return;
     const mib = (b: number) => Math.round(b / 2 ** 20);

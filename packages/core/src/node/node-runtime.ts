@@ -155,8 +155,10 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     if (options.memoryLimit) {
       this.memoryMonitor = new MemoryMonitor({
         limitBytes: options.memoryLimit,
-        usedBytes: () => process.memoryUsage.rss() - this.store.usedBytes,
+        // The store's values and the free memory its pool keeps are the store's, not tasks'.
+        usedBytes: () => process.memoryUsage.rss() - this.store.usedBytes - this.store.pool.freeBytes,
         running: () => this.running.values(),
+        relieve: () => this.store.pool.release(),
       });
     }
     head.onMessage((m) => this.handleHead(m));

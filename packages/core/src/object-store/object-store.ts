@@ -2,6 +2,8 @@ import type { WireError } from '../errors/wire.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { ObjectResult, SerializedValue } from '../protocol/messages.js';
 import { SpillDirectory } from './spill.js';
+import { isPoolBlock, pinBlock, unpinBlock } from './pool-block.js';
+import { StorePool, setProcessPool } from './store-pool.js';
 
 interface Entry {
   id: string;
@@ -17,6 +19,8 @@ export interface ObjectStoreOptions {
   capacityBytes: number;
   sessionDir: string;
   spillLimitBytes: number;
+  /** Free pool memory goes back to the OS after this long without a reuse. @default 10000 */
+  poolIdleMs?: number;
 }
 
 /**
@@ -33,8 +37,16 @@ export class ObjectStore {
   private readonly spill: SpillDirectory;
   private readonly listeners = new Map<string, ((result: ObjectResult) => void)[]>();
 
+  /** Freed memory of large values, reused by later puts (see store-pool.ts). */
+  readonly pool: StorePool;
+
   constructor(private readonly options: ObjectStoreOptions) {
     this.spill = new SpillDirectory(options.sessionDir, options.spillLimitBytes);
+    this.pool = new StorePool({ idleMs: options.poolIdleMs ?? 10_000 });
+    setProcessPool(this.pool, {
+      capacityBytes: options.capacityBytes,
+      spillLimitBytes: options.spillLimitBytes,
+    });
   }
 
   /** Bytes held in memory. */
@@ -56,7 +68,10 @@ export class ObjectStore {
 
   /** Stores a value; returns the error that replaced it when there is no room anywhere. */
   putValue(id: string, value: SerializedValue): WireError | undefined {
-    if (this.entries.has(id)) return undefined;
+    if (this.entries.has(id)) {
+      this.offerBlocks(value.buffers);
+      return undefined;
+    }
     if (!this.makeRoom(value.size)) {
       const error: WireError = {
         code: ErrorCode.OBJECT_STORE_FULL,
@@ -67,9 +82,11 @@ export class ObjectStore {
         objectId: id,
       };
       this.putError(id, error);
+      this.offerBlocks(value.buffers);
       return error;
     }
     this.used += value.size;
+    pinBlocks(value);
     this.insert({ id, value, size: value.size, refs: value.refs });
     return undefined;
   }
@@ -118,14 +135,33 @@ export class ObjectStore {
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
-    if (entry.value) this.used -= entry.size;
+    if (entry.value) {
+      this.used -= entry.size;
+      this.releaseBlocks(entry.value);
+    }
     if (entry.spillFile) this.spill.remove(entry.spillFile, entry.size);
+  }
+
+  /** Drops this store's pins of a value's pool blocks and offers them to the pool. */
+  private releaseBlocks(value: SerializedValue): void {
+    for (const sab of value.buffers) if (isPoolBlock(sab)) unpinBlock(sab);
+    this.offerBlocks(value.buffers);
+  }
+
+  private offerBlocks(buffers: SharedArrayBuffer[]): void {
+    for (const sab of buffers) if (isPoolBlock(sab)) this.pool.offer(sab);
   }
 
   private restore(entry: Entry): void {
     const file = entry.spillFile as string;
     if (!this.makeRoom(entry.size)) return; // stays on disk; read gives ObjectLost below
-    entry.value = this.spill.read(file, entry.refs);
+    entry.value = this.spill.read(
+      file,
+      entry.refs,
+      (n) => this.pool.allocateExact(n),
+      (sab) => this.pool.resetHeader(sab),
+    );
+    pinBlocks(entry.value);
     this.spill.remove(file, entry.size);
     delete entry.spillFile;
     this.used += entry.size;
@@ -134,12 +170,16 @@ export class ObjectStore {
   /** Spills least recently used values until `bytes` fit in memory; false if they cannot. */
   private makeRoom(bytes: number): boolean {
     if (bytes > this.options.capacityBytes) return false;
+    // The pool's free blocks count against the capacity; they go before anything spills.
+    const over = this.used + this.pool.freeBytes + bytes - this.options.capacityBytes;
+    if (over > 0) this.pool.trim(Math.max(0, this.pool.freeBytes - over));
     if (this.used + bytes <= this.options.capacityBytes) return true;
     for (const entry of this.entries.values()) {
       if (this.used + bytes <= this.options.capacityBytes) break;
       if (!entry.value || entry.size === 0) continue;
       if (!this.spill.canTake(entry.size)) continue;
       entry.spillFile = this.spill.write(entry.id, entry.value);
+      this.releaseBlocks(entry.value);
       delete entry.value;
       this.used -= entry.size;
     }
@@ -171,7 +211,13 @@ export class ObjectStore {
   clear(): void {
     for (const id of [...this.entries.keys()]) this.free(id);
     this.listeners.clear();
+    this.pool.close();
+    setProcessPool(undefined, undefined, this.pool);
   }
+}
+
+function pinBlocks(value: SerializedValue): void {
+  for (const sab of value.buffers) if (isPoolBlock(sab)) pinBlock(sab);
 }
 
 function lostError(id: string): WireError {

@@ -46,7 +46,13 @@ export class SpillDirectory {
     return file;
   }
 
-  read(file: string, refs: string[]): SerializedValue {
+  /** Reads a value back; `allocate` gives the memory of each buffer (the store's pool). */
+  read(
+    file: string,
+    refs: string[],
+    allocate: (bytes: number) => SharedArrayBuffer = (n) => new SharedArrayBuffer(n),
+    afterRead: (sab: SharedArrayBuffer) => void = () => {},
+  ): SerializedValue {
     const fd = fs.openSync(file, 'r');
     try {
       const head = Buffer.alloc(8);
@@ -63,8 +69,9 @@ export class SpillDirectory {
       const buffers: SharedArrayBuffer[] = [];
       for (let i = 0; i < count; i++) {
         const length = Number(lengths.readBigUInt64LE(8 * i));
-        const sab = new SharedArrayBuffer(length);
+        const sab = allocate(length);
         readAll(fd, new Uint8Array(sab), position);
+        afterRead(sab);
         position += length;
         size += length;
         buffers.push(sab);

@@ -1,6 +1,8 @@
 import v8 from 'node:v8';
-import { SerializationError } from '../errors/errors.js';
+import { ObjectStoreFullError, SerializationError } from '../errors/errors.js';
 import type { ActorInfo, SerializedValue } from '../protocol/messages.js';
+import { aliasBlock, blockOf, isPoolBlock } from '../object-store/pool-block.js';
+import { getProcessStoreLimits, storeMemory } from '../object-store/store-pool.js';
 import { ActorMarker, RefMarker, SabMarker, inspectValue, withMarkers } from './walk.js';
 
 /**
@@ -54,6 +56,7 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
     try {
       this.writeValue(value);
     } catch (error) {
+      if (error instanceof ObjectStoreFullError) throw error;
       throw new SerializationError(`Cannot serialize ${where}: ${(error as Error).message}`, {
         cause: error,
       });
@@ -76,7 +79,7 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
       this.writeString(JSON.stringify(object.info));
     } else if (object instanceof SabMarker) {
       this.writeUint32(Tag.sab);
-      this.writeUint32(this.share(object.sab));
+      this.writeUint32(this.share(blockOf(object.sab)));
     } else if (
       ArrayBuffer.isView(object) &&
       (object.byteLength >= OUT_OF_BAND_MIN_BYTES || object.buffer instanceof SharedArrayBuffer)
@@ -93,11 +96,18 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
     let sab: SharedArrayBuffer;
     let offset = 0;
     if (view.buffer instanceof SharedArrayBuffer) {
-      sab = view.buffer; // already shared memory: shared, as structured clone does
+      // Already shared memory: shared, as structured clone does (an alias as its block, so
+      // that the store holds the pool's own buffer and gives it back when freed).
+      sab = blockOf(view.buffer);
       offset = view.byteOffset;
     } else {
-      sab = new SharedArrayBuffer(view.byteLength);
-      new Uint8Array(sab).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      checkFits(view.byteLength);
+      // Large values go into a block of the node's pool when this thread has one (memory
+      // that a freed value already faulted in), else into a fresh SharedArrayBuffer.
+      ({ sab, offset } = storeMemory(view.byteLength));
+      new Uint8Array(sab, offset, view.byteLength).set(
+        new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+      );
     }
     this.writeUint32(Tag.outOfBand);
     this.writeUint32(typeIndex);
@@ -120,6 +130,18 @@ class OutOfBandSerializer extends v8.DefaultSerializer {
     this.writeUint32(bytes.length);
     this.writeRawBytes(bytes);
   }
+}
+
+/** A copy larger than the store's memory and its spill limit together can never be stored. */
+function checkFits(bytes: number): void {
+  const limits = getProcessStoreLimits();
+  if (!limits || bytes <= limits.capacityBytes + limits.spillLimitBytes) return;
+  throw new ObjectStoreFullError(
+    `a typed array of ${bytes} bytes does not fit in the object store: objectStoreMemory is ` +
+      `${limits.capacityBytes} bytes and the spill limit ${limits.spillLimitBytes} bytes ` +
+      `(${limits.capacityBytes + limits.spillLimitBytes} together); raise objectStoreMemory or ` +
+      `spillLimitBytes in init(), or split the array`,
+  );
 }
 
 function serializerFor(): OutOfBandSerializer {
@@ -164,10 +186,18 @@ class OutOfBandDeserializer extends v8.DefaultDeserializer {
     }
   }
 
+  private aliases: SharedArrayBuffer[] | undefined;
+
+  /**
+   * The buffer a decoded view reads. A pool block is handed out as a pinned alias (one per
+   * decoded value), so the pool does not reuse it while the program can still read it.
+   */
   private sharedBuffer(index: number): SharedArrayBuffer {
     const sab = this.buffers[index];
     if (!sab) throw new SerializationError(`corrupt value: missing buffer ${index}`);
-    return sab;
+    if (!isPoolBlock(sab)) return sab;
+    this.aliases ??= [];
+    return (this.aliases[index] ??= aliasBlock(sab));
   }
 
   private readString(): string {
@@ -232,6 +262,14 @@ function emptyListKey(): string {
   return emptyList;
 }
 
+/**
+ * The lists of a call without ref arguments: one shared empty array (a task spec lives as
+ * long as its result, for lineage, so a million tasks would keep two million empty arrays).
+ * Never changed: task specs are read, not edited.
+ */
+const NO_INDEXES = Object.freeze([]) as readonly number[] as number[];
+const NO_IDS = Object.freeze([]) as readonly string[] as string[];
+
 /** The encoded argument list of a call: top-level refs are taken out and listed apart. */
 export interface EncodedArgs {
   args: SerializedValue;
@@ -252,7 +290,7 @@ export function serializeArgs(
   const refArgIds: string[] = [];
   if (args.length === 0) {
     noArgs ??= serializerFor().encode([], 'no arguments');
-    return { args: noArgs, refArgIndexes, refArgIds };
+    return { args: noArgs, refArgIndexes: NO_INDEXES, refArgIds: NO_IDS };
   }
   const list: unknown[] = new Array(args.length);
   let needsMarkers = false;
@@ -276,5 +314,6 @@ export function serializeArgs(
     needsMarkers ? withMarkers(list) : list,
     `the arguments of "${name}"`,
   );
+  if (refArgIds.length === 0) return { args: encoded, refArgIndexes: NO_INDEXES, refArgIds: NO_IDS };
   return { args: encoded, refArgIndexes, refArgIds };
 }

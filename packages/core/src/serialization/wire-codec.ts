@@ -84,6 +84,22 @@ function readString(bytes: Uint8Array | null): string {
 }
 
 /**
+ * Strings that repeat in every task spec (function hash, name, owner): one copy each, not
+ * one per decoded task (the head keeps specs for lineage: a million tasks would keep a
+ * million copies of the same hash). Bounded; cleared when full.
+ */
+const shared = new Map<string, string>();
+const SHARED_MAX = 4096;
+function sharedString(bytes: Uint8Array | null): string {
+  const s = readString(bytes);
+  const known = shared.get(s);
+  if (known !== undefined) return known;
+  if (shared.size >= SHARED_MAX) shared.clear();
+  shared.set(s, s);
+  return s;
+}
+
+/**
  * One builder for every batch, so that its buffer is not regrown from a few bytes each
  * time; frames are copied out. One that grew past BUILDER_KEEP_BYTES for a big message is
  * replaced rather than kept.
@@ -124,7 +140,7 @@ function encodeTable(b: Builder, desc: TableDesc, obj: Obj, payloads: Uint8Array
   for (let i = 0; i < fields.length; i++) {
     const { field, kind, create } = fields[i]!;
     const value = obj[field];
-    if (kind === 'string') {
+    if (kind === 'string' || kind === 'sharedString') {
       // An absent string reads back as '' (see Reader.field): empty ones cost nothing.
       const s = String(value ?? '');
       if (s !== '') offsets[i] = createString(b, s);
@@ -279,6 +295,7 @@ class Reader {
     const { kind, where } = f;
     const accessor = f.get;
     if (kind === 'string') return readString(accessor.call(inst, UTF8_BYTES) as Uint8Array | null);
+    if (kind === 'sharedString') return sharedString(accessor.call(inst, UTF8_BYTES) as Uint8Array | null);
     if (kind === 'number') return accessor.call(inst) as number;
     if (kind === 'bool') return accessor.call(inst) as boolean;
     if (kind === 'strings') {

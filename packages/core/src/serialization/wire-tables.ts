@@ -17,6 +17,8 @@ import type { PeerMessage } from '../transport/object-transfer.js';
 
 export type FieldKind =
   | 'string'
+  /** A string that repeats across messages (a function hash, a name): decoded once, shared. */
+  | 'sharedString'
   | 'number'
   | 'bool'
   | 'strings'
@@ -71,26 +73,26 @@ export const LogStreamValues = { stdout: g.LogStream.Stdout, stderr: g.LogStream
 export const TaskSpecTable = t<TaskSpec>('TaskSpec', g.TaskSpec, {
   taskId: 'string',
   kind: { enum: TaskKindValues },
-  functionHash: 'string',
-  name: 'string',
+  functionHash: 'sharedString',
+  name: 'sharedString',
   args: 'value',
   refArgIndexes: 'numbers',
   refArgIds: 'strings',
   returnIds: 'strings',
-  ownerId: 'string',
+  ownerId: 'sharedString',
   numCpus: 'number',
   memory: 'number',
   resources: 'resources',
   maxRetries: 'number',
   retryExceptions: 'bool',
-  actorId: 'string',
-  method: 'string',
-  actorName: 'string',
+  actorId: 'sharedString',
+  method: 'sharedString',
+  actorName: 'sharedString',
   maxRestarts: 'number',
   maxTaskRetries: 'number',
   maxConcurrency: 'number',
   methodNames: 'strings',
-  scheduling: 'string',
+  scheduling: 'sharedString',
 });
 
 const ActorInfoTable = t<ActorInfo>('ActorInfo', g.ActorInfo, {

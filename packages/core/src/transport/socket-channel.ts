@@ -19,6 +19,9 @@ export interface FrameSocket {
 export const PAYLOAD_PIECE_BYTES = 8 * 1024 * 1024;
 /** Pieces per socket.io event: with the frame and the manifest, socket.io's limit of 10 attachments. */
 const PIECES_PER_EVENT = 8;
+/** Most messages in one frame (a submit is about 300 bytes encoded: some MB a frame). */
+const MESSAGES_PER_FRAME = 10_000;
+
 /** Most bytes of pieces held for one batch (4 GiB). */
 const MAX_PENDING_BYTES = 4 * 2 ** 30;
 
@@ -73,6 +76,8 @@ const toNode = directionTables(toNodeMessages);
  */
 class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In> {
   private queue: Out[] = [];
+  /** Messages at the head of `queue` already sent (a long queue goes out over several turns). */
+  private sent = 0;
   private scheduled = false;
   private handler: (message: In) => void = () => {};
   private readonly closeHandlers: (() => void)[] = [];
@@ -132,9 +137,26 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0 || this.closed) return;
+    if (this.queue.length === this.sent || this.closed) return;
+    // A million submits made in one turn would be one frame over the peer's message limit
+    // (socket.io then drops the connection), and encoding them all at once would keep this
+    // thread from answering heartbeats: at most MESSAGES_PER_FRAME a frame, one frame a
+    // turn, in order (messages sent meanwhile queue behind the rest).
+    const end = Math.min(this.queue.length, this.sent + MESSAGES_PER_FRAME);
+    const batch =
+      this.sent === 0 && end === this.queue.length ? this.queue : this.queue.slice(this.sent, end);
+    if (end === this.queue.length) {
+      this.queue = [];
+      this.sent = 0;
+    } else {
+      this.sent = end;
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    this.sendBatch(batch);
+  };
+
+  private sendBatch(batch: Out[]): void {
     const { frame, payloads } = encodeBatch(this.outTables.byType, batch);
     if (payloads.length === 0) return this.socket.send(frame, []);
     const [manifest, ...pieces] = splitPayloads(payloads) as [Uint8Array, ...Uint8Array[]];
@@ -145,7 +167,7 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
       this.socket.send(new Uint8Array(0), pieces.slice(next, next + PIECES_PER_EVENT));
     }
     this.socket.send(frame, [manifest, ...pieces.slice(next)]);
-  };
+  }
 
   onMessage(handler: (message: In) => void): void {
     this.handler = handler;

@@ -10,6 +10,7 @@ import { setClient } from '../client/context.js';
 import { ErrorCode } from '../errors/codes.js';
 import { toWire } from '../errors/wire.js';
 import { claimSlot } from '../node/running-table.js';
+import { aliasBytesSinceSweep, sweepAliases } from '../object-store/pool-block.js';
 import { PortChannel } from '../protocol/channel.js';
 import type {
   ClientToNode,
@@ -162,15 +163,42 @@ async function execute(task: WorkerTask): Promise<WorkerResult> {
 
 export default async function run(packed: PackedTask): Promise<PackedResult> {
   const task = unpackTask(packed);
-  if (packed[11] !== 1) return packResult(await runTask(task, { taskId: task.taskId }));
+  if (packed[11] !== 1) return packResult(await releasePins(await runTask(task, { taskId: task.taskId })));
   const wait = serialLock.acquire();
   if (wait) await wait;
   const running: Running = { taskId: task.taskId, release: () => serialLock.release() };
   try {
-    return packResult(await runTask(task, running));
+    return packResult(await releasePins(await runTask(task, running)));
   } finally {
     running.release?.();
   }
+}
+
+/** A task that read this much of the store's pool blocks collects its garbage at its end. */
+const SWEEP_AFTER_BYTES = 64 << 20;
+/** ...unless the thread swept recently: collections take at most 1/20 of its time... */
+const SWEEP_TIME_SHARE = 20;
+/** ...but a task that read this much always does: fresh memory for it would cost seconds. */
+const SWEEP_ALWAYS_BYTES = 1 << 30;
+let sweepCostMs = 0;
+let sweptAt = 0;
+
+/**
+ * Unpins, before the task's result goes out, the pool blocks that the task read and no
+ * longer holds: an idle thread may not collect garbage for a long time, and until then
+ * its dropped views would keep the node from reusing their memory.
+ */
+async function releasePins<R>(result: R): Promise<R> {
+  const pinned = aliasBytesSinceSweep();
+  if (pinned < SWEEP_AFTER_BYTES) return result;
+  if (pinned < SWEEP_ALWAYS_BYTES && performance.now() - sweptAt < SWEEP_TIME_SHARE * sweepCostMs)
+    return result;
+  await new Promise((resolve) => setImmediate(resolve)); // the aliases' WeakRefs clear only after their turn
+  const start = performance.now();
+  sweepAliases();
+  sweptAt = performance.now();
+  sweepCostMs = sweptAt - start;
+  return result;
 }
 
 async function runTask(task: WorkerTask, running: Running): Promise<WorkerResult> {

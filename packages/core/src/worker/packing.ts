@@ -39,7 +39,27 @@ export function packValue(v: SerializedValue): PackedValue {
 }
 
 export function unpackValue(p: PackedValue): SerializedValue {
+  if (p[1] === 0 && p[2] === 0 && p[0].byteLength <= SMALL_VALUE_BYTES) return smallValue(p[0]);
   return { header: p[0], buffers: unlist(p[1]), refs: unlist(p[2]), size: p[3] };
+}
+
+/**
+ * Small values without buffers or refs (no-op tasks' `0`, `true`, short strings), one
+ * object per distinct bytes: a million stored results of `0` then share one value instead
+ * of holding a million copies (about 350 bytes each: the value, its bytes, two arrays).
+ * Values are never changed once made, so sharing them is safe.
+ */
+const SMALL_VALUE_BYTES = 24;
+const SMALL_VALUES_MAX = 4096;
+const smallValues = new Map<string, SerializedValue>();
+function smallValue(header: Uint8Array): SerializedValue {
+  const key = Buffer.from(header.buffer, header.byteOffset, header.byteLength).toString('latin1');
+  let value = smallValues.get(key);
+  if (value) return value;
+  if (smallValues.size >= SMALL_VALUES_MAX) smallValues.clear();
+  value = { header, buffers: [], refs: [], size: header.byteLength };
+  smallValues.set(key, value);
+  return value;
 }
 
 export function packTask(t: WorkerTask, serial = false): PackedTask {
