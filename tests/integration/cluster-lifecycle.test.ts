@@ -18,7 +18,7 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     await cluster.teardown();
   });
 
-  it("cleans up a killed driver's actors and tasks; the cluster keeps serving others", async () => {
+  it("cleans up a killed driver's actors, tasks and objects; the cluster keeps serving others", async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', driverScript, cluster.address, cluster.token], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -33,6 +33,7 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     await init({ address: cluster.address, token: cluster.token });
     const busy = (await nodes()).find((n) => !n.isDriver && n.alive && (n.resources.CPU ?? 0) === 2)!;
     expect(busy.available.CPU, 'the other driver holds both CPUs').to.equal(0);
+    expect(busy.objectStoreUsed, "the worker holds a copy of the driver's 8 MiB").to.be.at.least(8 << 20);
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
@@ -47,6 +48,13 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     ).to.equal('gone');
     const after = (await nodes()).find((n) => n.nodeId === busy.nodeId)!;
     expect(after.available.CPU).to.equal(2);
+    // Its object is freed: nobody is left to hold it (the worker reports its store every second).
+    let used = after.objectStoreUsed;
+    for (let i = 0; i < 100 && used > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      used = (await nodes()).find((n) => n.nodeId === busy.nodeId)!.objectStoreUsed;
+    }
+    expect(used, "the worker's copy of the killed driver's object").to.equal(0);
   });
 
   it('fails a driver with NodeDiedError when the head stays away past the grace period, and nodes rejoin a head that comes back', async () => {

@@ -198,7 +198,7 @@ export class Head {
       } else if ('nodeId' in message && message.nodeId !== registered) {
         return refuse(`'${message.type}' on behalf of another node (${message.nodeId})`);
       }
-      this.handle(channel, message, runsTasks);
+      this.handle(channel, message, runsTasks, registered);
       if (message.type === 'registerNode' && message.rejoin) this.recovery?.rejoined(message);
       this.observer?.message(registered, message);
     });
@@ -295,6 +295,7 @@ export class Head {
       if (record.fromNode === nodeId && this.tasks.get(record.task.taskId) === record)
         this.dropOrphan(record);
     }
+    this.directory.holdersLost(nodeId);
     const orphans = this.directory.nodeLost(nodeId);
     for (const id of orphans) this.rebuildOrLose(id, nodeId);
     const rebuilding = new Set(orphans.filter((id) => !this.directory.isReady(id)));
@@ -422,7 +423,13 @@ export class Head {
     this.nodes.get(nodeId)?.channel.send(message);
   }
 
-  private handle(channel: Channel<HeadToNode, NodeToHead>, m: NodeToHead, runsTasks: boolean): void {
+  private handle(
+    channel: Channel<HeadToNode, NodeToHead>,
+    m: NodeToHead,
+    runsTasks: boolean,
+    /** The node the message came through. */
+    from: string,
+  ): void {
     switch (m.type) {
       case 'registerNode':
         this.nodes.set(m.nodeId, {
@@ -444,7 +451,7 @@ export class Head {
       case 'getFunction': {
         const fn = this.functions.get(m.hash);
         // Its driver may not have reported it yet: answer once every node has.
-        if (!fn && this.recovery?.defer(() => this.handle(channel, m, runsTasks))) return;
+        if (!fn && this.recovery?.defer(() => this.handle(channel, m, runsTasks, from))) return;
         this.send(m.nodeId, {
           type: 'functionReply',
           reqId: m.reqId,
@@ -470,7 +477,7 @@ export class Head {
         }
         return;
       case 'addRef':
-        return this.directory.addRef(m.holderId, m.ids);
+        return this.directory.addRef(m.holderId, m.ids, from);
       case 'removeRef':
         return this.directory.removeRef(m.holderId, m.ids);
       case 'holderGone':
@@ -504,7 +511,7 @@ export class Head {
         return this.placeQueued();
       }
       case 'getActor': {
-        if (this.recovery?.defer(() => this.handle(channel, m, runsTasks))) return;
+        if (this.recovery?.defer(() => this.handle(channel, m, runsTasks, from))) return;
         const actor = this.actors.named(m.name);
         this.send(m.nodeId, {
           type: 'actorReply',

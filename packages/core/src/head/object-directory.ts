@@ -51,6 +51,8 @@ const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
 export class ObjectDirectory {
   private readonly entries = new Map<string, DirectoryEntry>();
   private readonly holderIndex = new Map<string, Set<string>>();
+  /** The node each holder's refs came through: a lost node takes its clients' refs with it. */
+  private readonly holderNodes = new Map<string, string>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private inlineBytes = 0;
   /** While a restarted head waits for its nodes' reports, nothing is freed (see `resumeFrees`). */
@@ -237,7 +239,8 @@ export class ObjectDirectory {
     if (missing === 0) callback();
   }
 
-  addRef(holderId: string, ids: string[]): void {
+  addRef(holderId: string, ids: string[], nodeId?: string): void {
+    if (nodeId !== undefined) this.holderNodes.set(holderId, nodeId);
     let index = this.holderIndex.get(holderId);
     if (!index) this.holderIndex.set(holderId, (index = new Set()));
     for (const id of ids) {
@@ -261,10 +264,20 @@ export class ObjectDirectory {
 
   /** A client went away (its worker thread exited): drop everything it held. */
   holderGone(holderId: string): void {
+    this.holderNodes.delete(holderId);
     const index = this.holderIndex.get(holderId);
     if (!index) return;
     this.holderIndex.delete(holderId);
     this.removeRef(holderId, [...index]);
+  }
+
+  /**
+   * A node is gone for good: the clients on it (a killed driver, a dead node's threads) will
+   * never report their refs dropping, so what they held is released now, as Ray's objects
+   * share their owner's fate. What other nodes' clients hold stays.
+   */
+  holdersLost(nodeId: string): void {
+    for (const [holderId, on] of [...this.holderNodes]) if (on === nodeId) this.holderGone(holderId);
   }
 
   pin(ids: string[]): void {
