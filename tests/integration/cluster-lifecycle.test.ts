@@ -48,13 +48,14 @@ describe('cluster lifecycle: drivers leaving, the head dying', function () {
     ).to.equal('gone');
     const after = (await nodes()).find((n) => n.nodeId === busy.nodeId)!;
     expect(after.available.CPU).to.equal(2);
-    // Its object is freed: nobody is left to hold it (the worker reports its store every second).
+    // Its 8 MiB object is freed: nobody is left to hold it (the worker reports its store every
+    // second; the small results of this driver's own tasks may still be there).
     let used = after.objectStoreUsed;
-    for (let i = 0; i < 100 && used > 0; i++) {
+    for (let i = 0; i < 100 && used >= 8 << 20; i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       used = (await nodes()).find((n) => n.nodeId === busy.nodeId)!.objectStoreUsed;
     }
-    expect(used, "the worker's copy of the killed driver's object").to.equal(0);
+    expect(used, "the worker's copy of the killed driver's object").to.be.below(8 << 20);
   });
 
   it('fails a driver with NodeDiedError when the head stays away past the grace period, and nodes rejoin a head that comes back', async () => {
