@@ -62,7 +62,7 @@ export const GRID_SPECS: Readonly<Record<GridName, GridSpec>> = {
  * The seed's troublesome trial as the seed had it: unbounded depth with pruning
  * (ccp_alpha > 0), with the most trees of the full grid. In scikit-learn each tree is grown
  * whole and then copied into a pruned tree; here it is pruned in place, and the forest keeps
- * only pruned trees. It fits the default budget (see README, "the OOM story").
+ * only pruned trees. The seed grid's default budget has room for it (see README, "the OOM story").
  */
 export const SEED_TROUBLESOME_CONFIG: ForestConfig = {
   nEstimators: 400,
@@ -114,6 +114,9 @@ export function paramSpace(configs: ForestConfig[]): Record<string, unknown> {
  * linearly with the training rows. So 40 MiB plus 0.2 MiB per tree, per 16,000 rows.
  */
 export function defaultMemoryMb(name: GridName, trainRows: number): number {
-  const maxTrees = Math.max(...GRID_SPECS[name].nEstimators);
+  // The seed grid's own configurations include the seed's troublesome trial (400 trees, pruned
+  // trees a little smaller than unpruned ones): room for it too, not for the 4,000-tree one.
+  const seedTrees = name === 'seed' ? [SEED_TROUBLESOME_CONFIG.nEstimators ?? 0] : [];
+  const maxTrees = Math.max(...GRID_SPECS[name].nEstimators, ...seedTrees);
   return Math.ceil((40 + 0.2 * maxTrees) * Math.max(1, trainRows / 16_000));
 }
