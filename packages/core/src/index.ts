@@ -47,7 +47,7 @@ export {
   type GetOptions,
   type WaitOptions,
 } from './api/functions.js';
-export { ObjectRef } from './api/object-ref.js';
+export { ObjectRef } from './protocol/object-ref.js';
 export {
   createObject,
   free,

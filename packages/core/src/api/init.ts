@@ -13,7 +13,7 @@ import {
 } from '../dashboard/start-dashboard.js';
 import type { DashboardServer } from '../dashboard/server.js';
 import { createToken } from '../transport/token.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../protocol/object-ref.js';
 import { setWorkingDirSource } from './runtime-context.js';
 import { encodeDescriptor } from '../runtime-env/descriptor.js';
 import {

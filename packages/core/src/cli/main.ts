@@ -6,8 +6,8 @@ import { stopNodes } from './stop.js';
 import { formatStatus, queryStatus, statusNodeId } from './status.js';
 import { resolveAddress } from '../cluster/connect-driver.js';
 import { findToken } from '../transport/token.js';
-import { tokenPath } from './paths.js';
-import { liveSessions } from './session.js';
+import { tokenPath } from '../home/paths.js';
+import { liveSessions } from '../home/session-dirs.js';
 
 export const USAGE = `Usage: de2-node <command> [options]
 
