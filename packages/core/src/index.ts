@@ -29,7 +29,13 @@ export {
 } from './errors/errors.js';
 export { toWire, fromWire, type WireError } from './errors/wire.js';
 export { PROTOCOL_VERSION } from './serialization/protocol.js';
-export { InfeasibleTaskError, NotSupportedError, RuntimeEnvError } from './errors/errors.js';
+export {
+  InfeasibleTaskError,
+  NotSupportedError,
+  RuntimeEnvError,
+  NotInitializedError,
+  AlreadyInitializedError,
+} from './errors/errors.js';
 export { init, shutdown, isInitialized, type InitOptions, type RuntimeInfo } from './api/init.js';
 export type { RuntimeEnv } from './runtime-env/options.js';
 export { workingDir } from './api/runtime-context.js';

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/codes.js';
-import type { WireError } from '../errors/wire.js';
+import { wireError, type WireError } from '../errors/wire.js';
 import type { Channel } from '../protocol/channel.js';
 import type { HeadToNode, NodeInfo, NodeToHead, SerializedValue, TaskSpec } from '../protocol/messages.js';
 import { TaskKind } from '../protocol/messages.js';
@@ -276,15 +276,13 @@ export class Head {
     this.nodes.delete(nodeId);
     this.scheduler.removeNode(nodeId);
     this.options.onMembersChanged?.();
-    const died = wire(ErrorCode.NODE_DIED, 'NodeDiedError', `node ${nodeId} (${node.address}) died`);
-    const actorDied = (actorId: string): WireError => ({
-      ...died,
-      code: ErrorCode.ACTOR_DIED,
-      name: 'ActorDiedError',
-      message: `actor ${actorId} died with its node ${nodeId} (${node.address})`,
-      nodeId,
-      actorId,
-    });
+    const died = wireError(ErrorCode.NODE_DIED, `node ${nodeId} (${node.address}) died`);
+    const actorDied = (actorId: string): WireError =>
+      wireError(ErrorCode.ACTOR_DIED, `actor ${actorId} died with its node ${nodeId} (${node.address})`, {
+        ...died,
+        nodeId,
+        actorId,
+      });
     for (const record of [...this.tasks.values()]) {
       if (record.nodeId === nodeId && record.state === 'running') this.rescue(record, died, actorDied);
     }
@@ -386,7 +384,7 @@ export class Head {
   private killOrphanActor(actorId: string): void {
     const actor = this.actors.get(actorId);
     if (actor?.nodeId !== undefined) this.send(actor.nodeId, { type: 'killActor', actorId, noRestart: true });
-    const error = wire(ErrorCode.ACTOR_DIED, 'ActorDiedError', `the owner of actor ${actorId} is gone`);
+    const error = wireError(ErrorCode.ACTOR_DIED, `the owner of actor ${actorId} is gone`);
     this.actors.died(actorId, error);
     const createId = this.actorTasks.get(actorId);
     if (createId !== undefined) {
@@ -403,12 +401,14 @@ export class Head {
   private rebuildOrLose(id: string, deadNode: string): void {
     const made = this.lineage.get(id);
     if (!made) {
-      this.directory.lost(id, {
-        code: ErrorCode.OBJECT_LOST,
-        name: 'ObjectLostError',
-        message: `object ${id} was stored only on node ${deadNode}, which died, and cannot be rebuilt (it was made by put, not by a task)`,
-        objectId: id,
-      });
+      this.directory.lost(
+        id,
+        wireError(
+          ErrorCode.OBJECT_LOST,
+          `object ${id} was stored only on node ${deadNode}, which died, and cannot be rebuilt (it was made by put, not by a task)`,
+          { objectId: id },
+        ),
+      );
       return;
     }
     if (this.tasks.has(made.task.taskId)) return; // being rebuilt already (another of its returns)
@@ -569,11 +569,7 @@ export class Head {
       methodNames: task.methodNames,
     };
     if (this.actors.add(info)) return true;
-    const error = wire(
-      ErrorCode.ACTOR_DIED,
-      'ActorDiedError',
-      `an actor named "${task.actorName}" already exists`,
-    );
+    const error = wireError(ErrorCode.ACTOR_DIED, `an actor named "${task.actorName}" already exists`);
     this.actors.add({ ...info, name: '' });
     this.actors.died(task.actorId, error);
     this.fail(task.taskId, error);
@@ -618,7 +614,7 @@ export class Head {
     const { task } = record;
     const needs = `${task.name} needs ${JSON.stringify(demandOf(task))} but no node offers that much`;
     const nodes = `(nodes: ${JSON.stringify(nodeInfos(this.nodes, this.tasks.values(), this.scheduler).map((n) => n.resources))})`;
-    const error = wire(ErrorCode.INFEASIBLE_TASK, 'InfeasibleTaskError', `${needs} ${nodes}`);
+    const error = wireError(ErrorCode.INFEASIBLE_TASK, `${needs} ${nodes}`);
     if (this.options.infeasibleTimeoutMs <= 0) {
       if (task.kind === TaskKind.actorCreate) this.actors.died(task.actorId, error);
       return this.fail(task.taskId, error);
@@ -655,14 +651,11 @@ export class Head {
   private routeCall(task: TaskSpec, fromNode: string): void {
     const actor = this.actors.get(task.actorId);
     if (!actor || actor.state === ActorState.dead) {
-      const error =
-        actor?.deathError ?? wire(ErrorCode.ACTOR_DIED, 'ActorDiedError', `actor ${task.actorId} is unknown`);
-      return this.fail(task.taskId, {
-        ...error,
-        actorId: task.actorId,
-        code: ErrorCode.ACTOR_DIED,
-        name: 'ActorDiedError',
-      });
+      const error = actor?.deathError ?? wireError(ErrorCode.ACTOR_DIED, `actor ${task.actorId} is unknown`);
+      return this.fail(
+        task.taskId,
+        wireError(ErrorCode.ACTOR_DIED, error.message, { ...error, actorId: task.actorId }),
+      );
     }
     if (actor.state === ActorState.pending) {
       actor.waiting.push({ task, fromNode });
@@ -775,11 +768,7 @@ export class Head {
     const taskId = this.taskByReturn.get(objectId);
     const record = taskId === undefined ? undefined : this.tasks.get(taskId);
     if (!record) return; // finished already: cancel does nothing, as in Ray
-    const error = wire(
-      ErrorCode.TASK_CANCELLED,
-      'TaskCancelledError',
-      `task ${record.task.name} was cancelled`,
-    );
+    const error = wireError(ErrorCode.TASK_CANCELLED, `task ${record.task.name} was cancelled`);
     if (record.state === 'running' && record.nodeId !== undefined) {
       record.cancelled = true;
       this.send(record.nodeId, { type: 'cancelTask', taskId: record.task.taskId, force });
@@ -792,8 +781,4 @@ export class Head {
     this.scheduler.dequeue(record.task.taskId);
     this.fail(record.task.taskId, error);
   }
-}
-
-function wire(code: ErrorCode, name: string, message: string): WireError {
-  return { code, name, message };
 }

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
-import { fromWire, toWire, type WireError } from '../errors/wire.js';
+import { fromWire, toWire, wireError, type WireError } from '../errors/wire.js';
 import { ObjectStore } from '../object-store/object-store.js';
 import { PortChannel, type Channel } from '../protocol/channel.js';
 import type {
@@ -267,7 +267,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
    */
   headLost(message: string): void {
     if (this.headError) return;
-    this.headError = { code: ErrorCode.NODE_DIED, name: 'NodeDiedError', message };
+    this.headError = wireError(ErrorCode.NODE_DIED, message);
     for (const id of [...this.subscribed, ...this.watchers.keys()]) this.storeError(id, this.headError, '');
     for (const { reject } of this.pending.values()) reject(fromWire(this.headError));
     this.pending.clear();
@@ -421,11 +421,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
         const runner = this.actors.get(task.actorId);
         if (runner) runner.call(task);
         else {
-          const error = {
-            code: ErrorCode.ACTOR_DIED,
-            name: 'ActorDiedError',
-            message: `actor ${task.actorId} is not on this node`,
-          };
+          const error = wireError(ErrorCode.ACTOR_DIED, `actor ${task.actorId} is not on this node`);
           for (const id of task.returnIds) this.storeError(id, error, task.ownerId);
           this.taskFinished(task.taskId);
         }
@@ -552,12 +548,10 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   private pull(id: string, addresses: string[]): void {
     if (this.store.has(id)) return;
     if (addresses.length === 0) return this.resubscribe(id);
-    const lost = (why: string): WireError => ({
-      code: ErrorCode.OBJECT_LOST,
-      name: 'ObjectLostError',
-      message: `object ${id} is on another node and could not be fetched: ${why}`,
-      objectId: id,
-    });
+    const lost = (why: string): WireError =>
+      wireError(ErrorCode.OBJECT_LOST, `object ${id} is on another node and could not be fetched: ${why}`, {
+        objectId: id,
+      });
     const pullRemote = this.options.pullRemote;
     if (!pullRemote) return this.store.putError(id, lost('this node cannot pull objects'));
     const tryFrom = async (): Promise<ObjectResult | undefined> => {

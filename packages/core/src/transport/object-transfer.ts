@@ -1,4 +1,5 @@
 import type { WireError } from '../errors/wire.js';
+import { ErrorCode } from '../errors/codes.js';
 import { NodeDiedError } from '../errors/errors.js';
 import type { ObjectResult, PeerMessage } from '../protocol/messages.js';
 import { decodeBatch, directionTables, encodeBatch, WireDecodeError } from '../serialization/wire-codec.js';
@@ -7,7 +8,8 @@ import { WireClient } from './wire-client.js';
 import { WireServer, type WirePeer } from './wire-server.js';
 
 const peer = directionTables(peerMessages);
-const NO_ERROR: WireError = { code: 'TASK_ERROR', name: '', message: '' };
+/** The header's error field when there is none (the table has no optional error). */
+const NO_ERROR: WireError = { code: ErrorCode.TASK_ERROR, name: '', message: '' };
 /** Chunks keep each socket.io message small enough to interleave with control traffic. */
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
