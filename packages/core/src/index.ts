@@ -27,8 +27,7 @@ export {
   ProtocolMismatchError,
   type ErrorContext,
 } from './errors/errors.js';
-export { toWire, fromWire, type WireError } from './errors/wire.js';
-export { PROTOCOL_VERSION } from './serialization/protocol.js';
+export { PROTOCOL_VERSION } from './serialization/handshake.js';
 export {
   InfeasibleTaskError,
   NotSupportedError,
@@ -67,6 +66,4 @@ export type { RemoteOptions, ActorOptions } from './api/options.js';
 export { MIN_MEMORY_BUDGET } from './api/options.js';
 export type { ActorHandle, ActorMethod, RemoteArgs, RemoteReturn } from './api/types.js';
 export type { NodeInfo } from './protocol/messages.js';
-export { reportExperiment } from './api/experiment.js';
-export type { ExperimentReport, TrialReport } from './dashboard/experiments.js';
 export type { DashboardSettings } from './dashboard/start-dashboard.js';

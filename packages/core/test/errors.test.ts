@@ -3,8 +3,6 @@ import {
   ErrorCode,
   GetTimeoutError,
   TaskError,
-  fromWire,
-  toWire,
   De2Error,
   ObjectLostError,
   NotInitializedError,
@@ -15,7 +13,7 @@ import {
   get,
   put,
 } from '@de2/core';
-import { wireError } from '../src/errors/wire.js';
+import { fromWire, toWire, wireError } from '@de2/core/internal';
 
 describe('errors', () => {
   it('turn a user error into a TaskError that keeps its name, message and stack', () => {

@@ -4,7 +4,7 @@ import { ActorClass, actorInfoOf, createActorHandle, methodNamesOf } from './act
 import { ObjectRef } from '../protocol/object-ref.js';
 import type { ActorOptions, RemoteOptions } from './options.js';
 import { RemoteFunction, ship } from './remote-function.js';
-import { requireClient } from './session.js';
+import { requireClient } from './require-client.js';
 import type { ActorHandle, AnyClass, AnyFunction, ValuesOf } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '../serialization/protocol.js';
+import { PROTOCOL_VERSION } from '../serialization/handshake.js';
 import { parseCommand, UsageError } from './args.js';
 import { headStartedText, startInBackground, workerStartedText } from './start.js';
 import { DE2_VERSION, runNodeProcess } from './node-process.js';
