@@ -3,7 +3,7 @@ import * as flatbuffers from 'flatbuffers';
 import { io, type Socket } from 'socket.io-client';
 import { get, init, remote, shutdown } from '@de2/core';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
-import { encodeHello, PROTOCOL_VERSION } from '../../packages/core/src/serialization/protocol.js';
+import { encodeHello, PROTOCOL_VERSION } from '../../packages/core/src/serialization/handshake.js';
 import { directionTables, encodeBatch } from '../../packages/core/src/serialization/wire-codec.js';
 import { toHeadMessages, toNodeMessages } from '../../packages/core/src/serialization/wire-tables.js';
 import * as g from '../../packages/core/src/generated/cluster_generated.js';

@@ -49,8 +49,6 @@ export {
 } from './errors.js';
 export {
   de2NodeStatusCheck,
-  isDriver,
-  parseClusterView,
   waitForJoin,
   type JoinCheck,
   type JoinTarget,
@@ -62,5 +60,3 @@ export { OpenStackProvider, type ResolvedResources } from './openstack/openstack
 export type { CloudOptions } from './options.js';
 export type { Provider, ProviderContext, VmStatus, DestroyResult } from './provider.js';
 export type { ClusterState, VmRecord } from './state.js';
-export { renderUserData, validateUserData, startArgs, VM_PATHS, type UserDataSpec } from './user-data.js';
-export { main } from './cli.js';

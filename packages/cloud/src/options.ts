@@ -1,5 +1,5 @@
 import { de2NodeStatusCheck, type JoinCheck } from './join.js';
-import type { Provider } from './provider.js';
+import type { Provider, ProviderSettings } from './provider.js';
 import { defaultStateDir } from './state.js';
 
 /** Options of `up`, `addWorkers`, `status` and `down`; all optional. */
@@ -39,19 +39,8 @@ export interface CloudOptions {
 }
 
 /** CloudOptions with every default applied. */
-export interface ResolvedCloudOptions {
-  stateDir: string;
-  env: Readonly<Record<string, string | undefined>>;
-  log: (line: string) => void;
-  pollIntervalMs: number;
-  activeTimeoutMs: number;
-  joinTimeoutMs: number;
-  deleteTimeoutMs: number;
-  waitForJoin: boolean;
-  joinCheck: JoinCheck;
+export interface ResolvedCloudOptions extends ProviderSettings {
   provider: Provider | undefined;
-  signal: AbortSignal | undefined;
-  stopWithProcess: boolean;
 }
 
 function duration(name: string, value: unknown, fallback: number): number {

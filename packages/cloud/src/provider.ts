@@ -1,6 +1,21 @@
 import type { ClusterConfig } from './config.js';
-import type { ResolvedCloudOptions } from './options.js';
+import type { JoinCheck } from './join.js';
 import type { ClusterState, VmRecord } from './state.js';
+
+/** The resolved options a provider reads (ResolvedCloudOptions, options.ts, adds the provider itself). */
+export interface ProviderSettings {
+  stateDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+  log: (line: string) => void;
+  pollIntervalMs: number;
+  activeTimeoutMs: number;
+  joinTimeoutMs: number;
+  deleteTimeoutMs: number;
+  waitForJoin: boolean;
+  joinCheck: JoinCheck;
+  signal: AbortSignal | undefined;
+  stopWithProcess: boolean;
+}
 
 /** What a provider works with; it records every machine in `state` (and saves) as soon as it exists. */
 export interface ProviderContext {
@@ -13,7 +28,7 @@ export interface ProviderContext {
   readonly tokenPath: string;
   /** Folder for the logs of local nodes. */
   readonly logDir: string;
-  readonly options: ResolvedCloudOptions;
+  readonly options: ProviderSettings;
   log(line: string): void;
 }
 

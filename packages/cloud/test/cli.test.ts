@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '@de2/cloud';
+import { main } from '../src/cli.js';
 import { CREDENTIALS, FakeOpenStack } from './helpers/fake-openstack.js';
 import { harness, type Harness } from './helpers/setup.js';
 

@@ -3,12 +3,12 @@ import {
   CredentialsError,
   down,
   JoinTimeoutError,
-  parseClusterView,
   readCredentials,
   up,
   waitForJoin,
   type JoinCheck,
 } from '@de2/cloud';
+import { parseClusterView } from '../src/join.js';
 import { CREDENTIALS } from './helpers/fake-openstack.js';
 import { caught, clusterConfig, harness } from './helpers/setup.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { VM_PATHS, renderUserData } from '@de2/cloud';
+import { VM_PATHS, renderUserData } from '../src/user-data.js';
 
 const enabled = process.env.DE2_CLOUD_INSTALL_TEST === '1';
 const run = promisify(execFile);

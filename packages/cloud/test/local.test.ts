@@ -10,12 +10,12 @@ import {
   ProvisionError,
   addWorkers,
   down,
-  isDriver,
   parseClusterConfig,
   status,
   up,
   type ClusterInfo,
 } from '@de2/cloud';
+import { isDriver } from '../src/join.js';
 
 function alive(pid: number): boolean {
   try {

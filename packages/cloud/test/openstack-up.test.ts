@@ -2,15 +2,8 @@ import { expect } from 'chai';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import {
-  addWorkers,
-  down,
-  ResourceNotFoundError,
-  status,
-  up,
-  validateUserData,
-  type ClusterState,
-} from '@de2/cloud';
+import { addWorkers, down, ResourceNotFoundError, status, up, type ClusterState } from '@de2/cloud';
+import { validateUserData } from '../src/user-data.js';
 import { caught, clusterConfig, harness, type Harness } from './helpers/setup.js';
 
 function decodeUserData(body: Record<string, unknown>): string {

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { renderUserData, startArgs, validateUserData, VM_PATHS, type UserDataSpec } from '@de2/cloud';
+import {
+  renderUserData,
+  startArgs,
+  validateUserData,
+  VM_PATHS,
+  type UserDataSpec,
+} from '../src/user-data.js';
 
 interface CloudConfig {
   packages: string[];

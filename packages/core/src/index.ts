@@ -27,9 +27,14 @@ export {
   ProtocolMismatchError,
   type ErrorContext,
 } from './errors/errors.js';
-export { toWire, fromWire, type WireError } from './errors/wire.js';
-export { PROTOCOL_VERSION } from './serialization/protocol.js';
-export { InfeasibleTaskError, NotSupportedError, RuntimeEnvError } from './errors/errors.js';
+export { PROTOCOL_VERSION } from './serialization/handshake.js';
+export {
+  InfeasibleTaskError,
+  NotSupportedError,
+  RuntimeEnvError,
+  NotInitializedError,
+  AlreadyInitializedError,
+} from './errors/errors.js';
 export { init, shutdown, isInitialized, type InitOptions, type RuntimeInfo } from './api/init.js';
 export type { RuntimeEnv } from './runtime-env/options.js';
 export { workingDir } from './api/runtime-context.js';
@@ -47,7 +52,7 @@ export {
   type GetOptions,
   type WaitOptions,
 } from './api/functions.js';
-export { ObjectRef } from './api/object-ref.js';
+export { ObjectRef } from './protocol/object-ref.js';
 export {
   createObject,
   free,
@@ -61,6 +66,4 @@ export type { RemoteOptions, ActorOptions } from './api/options.js';
 export { MIN_MEMORY_BUDGET } from './api/options.js';
 export type { ActorHandle, ActorMethod, RemoteArgs, RemoteReturn } from './api/types.js';
 export type { NodeInfo } from './protocol/messages.js';
-export { reportExperiment } from './api/experiment.js';
-export type { ExperimentReport, TrialReport } from './dashboard/experiments.js';
 export type { DashboardSettings } from './dashboard/start-dashboard.js';

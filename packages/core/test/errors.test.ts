@@ -3,11 +3,17 @@ import {
   ErrorCode,
   GetTimeoutError,
   TaskError,
-  fromWire,
-  toWire,
   De2Error,
   ObjectLostError,
+  NotInitializedError,
+  AlreadyInitializedError,
+  ActorDiedError,
+  init,
+  shutdown,
+  get,
+  put,
 } from '@de2/core';
+import { fromWire, toWire, wireError } from '@de2/core/internal';
 
 describe('errors', () => {
   it('turn a user error into a TaskError that keeps its name, message and stack', () => {
@@ -38,5 +44,46 @@ describe('errors', () => {
     const back = fromWire(toWire('just a string', 'f'));
     expect(back).to.be.instanceOf(TaskError);
     expect(back.message).to.contain('just a string');
+  });
+
+  it('make every wire error with a name derived from its code, so fromWire rebuilds that class', () => {
+    for (const code of Object.values(ErrorCode)) {
+      if (code === ErrorCode.TASK_ERROR) continue;
+      const wire = wireError(code, 'why');
+      const back = fromWire(structuredClone(wire));
+      expect(back.code).to.equal(code);
+      expect(back.name, code).to.equal(wire.name);
+      expect(back.message).to.equal('why');
+    }
+    const died = wireError(ErrorCode.NODE_DIED, 'node n1 died', { nodeId: 'n1', stack: 'at x' });
+    const actor = wireError(ErrorCode.ACTOR_DIED, 'actor a1 died with its node', { ...died, actorId: 'a1' });
+    expect(actor).to.deep.equal({
+      code: ErrorCode.ACTOR_DIED,
+      name: 'ActorDiedError',
+      message: 'actor a1 died with its node',
+      nodeId: 'n1',
+      actorId: 'a1',
+      stack: 'at x',
+    });
+    expect(fromWire(actor)).to.be.instanceOf(ActorDiedError);
+  });
+
+  it('give the API used out of order a code: before init, and init twice', async () => {
+    expect(() => put(1))
+      .to.throw(NotInitializedError)
+      .with.property('code', ErrorCode.NOT_INITIALIZED);
+    await init({ numCpus: 1 });
+    try {
+      expect(await get(put(2))).to.equal(2);
+      const again = await init({ numCpus: 1 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(again)
+        .to.be.instanceOf(AlreadyInitializedError)
+        .with.property('code', ErrorCode.ALREADY_INITIALIZED);
+    } finally {
+      await shutdown();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeHello, encodeHello, PROTOCOL_VERSION } from '../src/serialization/protocol.js';
+import { decodeHello, encodeHello, PROTOCOL_VERSION } from '../src/serialization/handshake.js';
 
 describe('wire handshake (FlatBuffers)', () => {
   it('round-trips a Hello through its FlatBuffers encoding', () => {

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { io } from 'socket.io-client';
 import { WireServer, type WirePeer } from '../src/transport/wire-server.js';
 import { WireClient } from '../src/transport/wire-client.js';
-import { encodeHello } from '../src/serialization/protocol.js';
+import { encodeHello } from '../src/serialization/handshake.js';
 import { AuthenticationError, ProtocolMismatchError } from '../src/errors/errors.js';
-import { PROTOCOL_VERSION } from '../src/serialization/protocol.js';
+import { PROTOCOL_VERSION } from '../src/serialization/handshake.js';
 
 describe('wire transport: handshake', () => {
   const token = 'secret-token';

@@ -14,13 +14,15 @@ export type ForestErrorCode = (typeof ForestErrorCode)[keyof typeof ForestErrorC
 
 /** Base class of every error @de2/forest throws for bad data (bad options throw TypeError/RangeError). */
 export class ForestError extends Error {
-  override readonly name: string = 'ForestError';
-  constructor(
-    readonly code: ForestErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  readonly code: ForestErrorCode;
+
+  constructor(code: ForestErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
   }
 }
 

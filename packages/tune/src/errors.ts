@@ -11,17 +11,20 @@ export const TuneErrorCode = {
 } as const;
 export type TuneErrorCode = (typeof TuneErrorCode)[keyof typeof TuneErrorCode];
 
-/** An error raised by Tune (not by a trial): has a stable `code`. */
+/**
+ * An error raised by Tune (not by a trial): a stable `code` and, where there was one, a
+ * `cause` (the same pattern as core's De2Error, CloudError and ForestError).
+ */
 export class TuneError extends Error {
   readonly code: TuneErrorCode;
 
-  constructor(code: TuneErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: TuneErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
   }
 
   override get name(): string {
-    return 'TuneError';
+    return this.constructor.name;
   }
 }
 

@@ -1,10 +1,10 @@
-import { setActorFactory } from '../client/context.js';
+import { setActorFactory } from '../client/actor-factory.js';
 import { TaskKind, type ActorInfo } from '../protocol/messages.js';
 import { serializeArgs } from '../serialization/values.js';
-import { ACTOR_HANDLE, type ObjectRef } from './object-ref.js';
+import { ACTOR_HANDLE, type ObjectRef } from '../protocol/object-ref.js';
 import { resolveActorOptions, type ActorOptions, type ResolvedActorOptions } from './options.js';
 import { refId, type ShippedCode } from './remote-function.js';
-import { requireClient } from './session.js';
+import { requireClient } from './require-client.js';
 import type { ActorHandle, AnyClass, RemoteArgs } from './types.js';
 
 /** Method names of a class, own and inherited (not `constructor`). */

@@ -1,7 +1,7 @@
 import { aliasBlock } from '../object-store/pool-block.js';
 import { getProcessPool, storeMemory } from '../object-store/store-pool.js';
-import { ObjectRef } from './object-ref.js';
-import { requireClient } from './session.js';
+import { ObjectRef } from '../protocol/object-ref.js';
+import { requireClient } from './require-client.js';
 
 /** The typed-array classes `createObject` makes (not `DataView`). */
 export type TypedArrayConstructor =

@@ -1,5 +1,5 @@
 import type { ExperimentReport } from '../dashboard/experiments.js';
-import { requireClient } from './session.js';
+import { requireClient } from './require-client.js';
 
 /**
  * Sends a tuning experiment's progress to the head's dashboard (its Experiments page).

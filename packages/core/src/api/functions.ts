@@ -1,10 +1,10 @@
 import { ActorDiedError } from '../errors/errors.js';
 import type { NodeInfo } from '../protocol/messages.js';
 import { ActorClass, actorInfoOf, createActorHandle, methodNamesOf } from './actor.js';
-import { ObjectRef } from './object-ref.js';
+import { ObjectRef } from '../protocol/object-ref.js';
 import type { ActorOptions, RemoteOptions } from './options.js';
 import { RemoteFunction, ship } from './remote-function.js';
-import { requireClient } from './session.js';
+import { requireClient } from './require-client.js';
 import type { ActorHandle, AnyClass, AnyFunction, ValuesOf } from './types.js';
 
 /**

@@ -13,7 +13,8 @@ import {
 } from '../dashboard/start-dashboard.js';
 import type { DashboardServer } from '../dashboard/server.js';
 import { createToken } from '../transport/token.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../protocol/object-ref.js';
+import { AlreadyInitializedError } from '../errors/errors.js';
 import { setWorkingDirSource } from './runtime-context.js';
 import { encodeDescriptor } from '../runtime-env/descriptor.js';
 import {
@@ -107,7 +108,7 @@ let running:
  * ```
  */
 export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
-  if (running) throw new Error('de2 is already initialized: call shutdown() first');
+  if (running) throw new AlreadyInitializedError('de2 is already initialized: call shutdown() first');
   checkNumber(options, 'numCpus', 0, false);
   checkNumber(options, 'objectStoreMemory', 1, true);
   checkNumber(options, 'memory', 0, true);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { TaskKind } from '../protocol/messages.js';
 import { serializeArgs } from '../serialization/values.js';
-import { ObjectRef } from './object-ref.js';
+import { ObjectRef } from '../protocol/object-ref.js';
 import { resolveRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from './options.js';
 import { flat } from '../client/client.js';
-import { requireClient } from './session.js';
+import { requireClient } from './require-client.js';
 import type { AnyFunction, RemoteArgs, RemoteReturn } from './types.js';
 
 /** Source, hash and name of a function or class that travels by source. */

@@ -1,4 +1,4 @@
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../protocol/object-ref.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- generic bounds for any function or class */
 /** Any function that can be made remote. */

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isHostPort } from '../transport/local-address.js';
 
 /** A parsed `de2-node` command line. */
 export type Command =
@@ -67,9 +68,7 @@ function parseResources(raw: string | undefined): Record<string, number> {
 
 /** Checks HOST:PORT; returns it unchanged. */
 export function checkAddress(address: string, flag = '--address'): string {
-  const match = /^(.+):(\d+)$/.exec(address);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 1 || port > 65535) {
+  if (!isHostPort(address)) {
     throw new UsageError(`${flag} must be HOST:PORT, such as 10.0.0.5:6379, got '${address}'`);
   }
   return address;

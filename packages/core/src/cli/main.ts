@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '../serialization/protocol.js';
+import { PROTOCOL_VERSION } from '../serialization/handshake.js';
 import { parseCommand, UsageError } from './args.js';
 import { headStartedText, startInBackground, workerStartedText } from './start.js';
 import { DE2_VERSION, runNodeProcess } from './node-process.js';
@@ -6,8 +6,8 @@ import { stopNodes } from './stop.js';
 import { formatStatus, queryStatus, statusNodeId } from './status.js';
 import { resolveAddress } from '../cluster/connect-driver.js';
 import { findToken } from '../transport/token.js';
-import { tokenPath } from './paths.js';
-import { liveSessions } from './session.js';
+import { tokenPath } from '../home/paths.js';
+import { liveSessions } from '../home/session-dirs.js';
 
 export const USAGE = `Usage: de2-node <command> [options]
 

@@ -11,10 +11,10 @@ import {
   type FailedMessage,
   TOKEN_ENV,
 } from './start.js';
-import { createSessionDir, endSession, writeSession, type SessionRecord } from './session.js';
+import { createSessionDir, endSession, writeSession, type SessionRecord } from '../home/session-dirs.js';
 import { argvWithoutToken, createToken, findToken, readTokenFile, saveToken } from '../transport/token.js';
 import { AuthenticationError, NodeDiedError } from '../errors/errors.js';
-import { tokenPath } from './paths.js';
+import { tokenPath } from '../home/paths.js';
 import { startClusterNode, type ClusterNode } from '../cluster/start-node.js';
 import { headGraceMs } from '../cluster/head-state.js';
 import { localAddressTowards, splitAddress } from '../transport/local-address.js';

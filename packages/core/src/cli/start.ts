@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { networkInterfaces } from 'node:os';
 import type { StartOptions } from './args.js';
-import { createSessionDir } from './session.js';
+import { createSessionDir } from '../home/session-dirs.js';
 
 /** What a node process tells its launcher once it is serving (over the IPC channel). */
 export interface ReadyMessage {

@@ -1,4 +1,4 @@
-import { liveSessions, endSession } from './session.js';
+import { liveSessions, endSession } from '../home/session-dirs.js';
 
 /**
  * Stops every node this machine started: SIGTERM (a clean shutdown) or, with `force`,

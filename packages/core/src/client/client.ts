@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetTimeoutError, ObjectLostError } from '../errors/errors.js';
 import { fromWire } from '../errors/wire.js';
-import { ObjectRef } from '../api/object-ref.js';
+import { ObjectRef } from '../protocol/object-ref.js';
 import type { Channel } from '../protocol/channel.js';
 import type { ClientToNode, NodeToClient, SerializedValue, TaskSpec } from '../protocol/messages.js';
 import { deserialize, serialize, type Revivers } from '../serialization/values.js';
-import { makeActorHandle } from './context.js';
+import { makeActorHandle } from './actor-factory.js';
 
 export interface ClientOptions {
   isDriver: boolean;

@@ -1,4 +1,3 @@
-import type { ActorInfo } from '../protocol/messages.js';
 import type { CoreClient } from './client.js';
 
 /**
@@ -6,7 +5,6 @@ import type { CoreClient } from './client.js';
  * The public API always goes through it.
  */
 let current: CoreClient | undefined;
-let actorFactory: ((info: ActorInfo) => unknown) | undefined;
 
 export function setClient(client: CoreClient | undefined): void {
   current = client;
@@ -14,14 +12,4 @@ export function setClient(client: CoreClient | undefined): void {
 
 export function currentClient(): CoreClient | undefined {
   return current;
-}
-
-/** The API module registers how actor handles are built (keeps client/ free of api/ imports). */
-export function setActorFactory(factory: (info: ActorInfo) => unknown): void {
-  actorFactory = factory;
-}
-
-export function makeActorHandle(info: ActorInfo): unknown {
-  if (!actorFactory) throw new Error('de2: actor handles are not available before the API is loaded');
-  return actorFactory(info);
 }

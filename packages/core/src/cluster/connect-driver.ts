@@ -2,15 +2,14 @@ import { threadId } from 'node:worker_threads';
 import { CoreClient } from '../client/client.js';
 import { createDirectPair } from '../protocol/channel.js';
 import type { ClientToNode, NodeToClient } from '../protocol/messages.js';
-import { liveSessions } from '../cli/session.js';
+import { liveSessions } from '../home/session-dirs.js';
 import { findToken } from '../transport/token.js';
-import { tokenPath } from '../cli/paths.js';
+import { tokenPath } from '../home/paths.js';
 import { AuthenticationError, De2Error } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
 import { startClusterNode } from './start-node.js';
 import { headGraceMs } from './head-state.js';
-import { checkAddress } from '../cli/args.js';
-import { localAddressTowards, splitAddress } from '../transport/local-address.js';
+import { isHostPort, localAddressTowards, splitAddress } from '../transport/local-address.js';
 import type { EmbeddedCluster } from '../embedded/embedded-cluster.js';
 
 /**
@@ -44,9 +43,7 @@ export interface DriverConnectOptions {
  */
 export async function connectDriver(o: DriverConnectOptions): Promise<EmbeddedCluster> {
   const address = resolveAddress(o.address);
-  try {
-    checkAddress(address);
-  } catch {
+  if (!isHostPort(address)) {
     throw new TypeError(
       `options.address must be HOST:PORT (such as 10.0.0.5:6379) or 'auto', got '${address}'`,
     );

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { de2Home } from '../cli/paths.js';
+import { de2Home } from '../home/paths.js';
 import type { Member } from '../head/head-recovery.js';
 
 /** How often a head records that it is alive and who its nodes are. */

@@ -15,6 +15,8 @@ export const ErrorCode = {
   INFEASIBLE_TASK: 'INFEASIBLE_TASK',
   NOT_SUPPORTED: 'NOT_SUPPORTED',
   RUNTIME_ENV: 'RUNTIME_ENV',
+  NOT_INITIALIZED: 'NOT_INITIALIZED',
+  ALREADY_INITIALIZED: 'ALREADY_INITIALIZED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

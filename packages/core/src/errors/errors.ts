@@ -9,7 +9,11 @@ export interface ErrorContext {
   readonly cause?: unknown;
 }
 
-/** Base class of every de2 error: a stable `code` plus context fields. */
+/**
+ * Base class of every de2 error: a stable `code` plus context fields (and `cause`). Tune's
+ * TuneError, cloud's CloudError and forest's ForestError follow the same pattern: code first,
+ * then message, then `cause` in the last argument; `name` is the class's name.
+ */
 export class De2Error extends Error {
   readonly code: ErrorCode;
   readonly taskId?: string;
@@ -92,3 +96,7 @@ export class NotSupportedError extends simple(ErrorCode.NOT_SUPPORTED) {}
  * installing its npm dependencies): the message says which node, which package and why.
  */
 export class RuntimeEnvError extends simple(ErrorCode.RUNTIME_ENV) {}
+/** An API call (`get`, `put`, `.remote()`, ...) before `init()`, or after `shutdown()`. */
+export class NotInitializedError extends simple(ErrorCode.NOT_INITIALIZED) {}
+/** `init()` while de2 is already initialized in this thread: call `shutdown()` first. */
+export class AlreadyInitializedError extends simple(ErrorCode.ALREADY_INITIALIZED) {}

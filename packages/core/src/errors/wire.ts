@@ -1,6 +1,7 @@
 import { ErrorCode } from './codes.js';
 import {
   ActorDiedError,
+  AlreadyInitializedError,
   AuthenticationError,
   De2Error,
   GetTimeoutError,
@@ -8,6 +9,7 @@ import {
   NotSupportedError,
   RuntimeEnvError,
   NodeDiedError,
+  NotInitializedError,
   ObjectLostError,
   ObjectStoreFullError,
   OutOfMemoryError,
@@ -30,6 +32,22 @@ export interface WireError {
   nodeId?: string;
   actorId?: string;
   objectId?: string;
+}
+
+/** Where an error happened, as its wire form carries it (everything but code, name and message). */
+export type WireContext = Omit<Partial<WireError>, 'code' | 'name' | 'message'>;
+
+/** Codes of the errors de2 itself raises; TASK_ERROR is the user's error and keeps the user's name. */
+export type De2ErrorCode = Exclude<ErrorCode, typeof ErrorCode.TASK_ERROR>;
+
+/**
+ * The one way to make a de2 error's wire form: the name is derived from the code (the class
+ * `fromWire` rebuilds), so the two never disagree. `context` may be another wire error, whose
+ * context fields (and stack) are kept while its code, name and message are replaced.
+ */
+export function wireError(code: De2ErrorCode, message: string, context: WireContext = {}): WireError {
+  const { code: _code, name: _name, message: _message, ...kept } = context as Partial<WireError>;
+  return { ...kept, code, name: classes[code].name, message };
 }
 
 /** Converts any thrown value into its wire form; a non-de2 error becomes a TASK_ERROR. */
@@ -83,6 +101,8 @@ const classes = {
   [ErrorCode.INFEASIBLE_TASK]: InfeasibleTaskError,
   [ErrorCode.NOT_SUPPORTED]: NotSupportedError,
   [ErrorCode.RUNTIME_ENV]: RuntimeEnvError,
+  [ErrorCode.NOT_INITIALIZED]: NotInitializedError,
+  [ErrorCode.ALREADY_INITIALIZED]: AlreadyInitializedError,
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/codes.js';
-import type { WireError } from '../errors/wire.js';
+import { wireError, type WireError } from '../errors/wire.js';
 import type { TaskSpec, WorkerResult } from '../protocol/messages.js';
 import type { ActorHost } from './node-services.js';
 import { Failure, classify, createPool, failureError, type WorkerPool } from './task-pools.js';
@@ -65,12 +65,13 @@ export class ActorRunner {
     if (generation !== this.generation) return;
     this.reportCreated();
     if (!result.ok) {
-      return this.die({
-        ...result.error,
-        code: ErrorCode.ACTOR_DIED,
-        name: 'ActorDiedError',
-        message: `actor ${this.create.name} failed in its constructor: ${result.error.name}: ${result.error.message}`,
-      });
+      return this.die(
+        wireError(
+          ErrorCode.ACTOR_DIED,
+          `actor ${this.create.name} failed in its constructor: ${result.error.name}: ${result.error.message}`,
+          result.error,
+        ),
+      );
     }
     this.state = State.alive;
     this.pump();
@@ -144,9 +145,7 @@ export class ActorRunner {
         const wire = failureError(failure, what, error, this.create.memory);
         this.finish(
           call,
-          failure === Failure.outOfMemory
-            ? wire
-            : { ...wire, code: ErrorCode.ACTOR_DIED, name: 'ActorDiedError' },
+          failure === Failure.outOfMemory ? wire : wireError(ErrorCode.ACTOR_DIED, wire.message, wire),
         );
       }
       return this.crashed(failureError(failure, `actor ${this.create.name}`, error, this.create.memory));
@@ -177,41 +176,26 @@ export class ActorRunner {
       this.start();
       return;
     }
-    this.die({
-      ...cause,
-      code: ErrorCode.ACTOR_DIED,
-      name: 'ActorDiedError',
-      message: `actor ${this.create.name} died: ${cause.message}`,
-    });
+    this.die(wireError(ErrorCode.ACTOR_DIED, `actor ${this.create.name} died: ${cause.message}`, cause));
   }
 
   kill(noRestart: boolean): void {
     if (this.state === State.dead) return;
     if (!noRestart && this.restarts < this.create.maxRestarts) {
-      this.crashed({ code: ErrorCode.ACTOR_DIED, name: 'ActorDiedError', message: 'killed' });
+      this.crashed(wireError(ErrorCode.ACTOR_DIED, 'killed'));
       return;
     }
     this.generation++;
     void this.pool?.destroy();
     for (const call of this.inFlight) this.queue.unshift(call);
     this.inFlight.clear();
-    this.die({
-      code: ErrorCode.ACTOR_DIED,
-      name: 'ActorDiedError',
-      message: `actor ${this.create.name} was killed`,
-    });
+    this.die(wireError(ErrorCode.ACTOR_DIED, `actor ${this.create.name} was killed`));
   }
 
   private dead?: WireError;
 
   private deadError(): WireError {
-    return (
-      this.dead ?? {
-        code: ErrorCode.ACTOR_DIED,
-        name: 'ActorDiedError',
-        message: `actor ${this.create.name} is dead`,
-      }
-    );
+    return this.dead ?? wireError(ErrorCode.ACTOR_DIED, `actor ${this.create.name} is dead`);
   }
 
   private die(error: WireError): void {

@@ -1,5 +1,5 @@
 import { CPU, MEMORY } from '../scheduler/scheduler.js';
-import type { NodeRuntimeOptions } from './node-runtime.js';
+import type { ObjectResult } from '../protocol/messages.js';
 
 /** What a node offers and where it keeps its files: the same embedded and on a cluster. */
 export interface NodeSettings {
@@ -37,4 +37,27 @@ export function nodeRuntimeOptions(
     logToDriver: s.logToDriver,
     ...extra,
   };
+}
+
+/** What a NodeRuntime is built with. */
+export interface NodeRuntimeOptions {
+  nodeId: string;
+  address: string;
+  numCpus: number;
+  /** Logical resources this node offers (CPU, memory, objectStoreMemory, custom). */
+  resources: Record<string, number>;
+  objectStoreMemory: number;
+  /**
+   * Memory limit of the node process in bytes, for the memory monitor (resident memory
+   * minus the object store's bytes in memory). 0: no monitor.
+   */
+  memoryLimit?: number;
+  sessionDir: string;
+  spillLimitBytes: number;
+  logToDriver: boolean;
+  /**
+   * Fetches an object from the node at `address` (its object-transfer address); set by
+   * the cluster transport. Without it, objects held only by other nodes cannot be read.
+   */
+  pullRemote?: (address: string, id: string) => Promise<ObjectResult | undefined>;
 }

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
-import { fromWire, toWire, type WireError } from '../errors/wire.js';
+import { toWire, wireError, type WireError } from '../errors/wire.js';
 import { ObjectStore } from '../object-store/object-store.js';
 import { PortChannel, type Channel } from '../protocol/channel.js';
 import type {
@@ -15,67 +15,23 @@ import type {
 import { TaskKind } from '../protocol/messages.js';
 import { ActorRunner } from './actor-runner.js';
 import { ClientSession } from './client-session.js';
-import { CpuQueue, STEAL_AFTER_MS } from './cpu-queue.js';
+import { CpuQueue } from './cpu-queue.js';
+import { ThreadActivity } from './thread-activity.js';
 import { MemoryMonitor } from './memory-monitor.js';
 import type { ActorHost, SessionHost, TaskControl, TaskHost } from './node-services.js';
 import { TaskPools } from './task-pools.js';
 import { runTask } from './task-runner.js';
 import { RuntimeEnvs, type PreparedEnv } from './runtime-envs.js';
 import { RejoinBook } from './rejoin-book.js';
+import { HeadLink } from './head-link.js';
+import { NodeObjects } from './node-objects.js';
+import { rejoinReport } from './rejoin-report.js';
+import { FunctionCache, type FunctionSource } from './function-cache.js';
+import type { NodeRuntimeOptions } from './node-options.js';
 
-export interface NodeRuntimeOptions {
-  nodeId: string;
-  address: string;
-  numCpus: number;
-  /** Logical resources this node offers (CPU, memory, objectStoreMemory, custom). */
-  resources: Record<string, number>;
-  objectStoreMemory: number;
-  /**
-   * Memory limit of the node process in bytes, for the memory monitor (resident memory
-   * minus the object store's bytes in memory). 0: no monitor.
-   */
-  memoryLimit?: number;
-  sessionDir: string;
-  spillLimitBytes: number;
-  logToDriver: boolean;
-  /**
-   * Fetches an object from the node at `address` (its object-transfer address); set by
-   * the cluster transport. Without it, objects held only by other nodes cannot be read.
-   */
-  pullRemote?: (address: string, id: string) => Promise<ObjectResult | undefined>;
-}
+export type { NodeRuntimeOptions } from './node-options.js';
 
 type Log = Extract<ClientToNode, { type: 'log' }>;
-
-/**
- * Messages a node does not queue while its head is away: its rejoin report rebuilds what
- * they said (see `rejoin`). Everything else (cancel, kill, log, requests) waits and is sent
- * after the report.
- */
-const REBUILT_ON_REJOIN = new Set<NodeToHead['type']>([
-  'registerNode',
-  'registerFunction',
-  'submit',
-  'objectAdded',
-  'subscribe',
-  'addRef',
-  'removeRef',
-  'holderGone',
-  'taskFinished',
-  'taskBlocked',
-  'taskUnblocked',
-  'tasksReturned',
-  'nodeStats',
-]);
-
-/** Failed pulls of one object before it counts as lost. */
-const MAX_PULL_ATTEMPTS = 5;
-/**
- * Task results up to this size with no out-of-band buffers travel with `objectAdded` and
- * `objectReady`, as Ray inlines small returns in the task reply: whoever waits for them gets
- * the value from the head instead of pulling it from this node (one round trip, not two).
- */
-export const INLINE_RESULT_BYTES = 64 * 1024;
 
 /**
  * One node: a Piscina pool of worker threads, one dedicated thread per actor, the
@@ -89,51 +45,28 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   readonly cpuQueue: CpuQueue;
   private readonly actors = new Map<string, ActorRunner>();
   private readonly sessions = new Set<ClientSession>();
-  private readonly functions = new Map<string, { source: string; name: string; runtimeEnv: string }>();
+  /** The functions this node has seen, by hash. */
+  readonly functions = new FunctionCache(this);
   /** The node's copies of its jobs' working dirs. */
   readonly runtimeEnvs: RuntimeEnvs;
-  private readonly pending = new Map<
-    number,
-    {
-      resolve: (reply: HeadToNode) => void;
-      reject: (e: Error) => void;
-      /** The request itself: sent again to a restarted head (the first may have died with the old one). */
-      message: NodeToHead;
-    }
-  >();
-  /** Set once the head is unreachable: what everything that needs it fails with. */
-  private headError: WireError | undefined;
-  /**
-   * Set while the head is gone but may come back (its grace period): messages that a
-   * rejoin report cannot rebuild wait here; the rest is rebuilt from `book` and the node.
-   */
-  private outbox: NodeToHead[] | undefined;
   /** What a restarted head must hear again from this node (see rejoin-book.ts). */
   readonly book = new RejoinBook();
+  private readonly link: HeadLink;
+  private readonly objects: NodeObjects;
   /** Tasks of this node waiting in get/wait, whose CPUs the head lends to others. */
-  private readonly blockedTasks = new Set<string>();
-  private readonly subscribed = new Set<string>();
-  /** Objects `wait(..., { fetchLocal: false })` watches: it needs to know they exist, not their bytes. */
-  private readonly watchers = new Map<string, (() => void)[]>();
-  /** Bytes of objects pulled from other nodes (status, and the transfer test). */
-  private bytesPulled = 0;
-  /** Failed pulls per object, while the head finds out which copies survive. */
-  private readonly pullAttempts = new Map<string, number>();
+  readonly blockedTasks = new Set<string>();
   readonly running = new Map<string, TaskControl>();
-  private nextReq = 1;
   private statsDirty = false;
-  private closed = false;
-  /** Tasks that ended since the last batch, and how long each ran (see taskFinished). */
-  private finishedIds: string[] = [];
-  private finishedMs: number[] = [];
-  private failedIds: string[] = [];
+  private ended = false;
   private readonly memoryMonitor: MemoryMonitor | undefined;
 
   constructor(
     readonly options: NodeRuntimeOptions,
-    private head: Channel<NodeToHead, HeadToNode>,
+    head: Channel<NodeToHead, HeadToNode>,
   ) {
     this.nodeId = options.nodeId;
+    this.link = new HeadLink(head, this, (m) => this.handleHead(m));
+    this.objects = new NodeObjects(this, options.pullRemote);
     this.runtimeEnvs = new RuntimeEnvs(this);
     this.store = new ObjectStore({
       capacityBytes: options.objectStoreMemory,
@@ -141,16 +74,17 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       spillLimitBytes: options.spillLimitBytes,
     });
     const threads = Math.max(1, Math.ceil(options.numCpus));
+    const activity = new ThreadActivity(this.running);
     this.pools = new TaskPools(
       threads,
       (port) => this.attachWorkerPort(port),
-      () => this.busyThreads(),
+      () => activity.busyThreads(),
     );
     this.cpuQueue = new CpuQueue(
       threads,
       (taskIds) => this.toHead({ type: 'tasksReturned', nodeId: this.nodeId, taskIds }),
-      () => this.busyThreads().size,
-      () => this.longCall(),
+      () => activity.busyThreads().size,
+      () => activity.longCall(),
     );
     if (options.memoryLimit) {
       this.memoryMonitor = new MemoryMonitor({
@@ -161,7 +95,6 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
         relieve: () => this.store.pool.release(),
       });
     }
-    head.onMessage((m) => this.handleHead(m));
     this.toHead({
       type: 'registerNode',
       nodeId: this.nodeId,
@@ -170,14 +103,13 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     });
   }
 
+  /** Set by shutdown (a pull that ends later stores nothing, asks nothing). */
+  get closed(): boolean {
+    return this.ended;
+  }
+
   toHead(message: NodeToHead): void {
-    if (this.headError) return this.withoutHead(message, this.headError);
-    this.book.note(message);
-    if (this.outbox) {
-      if (!REBUILT_ON_REJOIN.has(message.type)) this.outbox.push(message);
-      return;
-    }
-    this.head.send(message);
+    this.link.send(message);
   }
 
   /**
@@ -186,54 +118,51 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
    */
   taskFinished(taskId: string, runMs = 0, failed = false): void {
     this.blockedTasks.delete(taskId);
-    if (this.finishedIds.length === 0) queueMicrotask(this.sendFinished);
-    this.finishedIds.push(taskId);
-    this.finishedMs.push(runMs);
-    if (failed) this.failedIds.push(taskId);
+    this.link.taskFinished(taskId, runMs, failed);
   }
 
-  private readonly sendFinished = (): void => {
-    const taskIds = this.finishedIds;
-    const runMs = this.finishedMs;
-    const failedIds = this.failedIds;
-    this.finishedIds = [];
-    this.finishedMs = [];
-    this.failedIds = [];
-    this.toHead({ type: 'taskFinished', nodeId: this.nodeId, taskIds, runMs, failedIds });
-  };
-
-  /** Threads that run a one-CPU task now (see idleFirst in task-pools.ts). */
-  private busyThreads(): Set<number> {
-    // Asked for each task handed out while every thread has some: once per turn of the event
-    // loop is enough (a burst of tasks is handed out in one turn), and keeps it off the hot path.
-    if (this.busyCache) return this.busyCache;
-    const busy = new Set<number>();
-    for (const control of this.running.values()) {
-      const thread = control.busyThread;
-      if (thread > 0) busy.add(thread);
-    }
-    this.busyCache = busy;
-    setImmediate(() => (this.busyCache = undefined)).unref();
-    return busy;
+  /** Sends a request to the head and resolves with its reply (matched by reqId). */
+  ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
+    return this.link.ask(message);
   }
-  private busyCache: Set<number> | undefined;
 
-  /**
-   * Whether a thread has been running the same one-CPU task since the previous call or
-   * longer (the CPU queue asks every STEAL_AFTER_MS while tasks are on the threads).
-   */
-  private longCall(): boolean {
-    const now = performance.now();
-    let long = false;
-    for (const control of this.running.values()) {
-      if (control.busyThread === 0) {
-        control.busySince = undefined;
-        continue;
-      }
-      control.busySince ??= now;
-      if (now - control.busySince >= STEAL_AFTER_MS) long = true;
-    }
-    return long;
+  /** The head is gone for good: what waits for it fails with NodeDiedError (head-link.ts). */
+  headLost(message: string): void {
+    this.link.lost(message, () => this.objects.waitingIds());
+  }
+
+  /** The head is gone but may come back (a restart): what needs it waits (head-link.ts). */
+  headAway(): void {
+    this.link.away();
+  }
+
+  /** Stores an object made here (`ownerId` set) or a copy of one made elsewhere (''). */
+  storeValue(id: string, value: SerializedValue, ownerId: string): void {
+    this.objects.storeValue(id, value, ownerId);
+  }
+
+  storeError(id: string, error: WireError, ownerId: string): void {
+    this.objects.storeError(id, error, ownerId);
+  }
+
+  whenExists(id: string, done: () => void): void {
+    this.objects.whenExists(id, done);
+  }
+
+  isLocal(id: string): boolean {
+    return this.store.has(id);
+  }
+
+  readLocal(ids: string[]): ObjectResult[] | undefined {
+    return this.objects.readLocal(ids);
+  }
+
+  whenAll(ids: string[], done: (results: ObjectResult[]) => void): void {
+    this.objects.whenAll(ids, done);
+  }
+
+  resolveObjects(ids: string[]): Promise<ObjectResult[]> {
+    return this.objects.resolveObjects(ids);
   }
 
   /** A task of this node waits in get/wait: the head and the CPU queue lend its CPU to others. */
@@ -249,83 +178,13 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     this.toHead({ type: 'taskUnblocked', nodeId: this.nodeId, taskId });
   }
 
-  /** Sends a request to the head and resolves with its reply (matched by reqId). */
-  ask(message: Extract<NodeToHead, { reqId: number }>): Promise<HeadToNode> {
-    const reqId = this.nextReq++;
-    return new Promise((resolve, reject) => {
-      if (this.headError) return reject(fromWire(this.headError));
-      const request = { ...message, reqId };
-      this.pending.set(reqId, { resolve, reject, message: request });
-      this.toHead(request);
-    });
-  }
-
-  /**
-   * The connection to the head is gone (a cluster's head died): every object this node is
-   * waiting for, and every later task or request, fails with NodeDiedError at once rather
-   * than hanging.
-   */
-  headLost(message: string): void {
-    if (this.headError) return;
-    this.headError = { code: ErrorCode.NODE_DIED, name: 'NodeDiedError', message };
-    for (const id of [...this.subscribed, ...this.watchers.keys()]) this.storeError(id, this.headError, '');
-    for (const { reject } of this.pending.values()) reject(fromWire(this.headError));
-    this.pending.clear();
-  }
-
-  /**
-   * The connection to the head is gone, and the head may come back within its grace period
-   * (a restart): tasks, actors and objects here go on; what needs the head waits.
-   */
-  headAway(): void {
-    if (this.headError || this.outbox) return;
-    this.outbox = [];
-  }
-
   /**
    * Back on a restarted head under the same node id: tell it what this node runs, hosts,
    * holds and waits for, then what was queued while it was away.
    */
   rejoin(channel: Channel<NodeToHead, HeadToNode>): void {
-    if (this.headError) return;
-    const queued = this.outbox ?? [];
-    this.outbox = undefined;
-    this.head = channel;
-    channel.onMessage((m) => this.handleHead(m));
-    const runningTaskIds = [...this.running.keys()];
-    for (const actor of this.actors.values()) runningTaskIds.push(...actor.taskIds());
-    this.head.send({
-      type: 'registerNode',
-      nodeId: this.nodeId,
-      address: this.options.address,
-      resources: this.options.resources,
-      rejoin: true,
-      runningTaskIds,
-      actorIds: [...this.actors.keys()],
-    });
-    for (const [hash, fn] of this.functions) this.head.send({ type: 'registerFunction', hash, ...fn });
-    for (const o of this.store.summaries()) {
-      const inline = o.value && o.value.buffers.length === 0 && o.value.size <= INLINE_RESULT_BYTES;
-      this.head.send({
-        type: 'objectAdded',
-        nodeId: this.nodeId,
-        id: o.id,
-        ownerId: '',
-        size: o.size,
-        refs: o.refs,
-        inlineValue: inline ? o.value : undefined,
-      });
-    }
-    for (const m of this.book.report(this.nodeId, (id) => this.store.has(id))) this.head.send(m);
-    for (const taskId of this.blockedTasks)
-      if (this.running.has(taskId)) this.head.send({ type: 'taskBlocked', nodeId: this.nodeId, taskId });
-    const waiting = [...this.subscribed, ...this.watchers.keys()].filter((id) => !this.store.has(id));
-    if (waiting.length > 0) this.head.send({ type: 'subscribe', nodeId: this.nodeId, ids: waiting });
-    // Requests sent to the old head just before it died got no answer: ask the new one.
-    const inOutbox = new Set(queued.map((m) => ('reqId' in m ? m.reqId : -1)));
-    for (const [reqId, p] of this.pending) if (!inOutbox.has(reqId)) this.head.send(p.message);
-    for (const m of queued) this.head.send(m);
-    this.flushStats();
+    if (this.link.rejoin(channel, () => rejoinReport(this, this.actors, this.objects.waitingIds())))
+      this.flushStats();
   }
 
   /** What this node runs, hosts and holds, for the log. */
@@ -333,11 +192,6 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     let objects = 0;
     for (const _ of this.store.summaries()) objects++;
     return `${this.running.size} task(s), ${this.actors.size} actor(s) and ${objects} object(s)`;
-  }
-
-  private withoutHead(message: NodeToHead, error: WireError): void {
-    if (message.type === 'submit') for (const id of message.task.returnIds) this.storeError(id, error, '');
-    else if (message.type === 'subscribe') for (const id of message.ids) this.storeError(id, error, '');
   }
 
   /** Attaches a client that lives in this process or thread (the embedded driver). */
@@ -362,34 +216,19 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       case 'functionReply':
       case 'actorReply':
       case 'clusterInfoReply': {
-        const resolve = this.pending.get(m.reqId)?.resolve;
-        this.pending.delete(m.reqId);
-        resolve?.(m);
-        return;
+        return this.link.reply(m);
       }
       case 'executeTask':
         return this.execute(m.task);
       case 'objectReady':
-        this.notifyWatchers(m.id);
-        // Objects made on this node are in the store before the head hears of them; a small
-        // one comes with the message; one held only by other nodes is pulled from one of
-        // them and kept here, unless it was only watched.
-        if (m.inlineValue) {
-          // The head counts this node as a holder already (it frees the copy with the rest).
-          if (!this.store.has(m.id)) this.store.putValue(m.id, m.inlineValue);
-          this.book.resultHere(m.id);
-          this.markStats();
-          return;
-        }
-        if (!this.subscribed.has(m.id)) return;
-        return this.pull(m.id, m.addresses);
+        return this.objects.ready(m);
       case 'storeError':
         for (const id of m.ids) this.storeError(id, m.error, '');
         return;
       case 'freeObject':
         for (const id of m.ids) {
           this.store.free(id);
-          this.subscribed.delete(id);
+          this.objects.forget(id);
           this.runtimeEnvs.objectFreed(id);
         }
         this.markStats();
@@ -421,11 +260,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
         const runner = this.actors.get(task.actorId);
         if (runner) runner.call(task);
         else {
-          const error = {
-            code: ErrorCode.ACTOR_DIED,
-            name: 'ActorDiedError',
-            message: `actor ${task.actorId} is not on this node`,
-          };
+          const error = wireError(ErrorCode.ACTOR_DIED, `actor ${task.actorId} is not on this node`);
           for (const id of task.returnIds) this.storeError(id, error, task.ownerId);
           this.taskFinished(task.taskId);
         }
@@ -453,176 +288,12 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     this.actors.delete(actorId);
   }
 
-  /** Stores an object made here (`ownerId` set) or a copy of one made elsewhere (''). */
-  storeValue(id: string, value: SerializedValue, ownerId: string): void {
-    const full = this.store.putValue(id, value);
-    const inline = ownerId !== '' && !full && value.buffers.length === 0 && value.size <= INLINE_RESULT_BYTES;
-    this.toHead({
-      type: 'objectAdded',
-      nodeId: this.nodeId,
-      id,
-      ownerId,
-      size: value.size,
-      refs: full ? [] : value.refs,
-      inlineValue: inline ? value : undefined,
-    });
-    this.markStats();
-  }
-
-  storeError(id: string, error: WireError, ownerId: string): void {
-    if (this.store.has(id)) return;
-    this.store.putError(id, { ...error, objectId: id });
-    this.toHead({ type: 'objectAdded', nodeId: this.nodeId, id, ownerId, size: 0, refs: [] });
-    this.notifyWatchers(id);
-  }
-
-  /**
-   * Calls back once the object exists somewhere in the cluster (or has failed), without
-   * pulling it here: `wait` with `fetchLocal: false`, as in Ray.
-   */
-  whenExists(id: string, done: () => void): void {
-    if (this.store.has(id)) return done();
-    const list = this.watchers.get(id);
-    if (list) return void list.push(done);
-    this.watchers.set(id, [done]);
-    this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids: [id] });
-  }
-
-  private notifyWatchers(id: string): void {
-    const list = this.watchers.get(id);
-    if (!list) return;
-    this.watchers.delete(id);
-    for (const done of list) done();
-  }
-
-  isLocal(id: string): boolean {
-    return this.store.has(id);
-  }
-
-  /** All the objects, if every one is here already. */
-  readLocal(ids: string[]): ObjectResult[] | undefined {
-    const out: ObjectResult[] = [];
-    for (const id of ids) {
-      const r = this.store.read(id);
-      if (!r) return undefined;
-      out.push(r);
-    }
-    return out;
-  }
-
-  /** Calls back once every object is here, with their results in order (no promise per id). */
-  whenAll(ids: string[], done: (results: ObjectResult[]) => void): void {
-    const results: ObjectResult[] = new Array(ids.length);
-    let missing = ids.length;
-    ids.forEach((id, i) => {
-      const here = this.store.read(id);
-      if (here) {
-        results[i] = here;
-        missing--;
-        return;
-      }
-      this.store.onceAdded(id, (r) => {
-        results[i] = r;
-        if (--missing === 0) done(results);
-      });
-      if (!this.subscribed.has(id)) {
-        this.subscribed.add(id);
-        this.subscribeLater(id);
-      }
-    });
-    if (missing === 0) done(results);
-  }
-
-  resolveObjects(ids: string[]): Promise<ObjectResult[]> {
-    return Promise.all(ids.map(async (id) => this.resolveOne(id)));
-  }
-
-  private resolveOne(id: string): Promise<ObjectResult> | ObjectResult {
-    const here = this.store.read(id);
-    if (here) return here;
-    return new Promise((resolve) => {
-      this.store.onceAdded(id, resolve);
-      if (!this.subscribed.has(id)) {
-        this.subscribed.add(id);
-        this.subscribeLater(id);
-      }
-    });
-  }
-
-  private pull(id: string, addresses: string[]): void {
-    if (this.store.has(id)) return;
-    if (addresses.length === 0) return this.resubscribe(id);
-    const lost = (why: string): WireError => ({
-      code: ErrorCode.OBJECT_LOST,
-      name: 'ObjectLostError',
-      message: `object ${id} is on another node and could not be fetched: ${why}`,
-      objectId: id,
-    });
-    const pullRemote = this.options.pullRemote;
-    if (!pullRemote) return this.store.putError(id, lost('this node cannot pull objects'));
-    const tryFrom = async (): Promise<ObjectResult | undefined> => {
-      for (const address of addresses) {
-        const r = await pullRemote(address, id).catch(() => undefined);
-        if (r) return r;
-      }
-      return undefined;
-    };
-    void tryFrom().then((r) => {
-      if (this.store.has(id)) return;
-      if (!r) {
-        // The holder may have just died: ask the head again, which by then either knows a
-        // new copy (rebuilt through lineage) or that the object is lost.
-        const attempts = (this.pullAttempts.get(id) ?? 0) + 1;
-        this.pullAttempts.set(id, attempts);
-        if (attempts <= MAX_PULL_ATTEMPTS) return this.resubscribe(id, attempts);
-        this.pullAttempts.delete(id);
-        return this.store.putError(id, lost(`no copy at ${addresses.join(', ')}`));
-      }
-      this.pullAttempts.delete(id);
-      if (r.error) return this.store.putError(id, r.error);
-      if (r.value) {
-        this.bytesPulled += r.value.size;
-        this.storeValue(id, r.value, '');
-      }
-    });
-  }
-
-  private toSubscribe: string[] | undefined;
-
-  /** Subscriptions go to the head as one message per turn. */
-  private subscribeLater(id: string): void {
-    if (this.toSubscribe) return void this.toSubscribe.push(id);
-    this.toSubscribe = [id];
-    queueMicrotask(() => {
-      const ids = this.toSubscribe ?? [];
-      this.toSubscribe = undefined;
-      this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids });
-    });
-  }
-
-  /** Subscribes to `id` again after a failed pull, backing off a little more each time. */
-  private resubscribe(id: string, attempts = 1): void {
-    const timer = setTimeout(() => {
-      if (this.closed || this.store.has(id)) return;
-      this.toHead({ type: 'subscribe', nodeId: this.nodeId, ids: [id] });
-    }, 100 * attempts);
-    timer.unref();
-  }
-
   registerFunction(hash: string, source: string, name: string, runtimeEnv: string): void {
-    if (this.functions.has(hash)) return;
-    this.functions.set(hash, { source, name, runtimeEnv });
-    this.toHead({ type: 'registerFunction', hash, source, name, runtimeEnv });
+    this.functions.register(hash, { source, name, runtimeEnv });
   }
 
-  async getFunction(hash: string): Promise<{ source: string; name: string; runtimeEnv: string }> {
-    const here = this.functions.get(hash);
-    if (here) return here;
-    const reply = await this.ask({ type: 'getFunction', reqId: 0, nodeId: this.nodeId, hash });
-    if (reply.type !== 'functionReply' || !reply.found) throw new Error(`function ${hash} is not registered`);
-    const fn = { source: reply.source, name: reply.name, runtimeEnv: reply.runtimeEnv };
-    this.functions.set(hash, fn);
-    return fn;
+  getFunction(hash: string): Promise<FunctionSource> {
+    return this.functions.get(hash);
   }
 
   prepareRuntimeEnv(runtimeEnv: string): Promise<PreparedEnv> {
@@ -644,7 +315,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     return toWire(error);
   }
 
-  private markStats(): void {
+  markStats(): void {
     if (this.statsDirty) return;
     this.statsDirty = true;
     queueMicrotask(() => this.flushStats());
@@ -656,12 +327,12 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       type: 'nodeStats',
       nodeId: this.nodeId,
       objectStoreUsed: this.store.usedBytes,
-      bytesPulled: this.bytesPulled,
+      bytesPulled: this.objects.bytesPulled,
     });
   }
 
   async shutdown(): Promise<void> {
-    this.closed = true;
+    this.ended = true;
     this.memoryMonitor?.stop();
     this.runtimeEnvs.close();
     this.cpuQueue.stop();

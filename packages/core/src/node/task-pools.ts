@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import type { MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../errors/codes.js';
-import type { WireError } from '../errors/wire.js';
+import { wireError, type WireError } from '../errors/wire.js';
 import type { WorkerData, WorkerResult, WorkerTask } from '../protocol/messages.js';
 import { EXIT_OUT_OF_MEMORY } from '../worker/memory-budget.js';
 import { packTask, unpackResult, type PackedResult, type PackedTask } from '../worker/packing.js';
@@ -45,28 +45,22 @@ export function failureError(failure: Failure, what: string, error: unknown, mem
   const detail = (error as Error | undefined)?.message ?? String(error);
   switch (failure) {
     case Failure.aborted:
-      return { code: ErrorCode.TASK_CANCELLED, name: 'TaskCancelledError', message: `${what} was cancelled` };
+      return wireError(ErrorCode.TASK_CANCELLED, `${what} was cancelled`);
     case Failure.outOfMemory: {
       const used =
         error instanceof MemoryBudgetExceeded
           ? `used ${(error.usedBytes / 2 ** 20).toFixed(1)} MiB (heap + ArrayBuffers)`
           : 'filled its V8 heap';
-      return {
-        code: ErrorCode.OUT_OF_MEMORY,
-        name: 'OutOfMemoryError',
-        message:
-          `${what} ran out of memory: it ${used}` +
+      return wireError(
+        ErrorCode.OUT_OF_MEMORY,
+        `${what} ran out of memory: it ${used}` +
           (memory > 0 ? `, over its budget of ${mib(memory)} MiB (options.memory)` : '') +
           `; its worker thread was stopped and replaced, other tasks were not affected` +
           (error instanceof MemoryBudgetExceeded ? '' : ` (${detail})`),
-      };
+      );
     }
     case Failure.crashed:
-      return {
-        code: ErrorCode.WORKER_CRASHED,
-        name: 'WorkerCrashedError',
-        message: `${what}: worker died (${detail})`,
-      };
+      return wireError(ErrorCode.WORKER_CRASHED, `${what}: worker died (${detail})`);
   }
 }
 

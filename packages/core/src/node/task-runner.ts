@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/codes.js';
-import type { WireError } from '../errors/wire.js';
+import { wireError, type WireError } from '../errors/wire.js';
 import type { ObjectResult, TaskSpec, WorkerResult, WorkerTask } from '../protocol/messages.js';
 import { pipelineable } from '../scheduler/scheduler.js';
 import type { ResultSink, TaskHost } from './node-services.js';
@@ -22,12 +22,7 @@ export function workerTaskOf(task: TaskSpec, refArgs: ObjectResult[], slot = -1)
 }
 
 export function cancelledError(task: TaskSpec): WireError {
-  return {
-    code: ErrorCode.TASK_CANCELLED,
-    name: 'TaskCancelledError',
-    message: `task ${task.name} was cancelled`,
-    taskId: task.taskId,
-  };
+  return wireError(ErrorCode.TASK_CANCELLED, `task ${task.name} was cancelled`, { taskId: task.taskId });
 }
 
 /** Stores what a worker answered (values or error) under the task's return ids. */
@@ -87,8 +82,10 @@ export async function runTask(node: TaskHost, task: TaskSpec): Promise<void> {
       else cpuQueue?.reacquire();
     },
     async endForMemory(message) {
-      const error = { code: ErrorCode.OUT_OF_MEMORY, name: 'OutOfMemoryError', taskId: task.taskId };
-      if (end({ ...error, message: `task ${task.name}: ${message}` })) await node.stopTaskThread(slot);
+      const error = wireError(ErrorCode.OUT_OF_MEMORY, `task ${task.name}: ${message}`, {
+        taskId: task.taskId,
+      });
+      if (end(error)) await node.stopTaskThread(slot);
     },
   });
   /** Waits for a CPU of the node; false if the task was given back to the head or cancelled. */

@@ -1,4 +1,4 @@
-import type { WireError } from '../errors/wire.js';
+import { wireError, type WireError } from '../errors/wire.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { ObjectResult, SerializedValue } from '../protocol/messages.js';
 import { SpillDirectory } from './spill.js';
@@ -73,14 +73,12 @@ export class ObjectStore {
       return undefined;
     }
     if (!this.makeRoom(value.size)) {
-      const error: WireError = {
-        code: ErrorCode.OBJECT_STORE_FULL,
-        name: 'ObjectStoreFullError',
-        message:
-          `object ${id} (${value.size} bytes) does not fit: object store ${this.used}/${this.options.capacityBytes} ` +
+      const error = wireError(
+        ErrorCode.OBJECT_STORE_FULL,
+        `object ${id} (${value.size} bytes) does not fit: object store ${this.used}/${this.options.capacityBytes} ` +
           `bytes in memory, ${this.spill.usedBytes}/${this.spill.limitBytes} bytes spilled`,
-        objectId: id,
-      };
+        { objectId: id },
+      );
       this.putError(id, error);
       this.offerBlocks(value.buffers);
       return error;
@@ -221,10 +219,7 @@ function pinBlocks(value: SerializedValue): void {
 }
 
 function lostError(id: string): WireError {
-  return {
-    code: ErrorCode.OBJECT_LOST,
-    name: 'ObjectLostError',
-    message: `object ${id} is spilled and there is no room to restore it`,
+  return wireError(ErrorCode.OBJECT_LOST, `object ${id} is spilled and there is no room to restore it`, {
     objectId: id,
-  };
+  });
 }

@@ -253,3 +253,18 @@ export interface WorkerData {
   /** One Float64 cell: what the thread used when it went over its budget. */
   memoryReport?: SharedArrayBuffer | undefined;
 }
+
+/** Node-to-node object transfer messages (schema/cluster.fbs). */
+export type PeerMessage =
+  | { type: 'pullObject'; reqId: number; id: string }
+  | {
+      type: 'objectHeader';
+      reqId: number;
+      found: boolean;
+      header: Uint8Array;
+      bufferSizes: number[];
+      refs: string[];
+      size: number;
+      error: WireError;
+    }
+  | { type: 'objectChunk'; reqId: number; buffer: number; offset: number; payload: number };

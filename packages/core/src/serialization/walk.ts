@@ -1,5 +1,5 @@
 import { SerializationError } from '../errors/errors.js';
-import { ACTOR_HANDLE, ObjectRef } from '../api/object-ref.js';
+import { ACTOR_HANDLE, ObjectRef } from '../protocol/object-ref.js';
 import type { ActorInfo } from '../protocol/messages.js';
 
 /** Stands in for an ObjectRef inside a value; the serializer writes its id. */

@@ -11,9 +11,9 @@ import type {
   HeadToNode,
   NodeInfo,
   NodeToHead,
+  PeerMessage,
   TaskSpec,
 } from '../protocol/messages.js';
-import type { PeerMessage } from '../transport/object-transfer.js';
 
 export type FieldKind =
   | 'string'

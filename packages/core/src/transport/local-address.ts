@@ -20,6 +20,13 @@ export async function localAddressTowards(host: string, port: number): Promise<s
 }
 
 /** Splits HOST:PORT (HOST may be a bracketed IPv6 address). */
+/** Whether `address` is HOST:PORT with a port from 1 to 65535. */
+export function isHostPort(address: string): boolean {
+  const match = /^(.+):(\d+)$/.exec(address);
+  const port = match ? Number(match[2]) : NaN;
+  return match !== null && port >= 1 && port <= 65535;
+}
+
 export function splitAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
   return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };

@@ -1,28 +1,15 @@
 import type { WireError } from '../errors/wire.js';
+import { ErrorCode } from '../errors/codes.js';
 import { NodeDiedError } from '../errors/errors.js';
-import type { ObjectResult } from '../protocol/messages.js';
+import type { ObjectResult, PeerMessage } from '../protocol/messages.js';
 import { decodeBatch, directionTables, encodeBatch, WireDecodeError } from '../serialization/wire-codec.js';
 import { peerMessages } from '../serialization/wire-tables.js';
 import { WireClient } from './wire-client.js';
 import { WireServer, type WirePeer } from './wire-server.js';
 
-/** Node-to-node object transfer messages (schema/cluster.fbs). */
-export type PeerMessage =
-  | { type: 'pullObject'; reqId: number; id: string }
-  | {
-      type: 'objectHeader';
-      reqId: number;
-      found: boolean;
-      header: Uint8Array;
-      bufferSizes: number[];
-      refs: string[];
-      size: number;
-      error: WireError;
-    }
-  | { type: 'objectChunk'; reqId: number; buffer: number; offset: number; payload: number };
-
 const peer = directionTables(peerMessages);
-const NO_ERROR: WireError = { code: 'TASK_ERROR', name: '', message: '' };
+/** The header's error field when there is none (the table has no optional error). */
+const NO_ERROR: WireError = { code: ErrorCode.TASK_ERROR, name: '', message: '' };
 /** Chunks keep each socket.io message small enough to interleave with control traffic. */
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 

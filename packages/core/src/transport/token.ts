@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { tokenPath } from '../cli/paths.js';
+import { tokenPath } from '../home/paths.js';
 
 /** A fresh cluster token: 32 random bytes in hex (never starts with '-', which a CLI would take for a flag). */
 export function createToken(): string {

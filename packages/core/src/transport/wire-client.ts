@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
-import { encodeHello, PROTOCOL_VERSION, REJOIN_REFUSED, type Role } from '../serialization/protocol.js';
+import { encodeHello, PROTOCOL_VERSION, REJOIN_REFUSED, type Role } from '../serialization/handshake.js';
 import { AuthenticationError, ProtocolMismatchError, De2Error, NodeDiedError } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
 import type { RefusalData, WireEvents } from './wire-server.js';

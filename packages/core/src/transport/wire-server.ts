@@ -7,7 +7,7 @@ import {
   PROTOCOL_VERSION,
   REJOIN_REFUSED,
   type HelloMessage,
-} from '../serialization/protocol.js';
+} from '../serialization/handshake.js';
 import { tokensEqual } from './token.js';
 import { fromEventArgs, toEventArgs } from './frame-events.js';
 import { ErrorCode } from '../errors/codes.js';

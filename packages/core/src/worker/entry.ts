@@ -8,7 +8,7 @@ import '../api/actor.js'; // registers how actor handles are rebuilt in this thr
 import { CoreClient } from '../client/client.js';
 import { setClient } from '../client/context.js';
 import { ErrorCode } from '../errors/codes.js';
-import { toWire } from '../errors/wire.js';
+import { toWire, wireError } from '../errors/wire.js';
 import { claimSlot } from '../node/running-table.js';
 import { aliasBytesSinceSweep, sweepAliases } from '../object-store/pool-block.js';
 import { PortChannel } from '../protocol/channel.js';
@@ -205,11 +205,7 @@ async function runTask(task: WorkerTask, running: Running): Promise<WorkerResult
   if (runningCells && !claimSlot(runningCells, task.slot, threadId)) {
     return {
       ok: false,
-      error: {
-        code: ErrorCode.TASK_CANCELLED,
-        name: 'TaskCancelledError',
-        message: `task ${task.name} was cancelled`,
-      },
+      error: wireError(ErrorCode.TASK_CANCELLED, `task ${task.name} was cancelled`),
     };
   }
   const start = performance.now();

@@ -1,4 +1,4 @@
-import { reportExperiment, type TrialReport } from '@de2/core';
+import { reportExperiment, type TrialReport } from '@de2/core/internal';
 import type { TrialRecord } from '../trial.js';
 import type { ProgressReporter, RunnerView } from './reporter.js';
 

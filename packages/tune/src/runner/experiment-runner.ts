@@ -1,3 +1,4 @@
+import { ErrorCode } from '@de2/core';
 import type { ProgressReporter } from '../progress/reporter.js';
 import { SchedulerDecision, type TrialScheduler } from '../schedulers/scheduler.js';
 import type { SearchAlgorithm } from '../search/search-algorithm.js';
@@ -266,7 +267,7 @@ export class ExperimentRunner implements TrialEvents {
     trial.numFailures++;
     const info = errorInfo(error);
     this.o.store.writeError(trial, info);
-    const outOfMemory = info.code === 'OUT_OF_MEMORY';
+    const outOfMemory = info.code === ErrorCode.OUT_OF_MEMORY;
     const retriesLeft = this.o.maxFailures < 0 || trial.numFailures <= this.o.maxFailures;
     if (!outOfMemory && retriesLeft) {
       // Retry from the last checkpoint: the results after it will be reported again.
