@@ -22,6 +22,7 @@ import { TaskPools } from './task-pools.js';
 import { runTask } from './task-runner.js';
 import { RuntimeEnvs, type PreparedEnv } from './runtime-envs.js';
 import { RejoinBook } from './rejoin-book.js';
+import { IDS_PER_MESSAGE, splitIdLists } from '../protocol/id-chunks.js';
 
 export interface NodeRuntimeOptions {
   nodeId: string;
@@ -171,6 +172,10 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   }
 
   toHead(message: NodeToHead): void {
+    if ('ids' in message && message.ids.length > IDS_PER_MESSAGE) {
+      const parts = splitIdLists(message);
+      if (parts.length > 1) return parts.forEach((part) => this.toHead(part));
+    }
     if (this.headError) return this.withoutHead(message, this.headError);
     this.book.note(message);
     if (this.outbox) {

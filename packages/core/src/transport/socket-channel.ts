@@ -9,6 +9,8 @@ export interface FrameSocket {
   on(event: 'frame', handler: (frame: Uint8Array, payloads: Uint8Array[]) => void): unknown;
   on(event: 'close', handler: (reason: string) => void): unknown;
   close(): void;
+  /** Bytes handed to the socket and not yet written to the network (for backpressure). */
+  bufferedBytes?(): number;
 }
 
 /**
@@ -21,6 +23,17 @@ export const PAYLOAD_PIECE_BYTES = 8 * 1024 * 1024;
 const PIECES_PER_EVENT = 8;
 /** Most messages in one frame (a submit is about 300 bytes encoded: some MB a frame). */
 const MESSAGES_PER_FRAME = 10_000;
+
+/**
+ * Most bytes a socket may hold unwritten before the channel stops handing it frames. The
+ * connection's heartbeat answers (socket.io's pongs) queue behind whatever the socket holds:
+ * a driver that submitted a million tasks had 86 MB queued ahead of its pong, more than the
+ * head could read in the 8 s the heartbeat allows, and the head dropped it. Held back here,
+ * messages wait as the objects they already are, not as encoded frames.
+ */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** How often a channel held back by a full socket looks again. */
+const BACKPRESSURE_POLL_MS = 2;
 
 /** Most bytes of pieces held for one batch (4 GiB). */
 const MAX_PENDING_BYTES = 4 * 2 ** 30;
@@ -92,6 +105,7 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
     inTables: ReturnType<typeof directionTables>,
     private readonly log: (line: string) => void,
     private readonly peerName: string,
+    private readonly maxBufferedBytes = MAX_BUFFERED_BYTES,
   ) {
     socket.on('frame', (frame, payloads) => {
       if (this.closed) return;
@@ -138,6 +152,12 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
   private readonly flush = (): void => {
     this.scheduled = false;
     if (this.queue.length === this.sent || this.closed) return;
+    if ((this.socket.bufferedBytes?.() ?? 0) > this.maxBufferedBytes) {
+      // The peer reads slower than this side writes: wait for the socket to drain.
+      this.scheduled = true;
+      setTimeout(this.flush, BACKPRESSURE_POLL_MS);
+      return;
+    }
     // A million submits made in one turn would be one frame over the peer's message limit
     // (socket.io then drops the connection), and encoding them all at once would keep this
     // thread from answering heartbeats: at most MESSAGES_PER_FRAME a frame, one frame a
@@ -190,11 +210,21 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
 }
 
 /** The node's end of its connection to the head. */
-export function nodeToHeadChannel(socket: FrameSocket, log: (line: string) => void, peer = 'head') {
-  return new SocketChannel<NodeToHead, HeadToNode>(socket, toHead, toNode, log, peer);
+export function nodeToHeadChannel(
+  socket: FrameSocket,
+  log: (line: string) => void,
+  peer = 'head',
+  maxBufferedBytes = MAX_BUFFERED_BYTES,
+) {
+  return new SocketChannel<NodeToHead, HeadToNode>(socket, toHead, toNode, log, peer, maxBufferedBytes);
 }
 
 /** The head's end of its connection to one node (or driver). */
-export function headToNodeChannel(socket: FrameSocket, log: (line: string) => void, peer: string) {
-  return new SocketChannel<HeadToNode, NodeToHead>(socket, toNode, toHead, log, peer);
+export function headToNodeChannel(
+  socket: FrameSocket,
+  log: (line: string) => void,
+  peer: string,
+  maxBufferedBytes = MAX_BUFFERED_BYTES,
+) {
+  return new SocketChannel<HeadToNode, NodeToHead>(socket, toNode, toHead, log, peer, maxBufferedBytes);
 }
