@@ -61,6 +61,44 @@ describe('wire transport: backpressure', function () {
     }
   });
 
+  it('sends a message of 10,000 ids in a frame of its own', async () => {
+    const peers: WirePeer[] = [];
+    const server = new WireServer({
+      token,
+      port: 0,
+      host: '127.0.0.1',
+      log: () => {},
+      onPeer: (p) => peers.push(p),
+    });
+    const address = `127.0.0.1:${await server.listen()}`;
+    try {
+      const client = await WireClient.connect({
+        role: 'driver',
+        nodeId: 'd',
+        de2Version: '0.1.0',
+        address,
+        token,
+      });
+      const peer = peers[0]!;
+      let frames = 0;
+      peer.on('frame', () => frames++);
+      let read = 0;
+      const allRead = new Promise<void>((resolve) =>
+        headToNodeChannel(peer, () => {}, 'driver').onMessage(() => ++read === 4 && resolve()),
+      );
+      const channel = nodeToHeadChannel(client, () => {});
+      const ids = Array.from({ length: 10_000 }, (_, i) => `object-${i}`);
+      for (let i = 0; i < 3; i++) channel.send({ type: 'subscribe', nodeId: 'd', ids });
+      channel.send({ type: 'removeRef', holderId: 'd', ids: ['a'] });
+      await allRead;
+      // One frame each; without the weight by ids all four fit the 10,000 messages of one frame.
+      expect(frames).to.equal(4);
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('splits long id lists into messages of at most 10,000 ids, in order', () => {
     const ids = Array.from({ length: 25_001 }, (_, i) => `id${i}`);
     const parts = splitIdLists({ type: 'subscribe', nodeId: 'n', ids });

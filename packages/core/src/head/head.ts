@@ -291,10 +291,19 @@ export class Head {
     for (const actorId of this.actors.onNode(nodeId)) this.restartOrBury(actorId, actorDied(actorId));
     for (const [actorId, spec] of [...this.actorSpecs])
       if (spec.fromNode === nodeId) this.killOrphanActor(actorId);
-    for (const record of [...this.tasks.values()]) {
-      if (record.fromNode === nodeId && this.tasks.get(record.task.taskId) === record)
-        this.dropOrphan(record);
-    }
+    const orphanTasks = [...this.tasks.values()].filter(
+      (record) => record.fromNode === nodeId && this.tasks.get(record.task.taskId) === record,
+    );
+    this.scheduler.dequeueAll(
+      new Set(
+        orphanTasks
+          .filter((r) => !(r.state === 'running' && r.nodeId !== undefined))
+          .filter((r) => r.task.kind !== TaskKind.actorCreate)
+          .map((r) => r.task.taskId),
+      ),
+    );
+    for (const record of orphanTasks)
+      if (this.tasks.get(record.task.taskId) === record) this.dropOrphan(record);
     this.directory.holdersLost(nodeId);
     const orphans = this.directory.nodeLost(nodeId);
     for (const id of orphans) this.rebuildOrLose(id, nodeId);
@@ -371,14 +380,17 @@ export class Head {
     this.scheduler.enqueue(task);
   }
 
-  /** The node that submitted a task (its owner) is gone: nobody will read the result. */
+  /**
+   * The node that submitted a task (its owner) is gone: nobody will read the result. Queued
+   * orphans are already out of the scheduler's queue (`dequeueAll`, in one pass).
+   */
   private dropOrphan(record: TaskRecord): void {
     const { task } = record;
     if (task.kind === TaskKind.actorCreate) return; // handled with the actor, killOrphanActor
     if (record.state === 'running' && record.nodeId !== undefined) {
       this.send(record.nodeId, { type: 'cancelTask', taskId: task.taskId, force: true });
       if (task.kind === TaskKind.task) this.scheduler.finish(task.taskId);
-    } else this.scheduler.dequeue(task.taskId);
+    }
     this.forget(record);
   }
 

@@ -21,8 +21,18 @@ export interface FrameSocket {
 export const PAYLOAD_PIECE_BYTES = 8 * 1024 * 1024;
 /** Pieces per socket.io event: with the frame and the manifest, socket.io's limit of 10 attachments. */
 const PIECES_PER_EVENT = 8;
-/** Most messages in one frame (a submit is about 300 bytes encoded: some MB a frame). */
+/**
+ * Most messages in one frame (a submit is about 300 bytes encoded: some MB a frame). A
+ * message that lists ids counts one more per id: the 100 subscribes of 10,000 ids each of a
+ * `get` of a million refs made one frame, which the head then spent over 10 s on in one go.
+ */
 const MESSAGES_PER_FRAME = 10_000;
+
+/** How much of a frame's MESSAGES_PER_FRAME a message takes. */
+function frameWeight(message: object): number {
+  const ids = (message as { ids?: unknown }).ids;
+  return Array.isArray(ids) ? 1 + ids.length : 1;
+}
 
 /**
  * Most bytes a socket may hold unwritten before the channel stops handing it frames. The
@@ -162,7 +172,10 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
     // (socket.io then drops the connection), and encoding them all at once would keep this
     // thread from answering heartbeats: at most MESSAGES_PER_FRAME a frame, one frame a
     // turn, in order (messages sent meanwhile queue behind the rest).
-    const end = Math.min(this.queue.length, this.sent + MESSAGES_PER_FRAME);
+    let end = this.sent;
+    for (let weight = 0; end < this.queue.length && weight < MESSAGES_PER_FRAME; end++) {
+      weight += frameWeight(this.queue[end]!);
+    }
     const batch =
       this.sent === 0 && end === this.queue.length ? this.queue : this.queue.slice(this.sent, end);
     if (end === this.queue.length) {
