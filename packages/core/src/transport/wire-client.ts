@@ -3,7 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { encodeHello, PROTOCOL_VERSION, REJOIN_REFUSED, type Role } from '../serialization/protocol.js';
 import { AuthenticationError, ProtocolMismatchError, De2Error, NodeDiedError } from '../errors/errors.js';
 import { ErrorCode } from '../errors/codes.js';
-import { DRIVER_PING_TIMEOUT_MS, type RefusalData, type WireEvents } from './wire-server.js';
+import type { RefusalData, WireEvents } from './wire-server.js';
 import { fromEventArgs, toEventArgs } from './frame-events.js';
 
 export interface WireClientOptions {
@@ -61,10 +61,7 @@ export class WireClient extends EventEmitter<{
       auth: { token: options.token, hello: Buffer.from(hello).toString('base64') },
     });
     return new Promise((resolve, reject) => {
-      socket.once('connect', () => {
-        if (options.role === 'driver') waitForPingsLonger(socket, DRIVER_PING_TIMEOUT_MS);
-        resolve(new WireClient(socket));
-      });
+      socket.once('connect', () => resolve(new WireClient(socket)));
       socket.once('connect_error', (error: Error & { data?: RefusalData }) => {
         socket.close();
         reject(connectError(options.address, error));
@@ -86,17 +83,6 @@ export class WireClient extends EventEmitter<{
   close(): void {
     this.socket.close();
   }
-}
-
-/**
- * socket.io's client closes the connection itself when no ping came for the server's
- * interval + timeout, which a driver's busy event loop also causes (the head gives drivers
- * longer: DRIVER_PING_TIMEOUT_MS). Its fields are not in socket.io-client's types.
- */
-function waitForPingsLonger(socket: Socket<WireEvents, WireEvents>, timeoutMs: number): void {
-  const engine = socket.io.engine as unknown as { _pingTimeout: number; _resetPingTimeout(): void };
-  engine._pingTimeout = timeoutMs;
-  engine._resetPingTimeout();
 }
 
 function connectError(address: string, error: Error & { data?: RefusalData }): De2Error {

@@ -31,40 +31,10 @@ export interface WireServerOptions {
   /** How long a ping may go unanswered before the peer counts as gone. @default 8000 */
   pingTimeoutMs?: number;
   /**
-   * The same for a driver. @default DRIVER_PING_TIMEOUT_MS (a driver whose process dies is
-   * noticed at once all the same, by its closed socket)
-   */
-  driverPingTimeoutMs?: number;
-  /**
    * Whether a peer that asks to rejoin under its old id may (a restarted head admits only
    * the nodes of the head it replaces, within its grace period). @default none may
    */
   mayRejoin?: (nodeId: string) => boolean;
-}
-
-/**
- * A driver answers pings from the program's own event loop, which the program may keep busy
- * (submitting a million tasks in one loop took up to 10 s here): it may stay silent this long.
- */
-export const DRIVER_PING_TIMEOUT_MS = 60_000;
-
-/**
- * engine.io times every peer out after the server's one `pingTimeout`: give this connection
- * another (engine.io's own timer code, with our delay; not in its types).
- */
-export function setPingTimeout(conn: unknown, timeoutMs: number): void {
-  const c = conn as {
-    readyState: string;
-    pingTimeoutTimer: ReturnType<typeof setTimeout> | null;
-    onClose(reason: string): void;
-    resetPingTimeout(): void;
-  };
-  c.resetPingTimeout = () => {
-    clearTimeout(c.pingTimeoutTimer ?? undefined);
-    c.pingTimeoutTimer = setTimeout(() => {
-      if (c.readyState !== 'closed') c.onClose('ping timeout');
-    }, timeoutMs);
-  };
 }
 
 /** Why a connection was refused; sent to the peer in socket.io's connect_error `data`. */
@@ -183,9 +153,6 @@ export class WireServer {
     this.io.on('connection', (socket) => {
       const hello = (socket.data as { hello: HelloMessage }).hello;
       const peer = new WirePeer(socket, hello, socket.handshake.address);
-      if (hello.role === 'driver') {
-        setPingTimeout(socket.conn, options.driverPingTimeoutMs ?? DRIVER_PING_TIMEOUT_MS);
-      }
       socket.onAny((event: string, ...args: unknown[]) => {
         const parts = event === 'm' ? fromEventArgs(args) : undefined;
         if (!parts) {
