@@ -103,6 +103,23 @@ describe('scheduler: pipelining by function', () => {
     expect(scheduler.schedule().map((p) => p.task.taskId)).to.deep.equal([queued[1]!.taskId]);
   });
 
+  it('takes many queued tasks out in one pass (a lost owner), the others stay in order', () => {
+    const scheduler = new Scheduler();
+    scheduler.addNode('n1', { CPU: 1 });
+    const queued = Array.from({ length: 6 }, () => task('once'));
+    for (const t of queued) scheduler.enqueue(t);
+    expect(scheduler.schedule().map((p) => p.task)).to.deep.equal([queued[0]]);
+    // The running one is not queued: taking it out too changes nothing.
+    scheduler.dequeueAll(new Set([queued[0]!.taskId, queued[1]!.taskId, queued[3]!.taskId]));
+    expect(scheduler.dequeue(queued[1]!.taskId)).to.equal(false);
+    const next: (TaskSpec | undefined)[] = [];
+    for (let i = 0; i < 4; i++) {
+      scheduler.finish((next.at(-1) ?? queued[0])!.taskId, 0);
+      next.push(scheduler.schedule()[0]?.task);
+    }
+    expect(next).to.deep.equal([queued[2], queued[4], queued[5], undefined]);
+  });
+
   it('does not look through a long queue of slow tasks when none of them can go', () => {
     const scheduler = new Scheduler();
     scheduler.addNode('n1', { CPU: 1 });

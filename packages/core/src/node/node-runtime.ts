@@ -28,6 +28,7 @@ import { NodeObjects } from './node-objects.js';
 import { rejoinReport } from './rejoin-report.js';
 import { FunctionCache, type FunctionSource } from './function-cache.js';
 import type { NodeRuntimeOptions } from './node-options.js';
+import { IDS_PER_MESSAGE, splitIdLists } from '../protocol/id-chunks.js';
 
 export type { NodeRuntimeOptions } from './node-options.js';
 
@@ -109,6 +110,11 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   }
 
   toHead(message: NodeToHead): void {
+    // Many ids go as messages of IDS_PER_MESSAGE: a get of 1M refs was one 78 MB message.
+    if ('ids' in message && message.ids.length > IDS_PER_MESSAGE) {
+      const parts = splitIdLists(message);
+      if (parts.length > 1) return parts.forEach((part) => this.toHead(part));
+    }
     this.link.send(message);
   }
 

@@ -162,6 +162,27 @@ export class Scheduler {
     else this.pipelineableQueued.delete(task.functionHash);
   }
 
+  /**
+   * Takes the queued tasks among `taskIds` out in one pass over the queue: one `dequeue` each
+   * is quadratic (a driver that left a million queued tasks held the head for minutes).
+   */
+  dequeueAll(taskIds: ReadonlySet<string>): void {
+    if (taskIds.size === 0) return;
+    const kept: TaskSpec[] = [];
+    for (let i = this.queueStart; i < this.queue.length; i++) {
+      const task = this.queue[i]!;
+      if (!taskIds.has(task.taskId)) {
+        kept.push(task);
+        continue;
+      }
+      if (task.numCpus <= 0) this.cpuFreeQueued--;
+      if (this.mayPipeline(task)) this.countPipelineable(task, -1);
+      this.givenBack.delete(task.taskId);
+    }
+    this.queue = kept;
+    this.queueStart = 0;
+  }
+
   /** Takes a queued task out; false if it was not queued. */
   dequeue(taskId: string): boolean {
     const index = this.queue.findIndex((t, i) => i >= this.queueStart && t.taskId === taskId);

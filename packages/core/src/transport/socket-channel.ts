@@ -9,6 +9,8 @@ export interface FrameSocket {
   on(event: 'frame', handler: (frame: Uint8Array, payloads: Uint8Array[]) => void): unknown;
   on(event: 'close', handler: (reason: string) => void): unknown;
   close(): void;
+  /** Bytes handed to the socket and not yet written to the network (for backpressure). */
+  bufferedBytes?(): number;
 }
 
 /**
@@ -19,8 +21,29 @@ export interface FrameSocket {
 export const PAYLOAD_PIECE_BYTES = 8 * 1024 * 1024;
 /** Pieces per socket.io event: with the frame and the manifest, socket.io's limit of 10 attachments. */
 const PIECES_PER_EVENT = 8;
-/** Most messages in one frame (a submit is about 300 bytes encoded: some MB a frame). */
+/**
+ * Most messages in one frame (a submit is about 300 bytes encoded: some MB a frame). A
+ * message that lists ids counts one more per id: the 100 subscribes of 10,000 ids each of a
+ * `get` of a million refs made one frame, which the head then spent over 10 s on in one go.
+ */
 const MESSAGES_PER_FRAME = 10_000;
+
+/** How much of a frame's MESSAGES_PER_FRAME a message takes. */
+function frameWeight(message: object): number {
+  const ids = (message as { ids?: unknown }).ids;
+  return Array.isArray(ids) ? 1 + ids.length : 1;
+}
+
+/**
+ * Most bytes a socket may hold unwritten before the channel stops handing it frames. The
+ * connection's heartbeat answers (socket.io's pongs) queue behind whatever the socket holds:
+ * a driver that submitted a million tasks had 86 MB queued ahead of its pong, more than the
+ * head could read in the 8 s the heartbeat allows, and the head dropped it. Held back here,
+ * messages wait as the objects they already are, not as encoded frames.
+ */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** How often a channel held back by a full socket looks again. */
+const BACKPRESSURE_POLL_MS = 2;
 
 /** Most bytes of pieces held for one batch (4 GiB). */
 const MAX_PENDING_BYTES = 4 * 2 ** 30;
@@ -92,6 +115,7 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
     inTables: ReturnType<typeof directionTables>,
     private readonly log: (line: string) => void,
     private readonly peerName: string,
+    private readonly maxBufferedBytes = MAX_BUFFERED_BYTES,
   ) {
     socket.on('frame', (frame, payloads) => {
       if (this.closed) return;
@@ -138,11 +162,20 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
   private readonly flush = (): void => {
     this.scheduled = false;
     if (this.queue.length === this.sent || this.closed) return;
+    if ((this.socket.bufferedBytes?.() ?? 0) > this.maxBufferedBytes) {
+      // The peer reads slower than this side writes: wait for the socket to drain.
+      this.scheduled = true;
+      setTimeout(this.flush, BACKPRESSURE_POLL_MS);
+      return;
+    }
     // A million submits made in one turn would be one frame over the peer's message limit
     // (socket.io then drops the connection), and encoding them all at once would keep this
     // thread from answering heartbeats: at most MESSAGES_PER_FRAME a frame, one frame a
     // turn, in order (messages sent meanwhile queue behind the rest).
-    const end = Math.min(this.queue.length, this.sent + MESSAGES_PER_FRAME);
+    let end = this.sent;
+    for (let weight = 0; end < this.queue.length && weight < MESSAGES_PER_FRAME; end++) {
+      weight += frameWeight(this.queue[end]!);
+    }
     const batch =
       this.sent === 0 && end === this.queue.length ? this.queue : this.queue.slice(this.sent, end);
     if (end === this.queue.length) {
@@ -190,11 +223,21 @@ class SocketChannel<Out extends { type: string }, In> implements Channel<Out, In
 }
 
 /** The node's end of its connection to the head. */
-export function nodeToHeadChannel(socket: FrameSocket, log: (line: string) => void, peer = 'head') {
-  return new SocketChannel<NodeToHead, HeadToNode>(socket, toHead, toNode, log, peer);
+export function nodeToHeadChannel(
+  socket: FrameSocket,
+  log: (line: string) => void,
+  peer = 'head',
+  maxBufferedBytes = MAX_BUFFERED_BYTES,
+) {
+  return new SocketChannel<NodeToHead, HeadToNode>(socket, toHead, toNode, log, peer, maxBufferedBytes);
 }
 
 /** The head's end of its connection to one node (or driver). */
-export function headToNodeChannel(socket: FrameSocket, log: (line: string) => void, peer: string) {
-  return new SocketChannel<HeadToNode, NodeToHead>(socket, toNode, toHead, log, peer);
+export function headToNodeChannel(
+  socket: FrameSocket,
+  log: (line: string) => void,
+  peer: string,
+  maxBufferedBytes = MAX_BUFFERED_BYTES,
+) {
+  return new SocketChannel<HeadToNode, NodeToHead>(socket, toNode, toHead, log, peer, maxBufferedBytes);
 }

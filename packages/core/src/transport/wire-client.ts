@@ -73,6 +73,13 @@ export class WireClient extends EventEmitter<{
     this.socket.emit('m', ...toEventArgs(frame, payloads));
   }
 
+  /** Bytes sent and not yet written to the network: the WebSocket's buffer (socket.io keeps no other). */
+  bufferedBytes(): number {
+    // Not in socket.io-client's types: its engine's websocket transport holds a `ws` WebSocket.
+    const engine = this.socket.io.engine as unknown as { transport?: { ws?: { bufferedAmount?: number } } };
+    return engine.transport?.ws?.bufferedAmount ?? 0;
+  }
+
   close(): void {
     this.socket.close();
   }

@@ -64,6 +64,23 @@ export class WirePeer extends EventEmitter<{
     this.socket.emit('m', ...toEventArgs(frame, payloads));
   }
 
+  /**
+   * Bytes sent and not yet written to the network: packets engine.io holds while the previous
+   * write is under way, and the WebSocket's buffer. Neither is in socket.io's types.
+   */
+  bufferedBytes(): number {
+    const conn = this.socket.conn as unknown as {
+      writeBuffer?: { data?: unknown }[];
+      transport?: { socket?: { bufferedAmount?: number } };
+    };
+    let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+    for (const packet of conn.writeBuffer ?? []) {
+      const data = packet.data;
+      bytes += typeof data === 'string' ? data.length : data instanceof Uint8Array ? data.byteLength : 0;
+    }
+    return bytes;
+  }
+
   /** Closes the connection; `reason` is logged by the caller. */
   close(): void {
     this.socket.disconnect(true);
