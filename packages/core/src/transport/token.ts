@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AuthenticationError } from '../errors/errors.js';
 import { tokenPath } from '../home/paths.js';
 
 /** A fresh cluster token: 32 random bytes in hex (never starts with '-', which a CLI would take for a flag). */
@@ -36,10 +37,10 @@ export function readTokenFile(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the token file ${path}: ${(error as Error).message}`);
+    throw new AuthenticationError(`cannot read the token file ${path}: ${(error as Error).message}`);
   }
   const token = text.trim();
-  if (!token) throw new Error(`the token file ${path} is empty`);
+  if (!token) throw new AuthenticationError(`the token file ${path} is empty`);
   return token;
 }
 

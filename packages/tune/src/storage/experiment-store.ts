@@ -3,6 +3,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import type { TrialErrorInfo, TrialRecord, TrialResult } from '../trial.js';
 import { resultsCsv } from './csv.js';
+import { TuneError, TuneErrorCode } from '../errors.js';
 
 export const STATE_FILE = 'experiment-state.json';
 export const RESULTS_CSV = 'results.csv';
@@ -60,10 +61,17 @@ export class ExperimentStore {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch {
-      throw new Error(`no experiment state at ${file}: is ${this.path} an experiment folder?`);
+      throw new TuneError(
+        TuneErrorCode.NOT_FOUND,
+        `no experiment state at ${file}: is ${this.path} an experiment folder?`,
+      );
     }
     const state = JSON.parse(text) as ExperimentState;
-    if (state.version !== 1) throw new Error(`${file}: unsupported state version ${String(state.version)}`);
+    if (state.version !== 1)
+      throw new TuneError(
+        TuneErrorCode.NOT_FOUND,
+        `${file}: unsupported state version ${String(state.version)}`,
+      );
     return state;
   }
 
