@@ -59,7 +59,7 @@ describe('large objects: free, createObject, limits', () => {
     const builder = createObject(Float32Array, 2 * MB);
     for (let i = 0; i < builder.array.length; i++) builder.array[i] = i % 7;
     const ref = builder.seal();
-    expect(() => builder.seal()).to.throw(/seal\(\) was called already/);
+    expect(() => builder.seal()).to.throw(TypeError, /seal\(\) was called already/);
     const view = await get(ref);
     // The stored object is the memory the program filled: a write shows through.
     builder.array[5] = 42;

@@ -88,7 +88,7 @@ export function createObject<C extends TypedArrayConstructor>(
   return {
     array,
     seal(): ObjectRef<InstanceType<C>> {
-      if (sealed) throw new Error(`createObject(${type.name}): seal() was called already`);
+      if (sealed) throw new TypeError(`createObject(${type.name}): seal() was called already`);
       sealed = true;
       return client.put(array) as ObjectRef<InstanceType<C>>;
     },
