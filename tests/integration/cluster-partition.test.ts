@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, init, nodes, remote, shutdown, type ObjectRef } from '@de2/core';
+import { get, init, nodes, remote, shutdown, type NodeInfo, type ObjectRef } from '@de2/core';
 import { startTestCluster, type TestCluster, type TestNode } from '../helpers/test-cluster.js';
 import { MarkerDir } from '../helpers/markers.js';
 import { holdUntil, make, pidOf, work } from '../helpers/cluster-tasks.js';
@@ -32,7 +32,11 @@ describe('cluster: a node cut off (SIGSTOP: no heartbeats, nothing sent), then b
     markers = new MarkerDir();
     cluster = await startTestCluster({ workers: 2, headCpus: 0, workerCpus: 1 });
     await init({ address: cluster.address, token: cluster.token });
-    const workers = (await nodes()).filter((n) => n.alive && !n.isDriver && n.resources.CPU === 1);
+    // A worker prints that it joined before the head has read its registerNode: wait for both.
+    const isWorker = (n: NodeInfo) => n.alive && !n.isDriver && n.resources.CPU === 1;
+    const workers = (await pollNodes((table) => table.filter(isWorker).length === 2, 30_000)).filter(
+      isWorker,
+    );
     const pids = await get(
       workers.map((n) => pidOf.options({ schedulingStrategy: { nodeId: n.nodeId } }).remote()),
     );
