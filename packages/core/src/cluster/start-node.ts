@@ -239,6 +239,10 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     headChannel.onClose(() => void comeBack());
   }
 
+  // Started means the head has read this node's registerNode: it answers a node's messages in
+  // order, so a reply to a request sent after it proves it (a `status` right after lists it).
+  await runtime.ask({ type: 'clusterInfo', reqId: 0, nodeId });
+
   return {
     nodeId,
     node: runtime,
