@@ -111,8 +111,8 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   toHead(message: NodeToHead): void {
     // Many ids go as messages of IDS_PER_MESSAGE: a get of 1M refs was one 78 MB message.
-    const long = 'ids' in message && message.ids.length > IDS_PER_MESSAGE;
-    for (const part of long ? splitIdLists(message) : [message]) this.link.send(part);
+    if (!('ids' in message) || message.ids.length <= IDS_PER_MESSAGE) return this.link.send(message);
+    for (const part of splitIdLists(message)) this.link.send(part);
   }
 
   /**
