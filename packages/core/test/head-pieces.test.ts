@@ -8,6 +8,7 @@ import { ActorTable } from '../src/head/actor-table.js';
 import type { HeadOptions, HeadTables } from '../src/head/head-context.js';
 import { NodeLoss } from '../src/head/node-loss.js';
 import { ObjectDirectory } from '../src/head/object-directory.js';
+import { DEFAULT_MAX_LINEAGE_BYTES, Lineage } from '../src/head/lineage.js';
 import { TaskLifecycle } from '../src/head/task-lifecycle.js';
 
 /** A channel that keeps what the head sends to one node. */
@@ -36,11 +37,10 @@ function pieces(options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     nodes: new Map(),
     functions: new Map(),
     tasks: new Map(),
-    taskByReturn: new Map(),
     scheduler: new Scheduler(),
     actors: new ActorTable(),
     actorTasks: new Map(),
-    lineage: new Map(),
+    lineage: new Lineage(DEFAULT_MAX_LINEAGE_BYTES),
     actorSpecs: new Map(),
     deadNodes: new Map(),
     directory,

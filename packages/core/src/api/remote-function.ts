@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TaskKind } from '../protocol/messages.js';
+import { specMaker, type SpecMaker } from '../protocol/task-spec.js';
 import { serializeArgs } from '../serialization/values.js';
 import { ObjectRef } from '../protocol/object-ref.js';
 import { resolveRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from './options.js';
@@ -48,6 +49,36 @@ export class RemoteFunction<F extends AnyFunction, N extends number = 1> {
     this.resolved = resolveRemoteOptions(rawOptions, code.name);
   }
 
+  private maker: { key: string; make: SpecMaker } | undefined;
+
+  /** The driver's specs of this function share one template (protocol/task-spec.ts). */
+  private specMakerFor(ownerId: string, functionHash: string): SpecMaker {
+    const key = `${ownerId}\0${functionHash}`;
+    if (this.maker?.key === key) return this.maker.make;
+    const o = this.resolved;
+    const make = specMaker({
+      kind: TaskKind.task,
+      functionHash,
+      name: o.name,
+      ownerId,
+      numCpus: o.numCpus,
+      memory: o.memory,
+      resources: o.resources,
+      maxRetries: o.maxRetries,
+      retryExceptions: o.retryExceptions,
+      actorId: '',
+      method: '',
+      actorName: '',
+      maxRestarts: 0,
+      maxTaskRetries: 0,
+      maxConcurrency: 1,
+      methodNames: NO_METHODS,
+      scheduling: o.scheduling,
+    });
+    this.maker = { key, make };
+    return make;
+  }
+
   /** Submits one task and returns the ref (or refs, with `numReturns` above 1) of its result. */
   remote(...args: RemoteArgs<Parameters<F>>): RemoteReturn<Awaited<ReturnType<F>>, N> {
     const client = requireClient();
@@ -60,6 +91,11 @@ export class RemoteFunction<F extends AnyFunction, N extends number = 1> {
     const returnIds = new Array<string>(o.numReturns);
     for (let i = 0; i < o.numReturns; i++) returnIds[i] = flat(taskId, '.', String(i));
     const refs = returnIds.map((id) => client.makeRef(id, client.clientId));
+    if (client.inProcessNode) {
+      const make = this.specMakerFor(client.clientId, functionHash);
+      client.submit(make(taskId, encoded.args, encoded.refArgIndexes, encoded.refArgIds, returnIds));
+      return (o.numReturns === 1 ? refs[0] : refs) as RemoteReturn<Awaited<ReturnType<F>>, N>;
+    }
     // Fields written out (no spread): the spec then keeps its fields in the object itself.
     client.submit({
       taskId,

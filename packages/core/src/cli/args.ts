@@ -29,6 +29,8 @@ export interface StartOptions {
   newToken: boolean;
   /** Seconds a node keeps running without its head, waiting for it to come back (--head-grace-s). */
   headGraceS: number | undefined;
+  /** Head only: most bytes of lineage kept (--max-lineage-bytes; else DE2_MAX_LINEAGE_BYTES). */
+  maxLineageBytes: number | undefined;
   block: boolean;
   /** Head only: where its dashboard listens (undefined: --no-dashboard). */
   dashboard: { port: number; host: string } | undefined;
@@ -98,6 +100,7 @@ export function parseCommand(argv: string[]): Command {
         'token-file': { type: 'string' },
         'new-token': { type: 'boolean' },
         'head-grace-s': { type: 'string' },
+        'max-lineage-bytes': { type: 'string' },
         block: { type: 'boolean' },
         'dashboard-port': { type: 'string' },
         'dashboard-host': { type: 'string' },
@@ -124,6 +127,9 @@ export function parseCommand(argv: string[]): Command {
       const dashboardFlag = ['dashboard-port', 'dashboard-host', 'no-dashboard'].find((f) => f in values);
       if (!values.head && dashboardFlag) {
         throw new UsageError(`--${dashboardFlag} is for the head (start --head): workers serve no dashboard`);
+      }
+      if (values['max-lineage-bytes'] !== undefined && !values.head) {
+        throw new UsageError('--max-lineage-bytes is for the head (start --head): the head keeps the lineage');
       }
       if (values['new-token'] && !values.head) {
         throw new UsageError(
@@ -155,6 +161,11 @@ export function parseCommand(argv: string[]): Command {
           tokenFile: values['token-file'],
           newToken: values['new-token'] === true,
           headGraceS: positiveInt('head-grace-s', values['head-grace-s'], 0),
+          maxLineageBytes: positiveInt(
+            'max-lineage-bytes',
+            values['max-lineage-bytes'] ?? process.env.DE2_MAX_LINEAGE_BYTES,
+            0,
+          ),
           block: values.block === true,
           dashboard: values['no-dashboard']
             ? undefined

@@ -33,6 +33,9 @@ Options for start:
                                    node and driver of the old cluster is then refused)
   --head-grace-s S                 how long a node keeps its tasks, actors and objects while its
                                    head is gone, waiting for it to restart (default 60)
+  --max-lineage-bytes N            head: most bytes of finished tasks' specs kept to rebuild
+                                   results lost with a node (Ray's max_lineage_bytes; default
+                                   1073741824; 0: none; also DE2_MAX_LINEAGE_BYTES)
   --host HOST                      address to listen on (default 0.0.0.0)
   --object-port PORT               port other nodes pull objects from (default: any free
                                    port; open it between the machines, e.g. 6380)

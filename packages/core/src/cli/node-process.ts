@@ -81,6 +81,7 @@ export async function runNodeProcess(options: StartOptions): Promise<number> {
       logToDriver: false,
       log,
       ...(options.head && options.dashboard ? { dashboard: options.dashboard } : {}),
+      ...(options.maxLineageBytes === undefined ? {} : { maxLineageBytes: options.maxLineageBytes }),
       ...(headGraceMs(options.headGraceS) === undefined
         ? {}
         : { headGraceMs: headGraceMs(options.headGraceS)! }),

@@ -9,6 +9,12 @@ import { makeActorHandle } from './actor-factory.js';
 
 export interface ClientOptions {
   isDriver: boolean;
+  /**
+   * The node is in this process and its channel passes objects as they are (a driver's):
+   * specs may share a template (protocol/task-spec.ts). A worker thread's goes through a
+   * MessagePort.
+   */
+  inProcessNode?: boolean;
   threadId: number;
   /** The task this thread is running now (worker threads), for CPU lending while blocked. */
   currentTaskId?: () => string;
@@ -27,6 +33,8 @@ type Request = Extract<ClientToNode, { reqId: number }>;
  */
 export class CoreClient {
   readonly clientId: string;
+  /** See ClientOptions.inProcessNode. */
+  readonly inProcessNode: boolean;
   private nextId = 0;
   private nextReq = 1;
   private readonly pending = new Map<number, (reply: NodeToClient) => void>();
@@ -50,6 +58,8 @@ export class CoreClient {
     private readonly channel: Channel<ClientToNode, NodeToClient>,
     private readonly options: ClientOptions,
   ) {
+    this.inProcessNode = options.inProcessNode === true;
+    // The head tells drivers from worker threads by the first letter (head/object-directory.ts).
     this.clientId = `${options.isDriver ? 'd' : 'w'}${options.threadId}-${randomBytes(4).toString('hex')}`;
     channel.onMessage((m) => this.handle(m));
     channel.send({

@@ -74,7 +74,7 @@ export async function connectDriver(o: DriverConnectOptions): Promise<EmbeddedCl
   });
   const [clientEnd, nodeSide] = createDirectPair<ClientToNode, NodeToClient>();
   cluster.node.connectClient(nodeSide);
-  const client = new CoreClient(clientEnd, { isDriver: true, threadId });
+  const client = new CoreClient(clientEnd, { isDriver: true, threadId, inProcessNode: true });
   return {
     nodeId: cluster.nodeId,
     client,

@@ -52,6 +52,8 @@ export interface ClusterNodeOptions extends NodeSettings {
    * (socket.io pings: a fifth of it between pings, the rest to answer). @default 10000
    */
   heartbeatTimeoutMs?: number;
+  /** Head only: most bytes of finished tasks' specs kept as lineage (Ray's max_lineage_bytes). @default 1 GiB */
+  maxLineageBytes?: number;
 }
 
 /** Ray's gcs_rpc_server_reconnect_timeout_s. */
@@ -107,6 +109,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       log: o.log,
       ...(recover.length > 0 ? { recovery: { members: recover, graceMs } } : {}),
       onMembersChanged: () => stateWriter?.changed(),
+      ...(o.maxLineageBytes === undefined ? {} : { maxLineageBytes: o.maxLineageBytes }),
     });
     if (recover.length > 0)
       o.log(
@@ -183,7 +186,11 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   }
 
   const runtime = new NodeRuntime(
-    nodeRuntimeOptions(nodeId, objectAddress, o, { pullRemote: (address, id) => puller.pull(address, id) }),
+    nodeRuntimeOptions(nodeId, objectAddress, o, {
+      pullRemote: (address, id) => puller.pull(address, id),
+      // The head's own node ends with it: it never rejoins a restarted head.
+      headInProcess: o.role === 'head',
+    }),
     headChannel,
   );
   holder.node = runtime;

@@ -23,13 +23,14 @@ export interface EmbeddedCluster {
  */
 export function startEmbedded(o: EmbeddedOptions): EmbeddedCluster {
   const nodeId = `node-${randomBytes(4).toString('hex')}`;
-  const head = new Head();
+  // One node, whose loss is this process's end: no result could ever be rebuilt (lineage.ts).
+  const head = new Head({ infeasibleTimeoutMs: 0, maxLineageBytes: 0 });
   const [nodeEnd, headEnd] = createDirectPair<NodeToHead, HeadToNode>();
   head.connect(headEnd);
-  const node = new NodeRuntime(nodeRuntimeOptions(nodeId, 'embedded', o), nodeEnd);
+  const node = new NodeRuntime(nodeRuntimeOptions(nodeId, 'embedded', o, { headInProcess: true }), nodeEnd);
   const [clientEnd, nodeSide] = createDirectPair<ClientToNode, NodeToClient>();
   node.connectClient(nodeSide);
-  const client = new CoreClient(clientEnd, { isDriver: true, threadId });
+  const client = new CoreClient(clientEnd, { isDriver: true, threadId, inProcessNode: true });
   return {
     nodeId,
     client,

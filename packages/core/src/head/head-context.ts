@@ -2,6 +2,7 @@ import type { HeadToNode, NodeInfo, TaskSpec } from '../protocol/messages.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { WireError } from '../errors/wire.js';
 import type { ActorTable } from './actor-table.js';
+import type { Lineage } from './lineage.js';
 import type { HeadRecovery, Member } from './head-recovery.js';
 import type { HeadObserver } from './head-view.js';
 import type { ObjectDirectory } from './object-directory.js';
@@ -23,6 +24,11 @@ export interface HeadOptions {
   recovery?: { members: Member[]; graceMs: number };
   /** Called when a node or driver joins or leaves (the head's state file is rewritten). */
   onMembersChanged?: () => void;
+  /**
+   * Most bytes of finished tasks' specs kept to rebuild lost results (Ray's
+   * `max_lineage_bytes`; default 1 GiB); 0 keeps none (see lineage.ts).
+   */
+  maxLineageBytes?: number;
 }
 
 /** A task and the node it was submitted on: how an object or an actor was made. */
@@ -41,13 +47,12 @@ export interface HeadTables {
   readonly nodes: Map<string, NodeRecord>;
   readonly functions: Map<string, { source: string; name: string; runtimeEnv: string }>;
   readonly tasks: Map<string, TaskRecord>;
-  readonly taskByReturn: Map<string, string>;
   readonly scheduler: Scheduler;
   readonly actors: ActorTable;
   /** Creation task of each actor: its resources are held until the actor dies. */
   readonly actorTasks: Map<string, string>;
-  /** The task that made each live object, to rebuild it if every copy is lost (lineage). */
-  readonly lineage: Map<string, Made>;
+  /** The task that made each live object, to rebuild it if every copy is lost (lineage.ts). */
+  readonly lineage: Lineage;
   /** How each actor was created, to create it again if its node dies. */
   readonly actorSpecs: Map<string, Made>;
   /** Nodes that died, as they were last seen (for `status`). */

@@ -2,7 +2,8 @@ import type { Channel } from '../protocol/channel.js';
 import type { HeadToNode, NodeToHead, SerializedValue } from '../protocol/messages.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { ActorTable } from './actor-table.js';
-import type { HeadOptions, HeadTables, Made } from './head-context.js';
+import type { HeadOptions, HeadTables } from './head-context.js';
+import { DEFAULT_MAX_LINEAGE_BYTES, Lineage } from './lineage.js';
 import { HeadRecovery, type Member } from './head-recovery.js';
 import type { HeadObserver, HeadView } from './head-view.js';
 import { NodeLoss } from './node-loss.js';
@@ -34,7 +35,7 @@ export class Head {
   private observer: HeadObserver | undefined;
 
   constructor(options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
-    const lineage = new Map<string, Made>();
+    const lineage = new Lineage(options.maxLineageBytes ?? DEFAULT_MAX_LINEAGE_BYTES);
     this.directory = new ObjectDirectory(
       (id, locations) => {
         lineage.delete(id);
@@ -58,7 +59,6 @@ export class Head {
       nodes: new Map(),
       functions: new Map(),
       tasks: new Map(),
-      taskByReturn: new Map(),
       scheduler: new Scheduler(),
       actors: new ActorTable(),
       actorTasks: new Map(),

@@ -1,4 +1,5 @@
 import { ErrorCode } from '../errors/codes.js';
+import { respec } from '../protocol/task-spec.js';
 import { wireError, type WireError } from '../errors/wire.js';
 import { TaskKind, type TaskSpec } from '../protocol/messages.js';
 import { ActorState } from './actor-table.js';
@@ -94,7 +95,7 @@ export class NodeLoss {
     if (task.kind === TaskKind.task) {
       this.h.scheduler.finish(task.taskId);
       if (task.maxRetries !== 0) {
-        record.task = { ...task, maxRetries: task.maxRetries - 1 };
+        record.task = respec(task, { maxRetries: task.maxRetries - 1 });
         record.state = 'queued';
         delete record.nodeId;
         this.h.scheduler.enqueue(record.task);
@@ -102,7 +103,7 @@ export class NodeLoss {
     } else if (task.kind === TaskKind.actorCall) {
       const actor = this.h.actors.get(task.actorId);
       if (task.maxTaskRetries !== 0 && actor && actor.info && this.restartsLeft(task.actorId)) {
-        record.task = { ...task, maxTaskRetries: task.maxTaskRetries - 1 };
+        record.task = respec(task, { maxTaskRetries: task.maxTaskRetries - 1 });
         record.state = 'waiting';
         delete record.nodeId;
         actor.waiting.push({ task: record.task, fromNode: record.fromNode });
@@ -128,7 +129,7 @@ export class NodeLoss {
       for (const call of actor.waiting.splice(0)) this.lifecycle.fail(call.task.taskId, error);
       return;
     }
-    const task: TaskSpec = { ...spec.task, maxRestarts: spec.task.maxRestarts - 1 };
+    const task = respec(spec.task, { maxRestarts: spec.task.maxRestarts - 1 });
     this.h.actorSpecs.set(actorId, { task, fromNode: spec.fromNode });
     actor.state = ActorState.pending;
     delete actor.nodeId;
@@ -174,11 +175,15 @@ export class NodeLoss {
   private rebuildOrLose(id: string, deadNode: string): void {
     const made = this.h.lineage.get(id);
     if (!made) {
+      // Task results are named `<client>.t<n>.<i>` (api/remote-function.ts), puts `<client>.p<n>`.
+      const why = /^[^.]+\.t[^.]+\.\d+$/.test(id)
+        ? `the head no longer keeps the task that made it (lineage beyond maxLineageBytes, ${this.h.lineage.maxBytes} bytes: raise it with --max-lineage-bytes or DE2_MAX_LINEAGE_BYTES)`
+        : 'it was made by put, not by a task';
       this.h.directory.lost(
         id,
         wireError(
           ErrorCode.OBJECT_LOST,
-          `object ${id} was stored only on node ${deadNode}, which died, and cannot be rebuilt (it was made by put, not by a task)`,
+          `object ${id} was stored only on node ${deadNode}, which died, and cannot be rebuilt (${why})`,
           { objectId: id },
         ),
       );

@@ -40,6 +40,8 @@ export interface ObjectEntryView {
   lost: boolean;
 }
 
+const isDriver = (clientId: string): boolean => clientId.startsWith('d');
+
 /** Most bytes of small values the head keeps for later subscribers; beyond it they pull. */
 const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -50,6 +52,12 @@ const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
  */
 export class ObjectDirectory {
   private readonly entries = new Map<string, DirectoryEntry>();
+  /**
+   * What each worker thread's client holds, for when it goes. Not kept for drivers: a driver
+   * may hold a million refs (a set entry each) and leaves once, so its refs are found by one
+   * pass over the objects then (`holderGone`). Client ids start with 'd' for a driver
+   * (client/client.ts).
+   */
   private readonly holderIndex = new Map<string, Set<string>>();
   /** The node each holder's refs came through: a lost node takes its clients' refs with it. */
   private readonly holderNodes = new Map<string, string>();
@@ -242,12 +250,12 @@ export class ObjectDirectory {
   addRef(holderId: string, ids: string[], nodeId?: string): void {
     if (nodeId !== undefined) this.holderNodes.set(holderId, nodeId);
     let index = this.holderIndex.get(holderId);
-    if (!index) this.holderIndex.set(holderId, (index = new Set()));
+    if (!index && !isDriver(holderId)) this.holderIndex.set(holderId, (index = new Set()));
     for (const id of ids) {
       const e = this.entry(id);
       e.holders = idSetAdd(e.holders, holderId);
       e.used = true;
-      index.add(id);
+      index?.add(id);
     }
   }
 
@@ -265,6 +273,11 @@ export class ObjectDirectory {
   /** A client went away (its worker thread exited): drop everything it held. */
   holderGone(holderId: string): void {
     this.holderNodes.delete(holderId);
+    if (isDriver(holderId)) {
+      const held: string[] = [];
+      for (const [id, e] of this.entries) if (idSetHas(e.holders, holderId)) held.push(id);
+      return this.removeRef(holderId, held);
+    }
     const index = this.holderIndex.get(holderId);
     if (!index) return;
     this.holderIndex.delete(holderId);

@@ -47,7 +47,7 @@ export class RestartAdoption {
       recovery.tasks.delete(task.taskId);
       this.h.scheduler.dequeue(task.taskId);
       if (task.kind === TaskKind.actorCall) this.lifecycle.unwait(task);
-      else for (const id of task.returnIds) this.h.lineage.set(id, { task, fromNode: record.fromNode });
+      else this.h.lineage.record(task, record.fromNode);
       this.lifecycle.forget(record);
       return true;
     }

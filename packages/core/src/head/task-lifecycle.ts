@@ -37,7 +37,6 @@ export class TaskLifecycle implements TaskOps {
     this.h.directory.pin(task.args.refs);
     const record: TaskRecord = { task, fromNode, state: 'waiting' };
     this.h.tasks.set(task.taskId, record);
-    for (const id of task.returnIds) this.h.taskByReturn.set(id, task.taskId);
     if (task.kind === TaskKind.actorCreate && !this.registerActor(task, fromNode)) return;
     // A restarted head whose nodes have reported: a task submitted again may be done or running.
     if (this.h.recovery?.nodesBack && !this.h.recovery.over && this.adopt.adoptIfKnown(record)) return;
@@ -181,9 +180,7 @@ export class TaskLifecycle implements TaskOps {
     const { task } = record;
     // An actor's creation task keeps its resources while the actor lives.
     if (task.kind !== TaskKind.actorCreate) this.h.scheduler.finish(taskId, runMs);
-    if (task.kind === TaskKind.task) {
-      for (const id of task.returnIds) this.h.lineage.set(id, { task, fromNode: record.fromNode });
-    }
+    if (task.kind === TaskKind.task) this.h.lineage.record(task, record.fromNode);
     this.h.observer?.taskEnded(record, ok);
     this.forget(record);
     // Once per batch, not once per finished task: a node's results arrive together.
@@ -212,7 +209,6 @@ export class TaskLifecycle implements TaskOps {
   forget(record: TaskRecord): void {
     const { task } = record;
     this.h.tasks.delete(task.taskId);
-    for (const id of task.returnIds) this.h.taskByReturn.delete(id);
     this.h.directory.unpin(task.refArgIds);
     this.h.directory.unpin(task.args.refs);
   }
@@ -231,9 +227,10 @@ export class TaskLifecycle implements TaskOps {
   }
 
   cancel(objectId: string, force: boolean): void {
-    const taskId = this.h.taskByReturn.get(objectId);
-    const record = taskId === undefined ? undefined : this.h.tasks.get(taskId);
-    if (!record) return; // finished already: cancel does nothing, as in Ray
+    // A task's returns are named `<taskId>.<i>` (api/remote-function.ts, api/actor.ts): no
+    // table from return to task (a million queued tasks would pay for one).
+    const record = this.h.tasks.get(objectId.slice(0, objectId.lastIndexOf('.')));
+    if (!record?.task.returnIds.includes(objectId)) return; // finished already: cancel does nothing, as in Ray
     const error = wireError(ErrorCode.TASK_CANCELLED, `task ${record.task.name} was cancelled`);
     if (record.state === 'running' && record.nodeId !== undefined) {
       record.cancelled = true;

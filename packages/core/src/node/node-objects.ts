@@ -43,6 +43,8 @@ export class NodeObjects {
     // one comes with the message; one held only by other nodes is pulled from one of
     // them and kept here, unless it was only watched.
     if (m.inlineValue) {
+      // Here now: nothing to wait for (a million results would otherwise stay listed).
+      this.subscribed.delete(m.id);
       // The head counts this node as a holder already (it frees the copy with the rest).
       if (!this.host.store.has(m.id)) this.host.store.putValue(m.id, m.inlineValue);
       this.host.book.resultHere(m.id);
@@ -50,6 +52,7 @@ export class NodeObjects {
       return;
     }
     if (!this.subscribed.has(m.id)) return;
+    if (this.host.store.has(m.id)) return void this.subscribed.delete(m.id);
     return this.pull(m.id, m.addresses);
   }
 
@@ -135,25 +138,35 @@ export class NodeObjects {
 
   /** Calls back once every object is here, with their results in order (no promise per id). */
   whenAll(ids: string[], done: (results: ObjectResult[]) => void): void {
-    const results: ObjectResult[] = new Array(ids.length);
-    let missing = ids.length;
-    ids.forEach((id, i) => {
-      const here = this.host.store.read(id);
-      if (here) {
-        results[i] = here;
-        missing--;
-        return;
-      }
-      this.host.store.onceAdded(id, (r) => {
-        results[i] = r;
-        if (--missing === 0) done(results);
-      });
+    const { store } = this.host;
+    let missing = 0;
+    // Read once all are here (the caller holds refs to them, so none goes meanwhile); one
+    // waiter for every id, not a closure each: a get of a million ids waits for all.
+    const finish = () =>
+      done(
+        ids.map(
+          (id) =>
+            store.read(id) ?? {
+              id,
+              error: wireError(ErrorCode.OBJECT_LOST, `object ${id} was freed while a get waited for it`, {
+                objectId: id,
+              }),
+            },
+        ),
+      );
+    const arrived = () => {
+      if (--missing === 0) finish();
+    };
+    for (const id of ids) {
+      if (store.has(id)) continue;
+      missing++;
+      store.onceAdded(id, arrived);
       if (!this.subscribed.has(id)) {
         this.subscribed.add(id);
         this.subscribeLater(id);
       }
-    });
-    if (missing === 0) done(results);
+    }
+    if (missing === 0) finish();
   }
 
   resolveObjects(ids: string[]): Promise<ObjectResult[]> {
@@ -200,6 +213,7 @@ export class NodeObjects {
         return this.host.store.putError(id, lost(`no copy at ${addresses.join(', ')}`));
       }
       this.pullAttempts.delete(id);
+      this.subscribed.delete(id);
       if (r.error) return this.host.store.putError(id, r.error);
       if (r.value) {
         this.bytesPulled += r.value.size;

@@ -18,7 +18,7 @@ export function nodeRuntimeOptions(
   nodeId: string,
   address: string,
   s: NodeSettings,
-  extra: Pick<NodeRuntimeOptions, 'pullRemote'> = {},
+  extra: Pick<NodeRuntimeOptions, 'pullRemote' | 'headInProcess'> = {},
 ): NodeRuntimeOptions {
   return {
     nodeId,
@@ -60,4 +60,6 @@ export interface NodeRuntimeOptions {
    * the cluster transport. Without it, objects held only by other nodes cannot be read.
    */
   pullRemote?: (address: string, id: string) => Promise<ObjectResult | undefined>;
+  /** The head lives in this process (embedded) and cannot restart without it: keep no rejoin book. */
+  headInProcess?: boolean;
 }

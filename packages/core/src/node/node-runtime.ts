@@ -51,7 +51,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   /** The node's copies of its jobs' working dirs. */
   readonly runtimeEnvs: RuntimeEnvs;
   /** What a restarted head must hear again from this node (see rejoin-book.ts). */
-  readonly book = new RejoinBook();
+  readonly book: RejoinBook;
   private readonly link: HeadLink;
   private readonly objects: NodeObjects;
   /** Tasks of this node waiting in get/wait, whose CPUs the head lends to others. */
@@ -66,6 +66,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
     head: Channel<NodeToHead, HeadToNode>,
   ) {
     this.nodeId = options.nodeId;
+    this.book = new RejoinBook(options.headInProcess !== true);
     this.link = new HeadLink(head, this, (m) => this.handleHead(m));
     this.objects = new NodeObjects(this, options.pullRemote);
     this.runtimeEnvs = new RuntimeEnvs(this);

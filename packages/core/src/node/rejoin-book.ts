@@ -24,8 +24,15 @@ export class RejoinBook {
   /** Extra reports (e.g. tables other modules register with the head). */
   private readonly extra: (() => NodeToHead[])[] = [];
 
+  /**
+   * @param enabled false where the head cannot restart (embedded: it lives in this
+   *   process), so the book keeps nothing: it would only double the head's tables.
+   */
+  constructor(private readonly enabled = true) {}
+
   /** Sees every message the node sends to the head. */
   note(m: NodeToHead): void {
+    if (!this.enabled) return;
     switch (m.type) {
       case 'submit': {
         const task = m.task;

@@ -15,6 +15,8 @@ interface Entry {
   refs: string[];
 }
 
+type Waiter = (result: ObjectResult) => void;
+
 export interface ObjectStoreOptions {
   capacityBytes: number;
   sessionDir: string;
@@ -35,7 +37,8 @@ export class ObjectStore {
   private readonly entries = new Map<string, Entry>();
   private used = 0;
   private readonly spill: SpillDirectory;
-  private readonly listeners = new Map<string, ((result: ObjectResult) => void)[]>();
+  /** One waiter bare, several in a list: a `get` of a million ids shares one waiter among them. */
+  private readonly listeners = new Map<string, Waiter | Waiter[]>();
 
   /** Freed memory of large values, reused by later puts (see store-pool.ts). */
   readonly pool: StorePool;
@@ -100,7 +103,9 @@ export class ObjectStore {
     if (waiting) {
       this.listeners.delete(entry.id);
       const result = this.read(entry.id);
-      if (result) for (const l of waiting) l(result);
+      if (!result) return;
+      if (typeof waiting === 'function') waiting(result);
+      else for (const l of waiting) l(result);
     }
   }
 
@@ -116,13 +121,14 @@ export class ObjectStore {
     return entry.value ? { id, value: entry.value } : { id, error: lostError(id) };
   }
 
-  /** Calls back once the object is in this store. */
-  onceAdded(id: string, listener: (result: ObjectResult) => void): void {
+  /** Calls back once the object is in this store (one function may wait for many ids). */
+  onceAdded(id: string, listener: Waiter): void {
     const result = this.entries.has(id) ? this.read(id) : undefined;
     if (result) return listener(result);
-    const list = this.listeners.get(id);
-    if (list) list.push(listener);
-    else this.listeners.set(id, [listener]);
+    const waiting = this.listeners.get(id);
+    if (waiting === undefined) this.listeners.set(id, listener);
+    else if (typeof waiting === 'function') this.listeners.set(id, [waiting, listener]);
+    else waiting.push(listener);
   }
 
   refsOf(id: string): string[] {
