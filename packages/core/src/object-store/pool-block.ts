@@ -59,7 +59,9 @@ const waitAsync = (
       a: Int32Array,
       index: number,
       value: number,
-    ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+    ):
+      | { async: false; value: 'not-equal' | 'timed-out' }
+      | { async: true; value: Promise<'ok' | 'timed-out'> };
   }
 ).waitAsync;
 
