@@ -7,3 +7,8 @@
 export { toWire, fromWire, wireError, type WireError } from './errors/wire.js';
 export { reportExperiment } from './api/experiment.js';
 export type { ExperimentReport, TrialReport } from './dashboard/experiments.js';
+// The store pool of the node this process holds (`init()`'s embedded one, a `de2-node`):
+// tests await its quarantine (`unpinned`) and give its memory back (`release`, as the memory
+// monitor does) to measure what freeing an object returns, without waiting for the idle timer.
+// Not public: a user's program has no need to manage the pool, which gives memory back on its own.
+export { getProcessPool, type StorePool } from './object-store/store-pool.js';

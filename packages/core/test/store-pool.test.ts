@@ -119,6 +119,50 @@ describe('store pool: reuse of freed memory', () => {
     }
   });
 
+  it('says when a block a worker thread read is out of quarantine (unpinned), once the thread collects its view', async () => {
+    open();
+    store.putValue('w', serialize(array(6)));
+    const value = store.read('w')?.value as SerializedValue;
+    const worker = new Worker(path.join(import.meta.dirname, 'fixtures', 'pool-reader.mjs'));
+    const ask = (cmd: string, extra: object = {}): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage({ cmd, ...extra });
+      });
+    try {
+      expect(await ask('hold', { value })).to.equal('held');
+      store.free('w');
+      await collect();
+      expect(store.pool.quarantinedBytes()).to.be.greaterThan(16 * MB);
+      let unpinned = false;
+      const done = store.pool.unpinned().then(() => (unpinned = true));
+      await collect();
+      expect(unpinned, 'resolved while the worker still reads the block').to.equal(false);
+      expect(await ask('collect')).to.equal('collected'); // no sweep: its finalizer unpins later
+      await done;
+      expect(store.pool.snapshot()).to.include({ quarantinedBytes: 0 });
+      expect(store.pool.freeBytes).to.be.greaterThan(16 * MB);
+      expect(store.pool.release()).to.be.greaterThan(16 * MB);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('release() also gives back a quarantined block whose last view went since the timer looked', async () => {
+    open();
+    store.putValue('q', serialize(array(4)));
+    let view: Float64Array | undefined = read('q');
+    store.free('q');
+    expect(store.pool.quarantinedBytes()).to.be.greaterThan(16 * MB);
+    expect(view[0]).to.equal(4);
+    view = undefined;
+    await collect(); // unpinned now; the pool's timer (60 s here) has not moved it
+    expect(store.pool.freeBytes).to.equal(0);
+    expect(store.pool.release()).to.be.greaterThan(16 * MB);
+    expect(store.pool.snapshot()).to.include({ freeBytes: 0, quarantinedBytes: 0 });
+  });
+
   it('counts free pool memory against objectStoreMemory and trims it before spilling', () => {
     open(40 * MB);
     store.putValue('a', serialize(array(1)));

@@ -45,7 +45,36 @@ export function pinBlock(sab: SharedArrayBuffer): void {
 }
 
 export function unpinBlock(sab: SharedArrayBuffer): number {
-  return Atomics.sub(new Int32Array(sab, 0, 4), PINS, 1) - 1;
+  const h = new Int32Array(sab, 0, 4);
+  const left = Atomics.sub(h, PINS, 1) - 1;
+  // Wakes whoever waits for the block's last reader to go (`blockUnpinned`, any thread).
+  if (left === 0) Atomics.notify(h, PINS);
+  return left;
+}
+
+/** `Atomics.waitAsync` (Node 16+), which the ES2023 lib this package compiles with does not declare. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+    ):
+      | { async: false; value: 'not-equal' | 'timed-out' }
+      | { async: true; value: Promise<'ok' | 'timed-out'> };
+  }
+).waitAsync;
+
+/**
+ * Resolves once the block's pins are 0 (at once if they are): an event, not a poll. The
+ * unpin that takes them to 0 notifies, in whichever thread its alias was collected.
+ */
+export async function blockUnpinned(sab: SharedArrayBuffer): Promise<void> {
+  const h = new Int32Array(sab, 0, 4);
+  for (let pins = Atomics.load(h, PINS); pins > 0; pins = Atomics.load(h, PINS)) {
+    const wait = waitAsync(h, PINS, pins); // 'not-equal' at once if they changed meanwhile
+    if (wait.async) await wait.value;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   BLOCK_HEADER_BYTES,
   POOL_MIN_BYTES,
   blockPins,
+  blockUnpinned,
   collectGarbage,
   isPoolBlock,
   sweepAliases,
@@ -118,13 +119,31 @@ export class StorePool {
   }
 
   /**
-   * Gives every free block back to the OS now (the memory monitor asks when the node nears
-   * its limit): drops them and collects garbage, which frees their memory.
+   * Gives every block nothing can read back to the OS now (the memory monitor asks when the
+   * node nears its limit): the free ones, and the quarantined ones whose last reader went
+   * since the timer looked. Drops them and collects garbage, which frees their memory.
    */
   release(): number {
+    this.reclaimUnpinned();
     const given = this.trim();
     if (given > 0) collectGarbage();
     return given;
+  }
+
+  /**
+   * Resolves once no freed block waits in quarantine: the last reader of each (an alias in
+   * any thread) was collected, and the block is in the free lists, where `release` (or the
+   * idle timer) can give it back. It waits for the unpins themselves, not for the timer; a
+   * thread unpins when it collects garbage, which the caller may have to bring about.
+   * Internal (`@de2/core/internal`): tests use it to know when freed memory can go back.
+   */
+  async unpinned(): Promise<void> {
+    for (;;) {
+      this.reclaimUnpinned();
+      const [block] = this.quarantine;
+      if (!block) return;
+      await blockUnpinned(block);
+    }
   }
 
   /** Blocks freed by the store that a program or task can still read. */
@@ -175,11 +194,16 @@ export class StorePool {
     return this.reclaim(size, true);
   }
 
+  /** Moves every quarantined block whose pins are 0 to the free lists. */
+  private reclaimUnpinned(): void {
+    for (const block of [...this.quarantine]) if (blockPins(block) === 0) this.offer(block);
+  }
+
   private armIdleTimer(): void {
     if (this.timer) return;
     this.timer = setInterval(
       () => {
-        for (const block of [...this.quarantine]) if (blockPins(block) === 0) this.offer(block);
+        this.reclaimUnpinned();
         if (this.freeTotal === 0 && this.quarantine.size === 0) {
           clearInterval(this.timer);
           this.timer = undefined;
