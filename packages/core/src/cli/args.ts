@@ -129,7 +129,9 @@ export function parseCommand(argv: string[]): Command {
         throw new UsageError(`--${dashboardFlag} is for the head (start --head): workers serve no dashboard`);
       }
       if (values['max-lineage-bytes'] !== undefined && !values.head) {
-        throw new UsageError('--max-lineage-bytes is for the head (start --head): the head keeps the lineage');
+        throw new UsageError(
+          '--max-lineage-bytes is for the head (start --head): the head keeps the lineage',
+        );
       }
       if (values['new-token'] && !values.head) {
         throw new UsageError(

@@ -2,7 +2,7 @@ import type { HeadToNode, NodeInfo, TaskSpec } from '../protocol/messages.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { WireError } from '../errors/wire.js';
 import type { ActorTable } from './actor-table.js';
-import type { Lineage } from './lineage.js';
+import type { Lineage, Made } from './lineage.js';
 import type { HeadRecovery, Member } from './head-recovery.js';
 import type { HeadObserver } from './head-view.js';
 import type { ObjectDirectory } from './object-directory.js';
@@ -29,12 +29,6 @@ export interface HeadOptions {
    * `max_lineage_bytes`; default 1 GiB); 0 keeps none (see lineage.ts).
    */
   maxLineageBytes?: number;
-}
-
-/** A task and the node it was submitted on: how an object or an actor was made. */
-export interface Made {
-  task: TaskSpec;
-  fromNode: string;
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { TaskSpec } from '../protocol/messages.js';
-import type { Made } from './head-context.js';
 
 /**
  * Ray's default `max_lineage_bytes`: how much of the specs of finished tasks the head keeps
@@ -9,6 +8,12 @@ export const DEFAULT_MAX_LINEAGE_BYTES = 1024 ** 3;
 
 /** A spec's estimated footprint: the object and its ids, plus the argument bytes it holds. */
 const SPEC_BYTES = 400;
+
+/** A task and the node it was submitted on: how an object or an actor was made. */
+export interface Made {
+  task: TaskSpec;
+  fromNode: string;
+}
 
 interface Entry extends Made {
   /** This return's share of the spec's bytes (a task with n returns keeps one spec for all n). */

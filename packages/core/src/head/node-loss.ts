@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes.js';
 import { respec } from '../protocol/task-spec.js';
 import { wireError, type WireError } from '../errors/wire.js';
-import { TaskKind, type TaskSpec } from '../protocol/messages.js';
+import { TaskKind } from '../protocol/messages.js';
 import { ActorState } from './actor-table.js';
 import type { HeadTables, TaskOps } from './head-context.js';
 import { nodeInfos, type TaskRecord } from './tables.js';

@@ -2,29 +2,39 @@ import { idSetAdd, idSetDelete, idSetHas, idSetSize, idSetValues, type IdSet } f
 import type { WireError } from '../errors/wire.js';
 import type { SerializedValue } from '../protocol/messages.js';
 
+/**
+ * One object. A million queued tasks' results have one each, so it keeps 9 fields (96
+ * bytes): its id is its key, two flags share a number, and what few objects have (refs
+ * inside it, a lost error) sits in `rare`.
+ */
 interface DirectoryEntry {
-  id: string;
   ownerId: string;
   locations: IdSet;
   /** Bytes of the value (0 until it is added): what locality weighs. */
   size: number;
-  ready: boolean;
+  /** READY: added and not lost; USED: anything has held or pinned it (only then may it be freed). */
+  flags: number;
   /** Clients holding at least one live ObjectRef to it. */
   holders: IdSet;
   /** Pending tasks that take it as an argument, and stored objects that contain it. */
   pins: number;
-  /** True once anything has held or pinned it: only then may it be freed. */
-  used: boolean;
-  refs: string[];
   subscribers: IdSet;
-  /** Set when every copy is gone and it cannot be rebuilt: what `get` of it gives. */
-  lostError?: WireError;
   /** A small value kept here while the object lives, handed to later subscribers. */
-  inlineValue?: SerializedValue;
+  inlineValue: SerializedValue | undefined;
+  rare: Rare | undefined;
 }
 
-/** The refs of an object that contains none (shared: never changed, only replaced). */
-const NO_REFS: string[] = [];
+interface Rare {
+  /** Refs inside the value (pinned while it lives). */
+  refs: string[];
+  /** Set when every copy is gone and it cannot be rebuilt: what `get` of it gives. */
+  lostError?: WireError;
+}
+
+const READY = 1;
+const USED = 2;
+const isReady = (e: DirectoryEntry): boolean => (e.flags & READY) !== 0;
+const refsOf = (e: DirectoryEntry): string[] => e.rare?.refs ?? [];
 
 /** One object as the dashboard shows it. */
 export interface ObjectEntryView {
@@ -81,20 +91,17 @@ export class ObjectDirectory {
   private entry(id: string): DirectoryEntry {
     let e = this.entries.get(id);
     if (!e) {
+      // Every field from the start: one added later moves the fields out of the object.
       e = {
-        id,
         ownerId: '',
         locations: undefined,
         size: 0,
-        ready: false,
+        flags: 0,
         holders: undefined,
         pins: 0,
-        used: false,
-        refs: NO_REFS,
         subscribers: undefined,
-        // Every field from the start: one added later moves the fields out of the object.
-        lostError: undefined,
         inlineValue: undefined,
+        rare: undefined,
       };
       this.entries.set(id, e);
     }
@@ -102,7 +109,8 @@ export class ObjectDirectory {
   }
 
   isReady(id: string): boolean {
-    return this.entries.get(id)?.ready ?? false;
+    const e = this.entries.get(id);
+    return e !== undefined && isReady(e);
   }
 
   locations(id: string): string[] {
@@ -139,16 +147,16 @@ export class ObjectDirectory {
 
   /** Each object as `status` and the dashboard show it. */
   *list(): IterableIterator<ObjectEntryView> {
-    for (const e of this.entries.values()) {
+    for (const [id, e] of this.entries) {
       yield {
-        id: e.id,
+        id,
         ownerId: e.ownerId,
         size: e.size,
-        ready: e.ready,
+        ready: isReady(e),
         locations: idSetValues(e.locations),
         holders: idSetSize(e.holders),
         pins: e.pins,
-        lost: e.lostError !== undefined,
+        lost: e.rare?.lostError !== undefined,
       };
     }
   }
@@ -160,10 +168,10 @@ export class ObjectDirectory {
   /** Drops a lost node from every object's locations; returns the objects left with no copy. */
   nodeLost(nodeId: string): string[] {
     const orphans: string[] = [];
-    for (const e of this.entries.values()) {
+    for (const [id, e] of this.entries) {
       if (!idSetHas(e.locations, nodeId)) continue;
       e.locations = idSetDelete(e.locations, nodeId);
-      if (e.locations === undefined && e.ready) orphans.push(e.id);
+      if (e.locations === undefined && isReady(e)) orphans.push(id);
     }
     return orphans;
   }
@@ -172,7 +180,7 @@ export class ObjectDirectory {
   unready(id: string): void {
     const e = this.entries.get(id);
     if (!e) return;
-    e.ready = false;
+    e.flags &= ~READY;
     // The rebuilt object brings its own value; until then subscribers wait for it.
     this.dropInline(e);
   }
@@ -180,12 +188,12 @@ export class ObjectDirectory {
   /** No copy is left and none can be made: anyone who asks gets `error`. */
   lost(id: string, error: WireError): void {
     const e = this.entries.get(id);
-    if (e) e.lostError = error;
+    if (e) e.rare = { refs: refsOf(e), lostError: error };
   }
 
   /** The error standing in for a lost object, if it is lost. */
   lostError(id: string): WireError | undefined {
-    return this.entries.get(id)?.lostError;
+    return this.entries.get(id)?.rare?.lostError;
   }
 
   added(
@@ -197,13 +205,13 @@ export class ObjectDirectory {
     size = inlineValue?.size ?? 0,
   ): void {
     const e = this.entry(id);
-    const first = !e.ready;
+    const first = !isReady(e);
     e.locations = idSetAdd(e.locations, nodeId);
     if (!first) return;
-    e.ready = true;
+    e.flags |= READY;
     e.size = size;
     e.ownerId = ownerId;
-    e.refs = refs;
+    if (refs.length > 0 || e.rare) e.rare = { ...e.rare, refs };
     this.pin(refs);
     if (inlineValue && this.inlineBytes + inlineValue.size <= INLINE_CACHE_BYTES) {
       e.inlineValue = inlineValue;
@@ -217,7 +225,7 @@ export class ObjectDirectory {
       this.waiters.delete(id);
       for (const w of waiting) w();
     }
-    this.maybeFree(e);
+    this.maybeFree(id, e);
   }
 
   /** The node wants an `objectReady` for each id; returns the ones ready already. */
@@ -225,7 +233,7 @@ export class ObjectDirectory {
     const ready: string[] = [];
     for (const id of ids) {
       const e = this.entry(id);
-      if (e.ready) ready.push(id);
+      if (isReady(e)) ready.push(id);
       else e.subscribers = idSetAdd(e.subscribers, nodeId);
     }
     return ready;
@@ -254,7 +262,7 @@ export class ObjectDirectory {
     for (const id of ids) {
       const e = this.entry(id);
       e.holders = idSetAdd(e.holders, holderId);
-      e.used = true;
+      e.flags |= USED;
       index?.add(id);
     }
   }
@@ -266,7 +274,7 @@ export class ObjectDirectory {
       const e = this.entries.get(id);
       if (!e) continue;
       e.holders = idSetDelete(e.holders, holderId);
-      this.maybeFree(e);
+      this.maybeFree(id, e);
     }
   }
 
@@ -297,7 +305,7 @@ export class ObjectDirectory {
     for (const id of ids) {
       const e = this.entry(id);
       e.pins++;
-      e.used = true;
+      e.flags |= USED;
     }
   }
 
@@ -306,7 +314,7 @@ export class ObjectDirectory {
       const e = this.entries.get(id);
       if (!e) continue;
       e.pins--;
-      this.maybeFree(e);
+      this.maybeFree(id, e);
     }
   }
 
@@ -318,18 +326,18 @@ export class ObjectDirectory {
   /** Every report is in: free what nobody holds or needs (objects of owners that did not come back too). */
   resumeFrees(): void {
     this.freesPaused = false;
-    for (const e of [...this.entries.values()]) {
-      e.used = true;
-      this.maybeFree(e);
+    for (const [id, e] of [...this.entries]) {
+      e.flags |= USED;
+      this.maybeFree(id, e);
     }
   }
 
-  private maybeFree(e: DirectoryEntry): void {
+  private maybeFree(id: string, e: DirectoryEntry): void {
     if (this.freesPaused) return;
-    if (!e.used || e.holders !== undefined || e.pins > 0 || !e.ready) return;
-    this.entries.delete(e.id);
+    if ((e.flags & USED) === 0 || e.holders !== undefined || e.pins > 0 || !isReady(e)) return;
+    this.entries.delete(id);
     this.dropInline(e);
-    this.onFree(e.id, idSetValues(e.locations));
-    this.unpin(e.refs);
+    this.onFree(id, idSetValues(e.locations));
+    this.unpin(refsOf(e));
   }
 }

@@ -23,6 +23,7 @@ import { TaskPools } from './task-pools.js';
 import { runTask } from './task-runner.js';
 import { RuntimeEnvs, type PreparedEnv } from './runtime-envs.js';
 import { RejoinBook } from './rejoin-book.js';
+import { holdHeapGrowthCap } from './heap-growth.js';
 import { HeadLink } from './head-link.js';
 import { NodeObjects } from './node-objects.js';
 import { rejoinReport } from './rejoin-report.js';
@@ -60,6 +61,8 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
   private statsDirty = false;
   private ended = false;
   private readonly memoryMonitor: MemoryMonitor | undefined;
+  /** Lifts the cap on V8's heap growth this runtime holds (heap-growth.ts). */
+  private readonly releaseHeapCap = holdHeapGrowthCap();
 
   constructor(
     readonly options: NodeRuntimeOptions,
@@ -337,6 +340,7 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
 
   async shutdown(): Promise<void> {
     this.ended = true;
+    this.releaseHeapCap();
     this.memoryMonitor?.stop();
     this.runtimeEnvs.close();
     this.cpuQueue.stop();
