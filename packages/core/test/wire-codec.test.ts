@@ -5,7 +5,9 @@ import {
   encodeBatch,
   WireDecodeError,
 } from '../src/serialization/wire-codec.js';
-import { toHeadMessages, toNodeMessages } from '../src/serialization/wire-tables.js';
+import { TaskSpecTable, toHeadMessages, toNodeMessages } from '../src/serialization/wire-tables.js';
+import { clearTemplates, templateCount, TEMPLATES_MAX } from '../src/serialization/spec-templates.js';
+import { respec } from '../src/protocol/task-spec.js';
 import { joinPayloads, splitPayloads } from '../src/transport/socket-channel.js';
 import type { HeadToNode, NodeToHead, TaskSpec } from '../src/protocol/messages.js';
 
@@ -41,6 +43,16 @@ function sampleTask(): TaskSpec {
   };
 }
 
+/** Every field of a spec read by name (a decoded spec keeps 17 of them in its prototype). */
+function fieldsOf(task: TaskSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field] of TaskSpecTable.fields)
+    out[field] = (task as unknown as Record<string, unknown>)[field];
+  return out;
+}
+
+const PER_CALL = ['taskId', 'args', 'refArgIndexes', 'refArgIds', 'returnIds'];
+
 describe('wire codec (FlatBuffers batches)', () => {
   it('round-trips node->head messages, object bytes beside the frame', () => {
     const messages: NodeToHead[] = [
@@ -69,7 +81,7 @@ describe('wire codec (FlatBuffers batches)', () => {
     const back = decodeBatch(toHead.byUnion, frame, payloads) as NodeToHead[];
     expect(back[0]).to.deep.equal(messages[0]);
     const submit = back[1] as Extract<NodeToHead, { type: 'submit' }>;
-    const { args, ...rest } = submit.task;
+    const { args, ...rest } = fieldsOf(submit.task) as unknown as TaskSpec;
     const { args: sentArgs, ...sentRest } = sampleTask();
     expect(rest).to.deep.equal(sentRest);
     expect([...args.header]).to.deep.equal([...sentArgs.header]);
@@ -167,6 +179,98 @@ describe('wire codec (FlatBuffers batches)', () => {
       }
     }
     expect(rejected).to.be.greaterThan(2000);
+  });
+});
+
+describe('decoded task specs share a template per function', () => {
+  /** Encodes `tasks` as executeTask messages and decodes them as a node would. */
+  const roundTrip = (tasks: TaskSpec[]): TaskSpec[] => {
+    const messages: HeadToNode[] = tasks.map((task) => ({ type: 'executeTask', task }));
+    const { frame, payloads } = encodeBatch(toNode.byType, messages);
+    return (
+      decodeBatch(toNode.byUnion, frame, payloads) as Extract<HeadToNode, { type: 'executeTask' }>[]
+    ).map((m) => m.task);
+  };
+  const call = (i: number, patch: Partial<TaskSpec> = {}): TaskSpec => ({
+    ...sampleTask(),
+    taskId: `t-${i}`,
+    args: { header: Uint8Array.of(i), buffers: [], refs: [], size: 1 },
+    refArgIndexes: [i],
+    refArgIds: [`o-${i}`],
+    returnIds: [`r-${i}`],
+    ...patch,
+  });
+  /** A field as compared: an args value by its bytes. */
+  const comparable = (task: TaskSpec) => {
+    const f = fieldsOf(task);
+    const args = f.args as TaskSpec['args'];
+    return { ...f, args: { ...args, header: [...args.header], buffers: args.buffers.length } };
+  };
+
+  beforeEach(() => clearTemplates());
+
+  it('reads every field as sent, holding only the 5 per-call ones itself', () => {
+    const sent = [call(1), call(2)];
+    const [a, b] = roundTrip(sent);
+    expect(comparable(a!)).to.deep.equal(comparable(sent[0]!));
+    expect(comparable(b!)).to.deep.equal(comparable(sent[1]!));
+    expect(Object.keys(a!).sort()).to.deep.equal([...PER_CALL].sort());
+    // Two specs of one function, even from separate frames, share their template.
+    const [c] = roundTrip([call(3)]);
+    expect(Object.getPrototypeOf(a)).to.equal(Object.getPrototypeOf(b));
+    expect(Object.getPrototypeOf(c)).to.equal(Object.getPrototypeOf(a));
+    expect(Object.getPrototypeOf(a)).to.not.equal(Object.prototype);
+    expect(a!.resources).to.equal(c!.resources);
+    expect(a!.methodNames).to.equal(c!.methodNames);
+    expect(templateCount()).to.equal(1);
+  });
+
+  it('gives specs that differ in a shared field their own template', () => {
+    const patches: Partial<TaskSpec>[] = [
+      { kind: 'task' },
+      { functionHash: 'other' },
+      { name: 'other' },
+      { ownerId: 'driver-2' },
+      { numCpus: 1 },
+      { memory: 0 },
+      { resources: { gpu: 1 } },
+      { resources: { custom: 2.5, gpu: 1 } }, // same content, other order: same template
+      { maxRetries: 0 },
+      { retryExceptions: false },
+      { actorId: 'a-2' },
+      { method: 'get' },
+      { actorName: '' },
+      { maxRestarts: 0 },
+      { maxTaskRetries: 1 },
+      { maxConcurrency: 1 },
+      { methodNames: ['inc'] },
+      { methodNames: ['inc\u0000get'] }, // the key's separator in a name: still told apart
+      { scheduling: 'SPREAD' },
+    ];
+    const sent = [call(0), ...patches.map((p, i) => call(i + 1, p))];
+    const back = roundTrip(sent);
+    back.forEach((task, i) => expect(comparable(task)).to.deep.equal(comparable(sent[i]!)));
+    const protos = new Set(back.map((t) => Object.getPrototypeOf(t) as object));
+    expect(protos.size).to.equal(sent.length - 1);
+    expect(Object.getPrototypeOf(back[8])).to.equal(Object.getPrototypeOf(back[0]));
+  });
+
+  it('respec keeps every field of a decoded spec', () => {
+    const [a] = roundTrip([call(1)]);
+    const copy = respec(a!, { maxRetries: 2 });
+    expect(comparable(copy)).to.deep.equal({ ...comparable(a!), maxRetries: 2 });
+    expect(Object.getPrototypeOf(copy)).to.equal(Object.getPrototypeOf(a));
+    expect(Object.keys(copy).sort()).to.deep.equal([...PER_CALL, 'maxRetries'].sort());
+    expect(a!.maxRetries).to.equal(3);
+    // And it encodes as it reads.
+    const [again] = roundTrip([copy]);
+    expect(comparable(again!)).to.deep.equal(comparable(copy));
+  });
+
+  it('keeps at most TEMPLATES_MAX templates', () => {
+    const many = Array.from({ length: TEMPLATES_MAX + 10 }, (_, i) => call(i, { actorId: `a-${i}` }));
+    for (let i = 0; i < many.length; i += 1000) roundTrip(many.slice(i, i + 1000));
+    expect(templateCount()).to.equal(TEMPLATES_MAX);
   });
 });
 

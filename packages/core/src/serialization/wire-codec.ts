@@ -287,7 +287,7 @@ class Reader {
       const f = fields[i]!;
       out[f.field] = this.field(f, inst);
     }
-    return out;
+    return desc.build ? desc.build(out) : out;
   }
 
   private field(f: FieldReader, inst: Obj): unknown {
