@@ -9,9 +9,15 @@
  *                                                           + a driver: memory per side
  *   npm run bench:envelope -- --cases queued --cluster-only  only the cluster run
  *   npm run bench:envelope -- --largest put                 the largest array through put (2 copies: 8 GiB)
+ *   npm run bench:envelope -- --tsx                         run the cases under tsx, as a TypeScript user would
+ *
+ * The cases run as JavaScript (cases.ts with its types stripped by esbuild, the compiler
+ * tsx uses) unless --tsx: tsx's loader threads add about 60 MiB to a process, which is
+ * tooling, not de2.
  *
  * Writes benchmarks/results/envelope.{md,json} (--out DIR to change).
  */
+import { transformSync } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     largest: { type: 'string', default: 'create' },
     cluster: { type: 'boolean', default: false },
     'cluster-only': { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(root, 'benchmarks/results') },
   },
 });
@@ -86,9 +93,25 @@ interface CaseOut {
   counts: Record<string, number>;
 }
 
+/** How a case's process starts: cases.ts under tsx, or as JavaScript next to the repo's node_modules. */
+function caseCommand(): string[] {
+  const source = path.join(root, 'benchmarks/envelope/cases.ts');
+  if (values.tsx) return ['--import', 'tsx', source];
+  const out = path.join(root, 'node_modules/.cache/de2-bench/cases.mjs');
+  mkdirSync(path.dirname(out), { recursive: true });
+  const { code } = transformSync(readFileSync(source, 'utf8'), {
+    loader: 'ts',
+    format: 'esm',
+    target: 'node20',
+  });
+  writeFileSync(out, code);
+  return [out];
+}
+const caseScript = caseCommand();
+
 /** Runs one case in a fresh process; `watch` are other processes of the cluster it joins. */
 async function runCase(name: string, extra: string[], watch: number[] = []) {
-  const args = ['--import', 'tsx', path.join(root, 'benchmarks/envelope/cases.ts'), '--case', name, ...extra];
+  const args = [...caseScript, '--case', name, ...extra];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const sampler = new Sampler([child.pid!, ...watch]);
   let stdout = '';
@@ -118,7 +141,12 @@ const load = () =>
     .join(', ');
 const rows: string[] = [];
 const raw: Record<string, unknown> = {};
-const notes: string[] = [`load average at the start: ${load()}`];
+const notes: string[] = [
+  `load average at the start: ${load()}`,
+  values.tsx
+    ? 'cases ran under tsx (its loader threads: about 60 MiB more RSS in the case process)'
+    : 'cases ran as JavaScript (cases.ts with its types stripped by esbuild; --tsx to run them under tsx)',
+];
 const cases = values.cases.split(',') as (typeof CASES)[number][];
 for (const c of cases)
   if (!CASES.includes(c)) throw new RangeError(`--cases: unknown case ${c} (${CASES.join(', ')})`);

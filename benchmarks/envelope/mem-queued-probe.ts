@@ -1,4 +1,5 @@
-// Heap snapshot with N no-op tasks queued behind two busy tasks (a probe for docs/architecture.md's per-task bytes).
+// Bytes a queued task, a result a get waits for, and a finished task weigh, with N no-op tasks
+// queued behind two busy tasks (docs/architecture.md); a heap snapshot of the queued state if a path is given.
 import { get, init, remote, shutdown, type ObjectRef } from '@de2/core';
 import v8 from 'node:v8';
 const n = Number(process.argv[2] ?? 50000);
@@ -22,8 +23,12 @@ for (let i = 0; i < n; i++) refs[i] = noop.remote();
 await new Promise((r) => setTimeout(r, 3000));
 const h1 = heap();
 console.log('queued bytes/task', ((h1 - h0) / n).toFixed(0));
+const waiting = get(refs);
+await new Promise((r) => setTimeout(r, 3000));
+console.log('bytes/task of a get waiting for them', ((heap() - h1) / n).toFixed(0));
+
 if (process.argv[3]) v8.writeHeapSnapshot(process.argv[3]);
 await get(b);
-await get(refs);
+await waiting;
 console.log('finished bytes/task', ((heap() - h0) / n).toFixed(0));
 await shutdown();

@@ -51,7 +51,8 @@ function fieldsOf(task: TaskSpec): Record<string, unknown> {
   return out;
 }
 
-const PER_CALL = ['taskId', 'args', 'refArgIndexes', 'refArgIds', 'returnIds'];
+/** The own fields of a spec of one return with ref arguments (protocol/task-spec.ts). */
+const PER_CALL = ['taskId', 'args', 'refArgIndexes', 'refArgIds', 'returnId'];
 
 describe('wire codec (FlatBuffers batches)', () => {
   it('round-trips node->head messages, object bytes beside the frame', () => {
@@ -209,7 +210,7 @@ describe('decoded task specs share a template per function', () => {
 
   beforeEach(() => clearTemplates());
 
-  it('reads every field as sent, holding only the 5 per-call ones itself', () => {
+  it('reads every field as sent, holding only the per-call ones itself', () => {
     const sent = [call(1), call(2)];
     const [a, b] = roundTrip(sent);
     expect(comparable(a!)).to.deep.equal(comparable(sent[0]!));
@@ -265,6 +266,23 @@ describe('decoded task specs share a template per function', () => {
     // And it encodes as it reads.
     const [again] = roundTrip([copy]);
     expect(comparable(again!)).to.deep.equal(comparable(copy));
+  });
+
+  it('holds no empty ref lists and no list of one return id', () => {
+    const [plain, two] = roundTrip([
+      call(1, { refArgIndexes: [], refArgIds: [] }),
+      call(2, { returnIds: ['r-2.0', 'r-2.1'] }),
+    ]);
+    expect(Object.keys(plain!).sort()).to.deep.equal(['args', 'returnId', 'taskId']);
+    expect(plain!.returnIds).to.deep.equal(['r-1']);
+    expect(plain!.refArgIds).to.deep.equal([]);
+    expect(Object.keys(two!)).to.include('returnIds');
+    expect(two!.returnIds).to.deep.equal(['r-2.0', 'r-2.1']);
+    // A patch of the list (as node-loss.ts may) gives the copy a list of its own.
+    const moved = respec(plain!, { returnIds: ['r-9'] });
+    expect(moved.returnIds).to.deep.equal(['r-9']);
+    expect(plain!.returnIds).to.deep.equal(['r-1']);
+    expect(comparable(roundTrip([moved])[0]!)).to.deep.equal(comparable(moved));
   });
 
   it('keeps at most TEMPLATES_MAX templates', () => {

@@ -3,21 +3,23 @@ import type { WireError } from '../errors/wire.js';
 import type { SerializedValue } from '../protocol/messages.js';
 
 /**
- * One object. A million queued tasks' results have one each, so it keeps 9 fields (96
- * bytes): its id is its key, two flags share a number, and what few objects have (refs
- * inside it, a lost error) sits in `rare`.
+ * One object. A million queued tasks' results have one each, so it keeps 8 fields (88
+ * bytes): its id is its key, two flags and the pin count share a number, and what few
+ * objects have (refs inside it, a lost error) sits in `rare`.
  */
 interface DirectoryEntry {
   ownerId: string;
   locations: IdSet;
   /** Bytes of the value (0 until it is added): what locality weighs. */
   size: number;
-  /** READY: added and not lost; USED: anything has held or pinned it (only then may it be freed). */
-  flags: number;
+  /**
+   * Bits READY (added and not lost) and USED (anything has held or pinned it: only then may it
+   * be freed), and above them its pins: pending tasks that take it as an argument, and stored
+   * objects that contain it (`pinsOf`).
+   */
+  state: number;
   /** Clients holding at least one live ObjectRef to it. */
   holders: IdSet;
-  /** Pending tasks that take it as an argument, and stored objects that contain it. */
-  pins: number;
   subscribers: IdSet;
   /** A small value kept here while the object lives, handed to later subscribers. */
   inlineValue: SerializedValue | undefined;
@@ -33,7 +35,10 @@ interface Rare {
 
 const READY = 1;
 const USED = 2;
-const isReady = (e: DirectoryEntry): boolean => (e.flags & READY) !== 0;
+/** One pin, counted above the two flag bits. */
+const PIN = 4;
+const isReady = (e: DirectoryEntry): boolean => (e.state & READY) !== 0;
+const pinsOf = (e: DirectoryEntry): number => e.state >> 2;
 const refsOf = (e: DirectoryEntry): string[] => e.rare?.refs ?? [];
 
 /** One object as the dashboard shows it. */
@@ -96,9 +101,8 @@ export class ObjectDirectory {
         ownerId: '',
         locations: undefined,
         size: 0,
-        flags: 0,
+        state: 0,
         holders: undefined,
-        pins: 0,
         subscribers: undefined,
         inlineValue: undefined,
         rare: undefined,
@@ -155,7 +159,7 @@ export class ObjectDirectory {
         ready: isReady(e),
         locations: idSetValues(e.locations),
         holders: idSetSize(e.holders),
-        pins: e.pins,
+        pins: pinsOf(e),
         lost: e.rare?.lostError !== undefined,
       };
     }
@@ -180,7 +184,7 @@ export class ObjectDirectory {
   unready(id: string): void {
     const e = this.entries.get(id);
     if (!e) return;
-    e.flags &= ~READY;
+    e.state &= ~READY;
     // The rebuilt object brings its own value; until then subscribers wait for it.
     this.dropInline(e);
   }
@@ -208,7 +212,7 @@ export class ObjectDirectory {
     const first = !isReady(e);
     e.locations = idSetAdd(e.locations, nodeId);
     if (!first) return;
-    e.flags |= READY;
+    e.state |= READY;
     e.size = size;
     e.ownerId = ownerId;
     if (refs.length > 0 || e.rare) e.rare = { ...e.rare, refs };
@@ -262,7 +266,7 @@ export class ObjectDirectory {
     for (const id of ids) {
       const e = this.entry(id);
       e.holders = idSetAdd(e.holders, holderId);
-      e.flags |= USED;
+      e.state |= USED;
       index?.add(id);
     }
   }
@@ -304,8 +308,7 @@ export class ObjectDirectory {
   pin(ids: string[]): void {
     for (const id of ids) {
       const e = this.entry(id);
-      e.pins++;
-      e.flags |= USED;
+      e.state = (e.state + PIN) | USED;
     }
   }
 
@@ -313,7 +316,7 @@ export class ObjectDirectory {
     for (const id of ids) {
       const e = this.entries.get(id);
       if (!e) continue;
-      e.pins--;
+      e.state -= PIN;
       this.maybeFree(id, e);
     }
   }
@@ -327,14 +330,14 @@ export class ObjectDirectory {
   resumeFrees(): void {
     this.freesPaused = false;
     for (const [id, e] of [...this.entries]) {
-      e.flags |= USED;
+      e.state |= USED;
       this.maybeFree(id, e);
     }
   }
 
   private maybeFree(id: string, e: DirectoryEntry): void {
     if (this.freesPaused) return;
-    if ((e.flags & USED) === 0 || e.holders !== undefined || e.pins > 0 || !isReady(e)) return;
+    if ((e.state & USED) === 0 || e.holders !== undefined || pinsOf(e) > 0 || !isReady(e)) return;
     this.entries.delete(id);
     this.dropInline(e);
     this.onFree(id, idSetValues(e.locations));

@@ -43,30 +43,25 @@ export class NodeObjects {
     // one comes with the message; one held only by other nodes is pulled from one of
     // them and kept here, unless it was only watched.
     if (m.inlineValue) {
-      // Here now: nothing to wait for (a million results would otherwise stay listed).
-      this.subscribed.delete(m.id);
       // The head counts this node as a holder already (it frees the copy with the rest).
       if (!this.host.store.has(m.id)) this.host.store.putValue(m.id, m.inlineValue);
       this.host.book.resultHere(m.id);
       this.host.markStats();
       return;
     }
-    if (!this.subscribed.has(m.id)) return;
-    if (this.host.store.has(m.id)) return void this.subscribed.delete(m.id);
+    if (!this.host.store.awaited(m.id) || this.host.store.has(m.id)) return;
     return this.pull(m.id, m.addresses);
   }
 
-  /** The head freed the object: this node no longer waits for it. */
-  forget(id: string): void {
-    this.subscribed.delete(id);
-  }
-
-  /** Objects this node waits for (needed here, or watched). */
+  /**
+   * Objects this node waits for (needed here, or watched). What is needed here is what the
+   * store has waiters for: a node subscribes at the head when it adds the first waiter of an
+   * id, and the waiters go when the object arrives (a set of its own would hold a million
+   * ids while a `get` of a million results waits).
+   */
   waitingIds(): string[] {
-    return [...this.subscribed, ...this.watchers.keys()];
+    return [...this.host.store.awaitedIds(), ...this.watchers.keys()];
   }
-
-  private readonly subscribed = new Set<string>();
 
   /** Objects `wait(..., { fetchLocal: false })` watches: it needs to know they exist, not their bytes. */
   private readonly watchers = new Map<string, (() => void)[]>();
@@ -160,11 +155,7 @@ export class NodeObjects {
     for (const id of ids) {
       if (store.has(id)) continue;
       missing++;
-      store.onceAdded(id, arrived);
-      if (!this.subscribed.has(id)) {
-        this.subscribed.add(id);
-        this.subscribeLater(id);
-      }
+      this.await(id, arrived);
     }
     if (missing === 0) finish();
   }
@@ -176,13 +167,14 @@ export class NodeObjects {
   private resolveOne(id: string): Promise<ObjectResult> | ObjectResult {
     const here = this.host.store.read(id);
     if (here) return here;
-    return new Promise((resolve) => {
-      this.host.store.onceAdded(id, resolve);
-      if (!this.subscribed.has(id)) {
-        this.subscribed.add(id);
-        this.subscribeLater(id);
-      }
-    });
+    return new Promise((resolve) => this.await(id, resolve));
+  }
+
+  /** Waits for an object not here; the first waiter of an id subscribes at the head. */
+  private await(id: string, waiter: (result: ObjectResult) => void): void {
+    const first = !this.host.store.awaited(id);
+    this.host.store.onceAdded(id, waiter);
+    if (first) this.subscribeLater(id);
   }
 
   pull(id: string, addresses: string[]): void {
@@ -213,7 +205,6 @@ export class NodeObjects {
         return this.host.store.putError(id, lost(`no copy at ${addresses.join(', ')}`));
       }
       this.pullAttempts.delete(id);
-      this.subscribed.delete(id);
       if (r.error) return this.host.store.putError(id, r.error);
       if (r.value) {
         this.bytesPulled += r.value.size;

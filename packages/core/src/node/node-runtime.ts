@@ -235,7 +235,6 @@ export class NodeRuntime implements TaskHost, ActorHost, SessionHost {
       case 'freeObject':
         for (const id of m.ids) {
           this.store.free(id);
-          this.objects.forget(id);
           this.runtimeEnvs.objectFreed(id);
         }
         this.markStats();

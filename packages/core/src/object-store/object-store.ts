@@ -102,7 +102,9 @@ export class ObjectStore {
     const waiting = this.listeners.get(entry.id);
     if (waiting) {
       this.listeners.delete(entry.id);
-      const result = this.read(entry.id);
+      // Just inserted, so last in LRU order already (`read` would move it there again).
+      const { id, error, value } = entry;
+      const result = error ? { id, error } : value ? { id, value } : this.read(id);
       if (!result) return;
       if (typeof waiting === 'function') waiting(result);
       else for (const l of waiting) l(result);
@@ -119,6 +121,16 @@ export class ObjectStore {
     this.entries.delete(id);
     this.entries.set(id, entry);
     return entry.value ? { id, value: entry.value } : { id, error: lostError(id) };
+  }
+
+  /** Whether anything here waits for the object (`onceAdded`). */
+  awaited(id: string): boolean {
+    return this.listeners.has(id);
+  }
+
+  /** The objects something here waits for. */
+  awaitedIds(): IterableIterator<string> {
+    return this.listeners.keys();
   }
 
   /** Calls back once the object is in this store (one function may wait for many ids). */
