@@ -26,7 +26,7 @@ class FakeChannel implements Channel<HeadToNode, NodeToHead> {
 }
 
 /** The head's tables with fake node channels, and its pieces, without the Head class. */
-function pieces(options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
+function pieces(options: HeadOptions = { infeasibleTimeoutMs: 0 }, lineageBytes = DEFAULT_MAX_LINEAGE_BYTES) {
   const directory = new ObjectDirectory(
     () => {},
     () => {},
@@ -40,7 +40,7 @@ function pieces(options: HeadOptions = { infeasibleTimeoutMs: 0 }) {
     scheduler: new Scheduler(),
     actors: new ActorTable(),
     actorTasks: new Map(),
-    lineage: new Lineage(DEFAULT_MAX_LINEAGE_BYTES),
+    lineage: new Lineage(lineageBytes),
     actorSpecs: new Map(),
     deadNodes: new Map(),
     directory,
@@ -186,6 +186,84 @@ describe('head pieces over fake channels', () => {
     expect(directory.lostError(t.returnIds[0]!)).to.equal(undefined);
     expect(b.take('executeTask').map((m) => m.task.taskId)).to.deep.equal([t.taskId]);
     expect(tables.tasks.get(t.taskId)?.nodeId).to.equal('b');
+  });
+});
+
+describe('lineage within maxLineageBytes (head/lineage.ts)', () => {
+  const args = (size: number) => ({ header: new Uint8Array(), buffers: [], refs: [], size });
+
+  it('keeps the newest specs within the budget, dropping the oldest first and counting them', () => {
+    const lineage = new Lineage(2000);
+    const made = Array.from({ length: 10 }, (_, i) =>
+      task({ taskId: `d1.t${i}`, returnIds: [`d1.t${i}.0`], args: args(100) }),
+    );
+    for (const t of made) lineage.record(t, 'a');
+    // 400 bytes a spec plus its 100 bytes of arguments: 4 fit in 2,000.
+    expect(lineage.size).to.equal(4);
+    expect(lineage.evicted).to.equal(6);
+    expect(lineage.get('d1.t5.0')).to.equal(undefined);
+    expect(lineage.get('d1.t6.0')?.task).to.equal(made[6]);
+    expect(lineage.get('d1.t9.0')?.fromNode).to.equal('a');
+    // A freed result gives its share back: the next spec fits without dropping another.
+    lineage.delete('d1.t6.0');
+    lineage.record(task({ taskId: 'd1.tz', returnIds: ['d1.tz.0'], args: args(100) }), 'a');
+    expect(lineage.size).to.equal(4);
+    expect(lineage.evicted).to.equal(6);
+  });
+
+  it('shares one spec among its returns, and keeps nothing at 0', () => {
+    const lineage = new Lineage(1000);
+    const t = task({ taskId: 'd1.tm', returnIds: ['d1.tm.0', 'd1.tm.1', 'd1.tm.2'], args: args(500) });
+    lineage.record(t, 'a');
+    expect(['d1.tm.0', 'd1.tm.1', 'd1.tm.2'].map((id) => lineage.get(id)?.task)).to.deep.equal([t, t, t]);
+    const none = new Lineage(0);
+    none.record(t, 'a');
+    expect(none.size).to.equal(0);
+    expect(none.evicted).to.equal(0);
+  });
+
+  it('node loss: a task result whose lineage was dropped is lost with an error that names the budget', () => {
+    const { lifecycle, loss, addNode, directory } = pieces({ infeasibleTimeoutMs: 0 }, 500);
+    addNode('driver', 0, true);
+    const a = addNode('a', 2);
+    const [old, recent] = [
+      task({ taskId: 'd1.t1', returnIds: ['d1.t1.0'] }),
+      task({ taskId: 'd1.t2', returnIds: ['d1.t2.0'] }),
+    ];
+    for (const t of [old, recent]) lifecycle.submit('driver', t);
+    lifecycle.placeQueued();
+    expect(a.take('executeTask')).to.have.length(2);
+    for (const t of [old, recent]) {
+      directory.added('a', t.returnIds[0]!, 'driver-client', [], undefined, 8);
+      directory.pin(t.returnIds);
+      lifecycle.finished(t.taskId, 1, true);
+    }
+    const b = addNode('b', 1);
+    loss.nodeLost('a');
+    const error = directory.lostError('d1.t1.0');
+    expect(error).to.include({ code: ErrorCode.OBJECT_LOST, objectId: 'd1.t1.0' });
+    expect(error?.message).to.match(/lineage beyond maxLineageBytes, 500 bytes.*--max-lineage-bytes/);
+    // The newer one is still in the budget: it is rebuilt.
+    expect(directory.lostError('d1.t2.0')).to.equal(undefined);
+    expect(b.take('executeTask').map((m) => m.task.taskId)).to.deep.equal(['d1.t2']);
+  });
+});
+
+describe('object directory: a driver that goes', () => {
+  it('drops every ref a driver held, found by one pass (no index is kept for drivers)', () => {
+    const freed: string[] = [];
+    const directory = new ObjectDirectory(
+      (id) => freed.push(id),
+      () => {},
+    );
+    for (const id of ['o1', 'o2', 'o3']) directory.added('a', id, 'd1-x', [], undefined, 8);
+    directory.addRef('d1-x', ['o1', 'o2', 'o3'], 'a');
+    directory.addRef('w2-y', ['o2'], 'a');
+    directory.holderGone('d1-x');
+    // o2 is still held by a worker thread's client; the others go.
+    expect(freed.sort()).to.deep.equal(['o1', 'o3']);
+    directory.holderGone('w2-y');
+    expect(freed.sort()).to.deep.equal(['o1', 'o2', 'o3']);
   });
 });
 

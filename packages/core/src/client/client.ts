@@ -60,7 +60,10 @@ export class CoreClient {
   ) {
     this.inProcessNode = options.inProcessNode === true;
     // The head tells drivers from worker threads by the first letter (head/object-directory.ts).
-    this.clientId = `${options.isDriver ? 'd' : 'w'}${options.threadId}-${randomBytes(4).toString('hex')}`;
+    // 32 random bits in base 36 (7 characters, not 8 in hex): a million task ids of 16
+    // characters take 32 bytes each, of 17 they take 40.
+    const tag = randomBytes(4).readUInt32LE().toString(36);
+    this.clientId = `${options.isDriver ? 'd' : 'w'}${options.threadId}-${tag}`;
     channel.onMessage((m) => this.handle(m));
     channel.send({
       type: 'hello',

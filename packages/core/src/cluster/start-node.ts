@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Head } from '../head/head.js';
 import { NodeRuntime } from '../node/node-runtime.js';
+import { heapGrowingPercent } from '../node/heap-growth.js';
 import { nodeRuntimeOptions, type NodeSettings } from '../node/node-options.js';
 import { createDirectPair, type Channel } from '../protocol/channel.js';
 import type { HeadToNode, NodeToHead } from '../protocol/messages.js';
@@ -79,6 +80,7 @@ export interface ClusterNode {
 
 /** Starts a node of a multi-process cluster: the head, a worker node, or a driver's own node. */
 export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNode> {
+  heapGrowingPercent(); // a bad DE2_HEAP_GROWING_PERCENT fails here, before the head or node starts
   const nodeId = `${o.role === 'driver' ? 'driver' : 'node'}-${randomBytes(4).toString('hex')}`;
   // The object server starts first (its address goes into registerNode); it reads the store once the node exists.
   const holder: { node?: NodeRuntime } = {};

@@ -3,6 +3,7 @@ import { threadId } from 'node:worker_threads';
 import { CoreClient } from '../client/client.js';
 import { Head } from '../head/head.js';
 import { NodeRuntime } from '../node/node-runtime.js';
+import { heapGrowingPercent } from '../node/heap-growth.js';
 import { createDirectPair } from '../protocol/channel.js';
 import type { ClientToNode, HeadToNode, NodeToClient, NodeToHead } from '../protocol/messages.js';
 import { nodeRuntimeOptions, type NodeSettings } from '../node/node-options.js';
@@ -22,6 +23,7 @@ export interface EmbeddedCluster {
  * channels carrying the same messages a cluster sends over sockets.
  */
 export function startEmbedded(o: EmbeddedOptions): EmbeddedCluster {
+  heapGrowingPercent(); // a bad DE2_HEAP_GROWING_PERCENT fails here, before the head starts
   const nodeId = `node-${randomBytes(4).toString('hex')}`;
   // One node, whose loss is this process's end: no result could ever be rebuilt (lineage.ts).
   const head = new Head({ infeasibleTimeoutMs: 0, maxLineageBytes: 0 });
