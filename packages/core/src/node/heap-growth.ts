@@ -1,11 +1,12 @@
 import v8 from 'node:v8';
+import { collectGarbage } from '../object-store/pool-block.js';
 
 /**
  * How far V8 lets the old generation grow past what the last full GC found alive, in
  * percent (V8's `--heap-growing-percent`). V8 picks up to 300% on its own while GC is cheap
  * next to the program's work, which is when a node queues a million small tasks: a process
  * with 450 MiB alive peaked at 2.6 GiB. At 25% it peaked under 1 GB and ran no slower (its
- * full GCs have less to sweep); see docs/architecture.md, "What a task costs in memory".
+ * full GCs have less to sweep). It applies only to a large heap (CAP_ABOVE_BYTES); see docs/architecture.md, "What a task costs in memory".
  */
 export const DEFAULT_HEAP_GROWING_PERCENT = 25;
 
@@ -34,25 +35,60 @@ function setByUser(): boolean {
 }
 
 /**
+ * The cap applies while the heap holds more than CAP_ABOVE_BYTES, and is lifted below
+ * LIFT_BELOW_BYTES. A small heap under the cap is collected far more often for nothing: the
+ * async no-op tasks of bench:core ran 0.8x as fast with it always on.
+ */
+export const CAP_ABOVE_BYTES = 256 * 2 ** 20;
+export const LIFT_BELOW_BYTES = 128 * 2 ** 20;
+/** How often the heap's size is looked at (v8.getHeapStatistics: about a microsecond). */
+const CHECK_MS = 200;
+
+let percent = 0;
+let timer: NodeJS.Timeout | undefined;
+
+function setCap(on: boolean): void {
+  if (on === applied) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${on ? percent : 0}`);
+  applied = on;
+  // V8 sets its next limit at each full GC: without one now, the limit it set while the heap
+  // grew uncapped (a synchronous loop submitting a million tasks runs no timer) stands, and
+  // a million queued tasks peaked at 1.5 GiB. One full GC each time the heap crosses the
+  // bound (about 0.2 s at 300 MiB alive).
+  if (on) collectGarbage();
+}
+
+/** Applies or lifts the cap for a heap of `usedBytes`; whether it applies now. */
+export function steerHeapGrowth(usedBytes: number): boolean {
+  if (holders === 0 || percent === 0) return false;
+  if (usedBytes > CAP_ABOVE_BYTES) setCap(true);
+  else if (usedBytes < LIFT_BELOW_BYTES) setCap(false);
+  return applied;
+}
+
+/**
  * Caps V8's heap growth while a node runtime lives in this process (embedded, a driver, a
- * de2-node); the returned function lifts it when the last one ends, so a driver's own work
- * after `shutdown()` runs under V8's default again.
+ * de2-node) and its heap is large; the returned function ends the hold, and the cap goes
+ * when the last one ends, so a driver's own work after `shutdown()` runs under V8's default.
  */
 export function holdHeapGrowthCap(): () => void {
-  const percent = heapGrowingPercent(); // a bad setting fails here, before anything is held
+  const wanted = heapGrowingPercent(); // a bad setting fails here, before anything is held
   holders++;
-  if (holders === 1 && !setByUser()) {
+  if (holders === 1) {
+    percent = setByUser() ? 0 : wanted;
     if (percent > 0) {
-      v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
-      applied = true;
+      timer = setInterval(() => steerHeapGrowth(v8.getHeapStatistics().used_heap_size), CHECK_MS);
+      timer.unref();
     }
   }
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--holders > 0 || !applied) return;
-    v8.setFlagsFromString('--heap-growing-percent=0');
-    applied = false;
+    if (--holders > 0) return;
+    clearInterval(timer);
+    timer = undefined;
+    setCap(false);
+    percent = 0;
   };
 }
