@@ -33,28 +33,6 @@ describe('init options, resources and cluster info', () => {
     expect(isInitialized()).to.equal(false);
   });
 
-  it('refuses a bad DE2_HEAP_GROWING_PERCENT at init with a RangeError naming it, and starts nothing', async () => {
-    const saved = process.env.DE2_HEAP_GROWING_PERCENT;
-    try {
-      for (const bad of ['lots', '-5', '12.5']) {
-        process.env.DE2_HEAP_GROWING_PERCENT = bad;
-        const error = await init({ numCpus: 1 }).catch((e: unknown) => e);
-        expect(error, bad).to.be.instanceOf(RangeError);
-        expect((error as Error).message)
-          .to.contain('DE2_HEAP_GROWING_PERCENT')
-          .and.contain(`"${bad}"`);
-        expect(isInitialized()).to.equal(false);
-      }
-      process.env.DE2_HEAP_GROWING_PERCENT = '0'; // V8's own policy
-      await init({ numCpus: 1 });
-      expect(await get(remote((x: number) => x * 2).remote(21))).to.equal(42);
-      await shutdown();
-    } finally {
-      if (saved === undefined) delete process.env.DE2_HEAP_GROWING_PERCENT;
-      else process.env.DE2_HEAP_GROWING_PERCENT = saved;
-    }
-  });
-
   it('reports nodes, total and available resources, custom ones included', async () => {
     await init({ numCpus: 2, resources: { gpu: 1 }, objectStoreMemory: 64 * 2 ** 20 });
     const list = await nodes();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { get, init, isInitialized, remote, shutdown } from '@de2/core';
 import {
   CAP_ABOVE_BYTES,
   LIFT_BELOW_BYTES,
@@ -35,6 +36,22 @@ describe('heap growth cap (node/heap-growth.ts)', () => {
       release();
     }
     expect(steerHeapGrowth(CAP_ABOVE_BYTES + MiB)).to.equal(false);
+  });
+
+  it('refuses a bad DE2_HEAP_GROWING_PERCENT at init with a RangeError naming it, and starts nothing', async () => {
+    for (const bad of ['lots', '-5', '12.5']) {
+      process.env.DE2_HEAP_GROWING_PERCENT = bad;
+      const error = await init({ numCpus: 1 }).catch((e: unknown) => e);
+      expect(error, bad).to.be.instanceOf(RangeError);
+      expect((error as Error).message)
+        .to.contain('DE2_HEAP_GROWING_PERCENT')
+        .and.contain(`"${bad}"`);
+      expect(isInitialized()).to.equal(false);
+    }
+    process.env.DE2_HEAP_GROWING_PERCENT = '0'; // V8's own policy
+    await init({ numCpus: 1 });
+    expect(await get(remote((x: number) => x * 2).remote(21))).to.equal(42);
+    await shutdown();
   });
 
   it('never applies with DE2_HEAP_GROWING_PERCENT=0', () => {

@@ -6,12 +6,10 @@ import { collectGarbage } from '../object-store/pool-block.js';
  * percent (V8's `--heap-growing-percent`). V8 picks up to 300% on its own while GC is cheap
  * next to the program's work, which is when a node queues a million small tasks: a process
  * with 450 MiB alive peaked at 2.6 GiB. At 25% it peaked under 1 GB and ran no slower (its
- * full GCs have less to sweep). It applies only to a large heap (CAP_ABOVE_BYTES); see docs/architecture.md, "What a task costs in memory".
+ * full GCs have less to sweep). It applies only to a large heap (CAP_ABOVE_BYTES); see
+ * docs/architecture.md, "What a task costs in memory".
  */
 export const DEFAULT_HEAP_GROWING_PERCENT = 25;
-
-let holders = 0;
-let applied = false;
 
 /**
  * The percent to use: DE2_HEAP_GROWING_PERCENT (0: V8's own policy), else the default. The
@@ -44,7 +42,11 @@ export const LIFT_BELOW_BYTES = 128 * 2 ** 20;
 /** How often the heap's size is looked at (v8.getHeapStatistics: about a microsecond). */
 const CHECK_MS = 200;
 
+/** Node runtimes of this process holding the cap; the percent they hold it at (0: none). */
+let holders = 0;
 let percent = 0;
+/** Whether V8 runs under the cap now. */
+let applied = false;
 let timer: NodeJS.Timeout | undefined;
 
 function setCap(on: boolean): void {

@@ -3,8 +3,13 @@ import type { SerializedValue, TaskSpec } from './messages.js';
 /** The fields each call of a function sets; the others are the same for every call. */
 type PerCall = 'taskId' | 'args' | 'refArgIndexes' | 'refArgIds' | 'returnIds';
 
-const NO_INDEXES: number[] = Object.freeze([]) as unknown as number[];
-const NO_IDS: string[] = Object.freeze([]) as unknown as string[];
+/**
+ * The lists of a call without ref arguments (serialization/values.ts hands them out, and
+ * `specMaker`'s prototypes hold them): one shared frozen pair, not two empty arrays a task.
+ * Never changed: task specs are read, not edited.
+ */
+export const NO_INDEXES = Object.freeze([]) as readonly number[] as number[];
+export const NO_IDS = Object.freeze([]) as readonly string[] as string[];
 
 /** What every task of one function submitted by one client has in common. */
 export type SpecTemplate = Omit<TaskSpec, PerCall>;

@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import { ObjectStoreFullError, SerializationError } from '../errors/errors.js';
 import type { ActorInfo, SerializedValue } from '../protocol/messages.js';
+import { NO_IDS, NO_INDEXES } from '../protocol/task-spec.js';
 import { aliasBlock, blockOf, isPoolBlock } from '../object-store/pool-block.js';
 import { getProcessStoreLimits, storeMemory } from '../object-store/store-pool.js';
 import { ActorMarker, RefMarker, SabMarker, inspectValue, withMarkers } from './walk.js';
@@ -261,14 +262,6 @@ function emptyListKey(): string {
   emptyList ??= Buffer.from(serializerFor().encode([], 'no arguments').header).toString('latin1');
   return emptyList;
 }
-
-/**
- * The lists of a call without ref arguments: one shared empty array (a task spec lives as
- * long as its result, for lineage, so a million tasks would keep two million empty arrays).
- * Never changed: task specs are read, not edited.
- */
-const NO_INDEXES = Object.freeze([]) as readonly number[] as number[];
-const NO_IDS = Object.freeze([]) as readonly string[] as string[];
 
 /** The encoded argument list of a call: top-level refs are taken out and listed apart. */
 export interface EncodedArgs {
